@@ -1,0 +1,172 @@
+"""The ``qalamoun-sim`` command line: the only module that parses arguments, prints or exits.
+
+Bad input of any kind prints one line on stderr (``file: field: message``) and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import QalamounError, ScenarioError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with our error contract: one line, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"qalamoun-sim: {message}\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _positive_int(name: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--{name}: must be an integer, got '{text}'") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"--{name}: must be >= 1, got {value}")
+        return value
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed: must be a non-negative integer, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--seed: must be >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    from . import __version__
+
+    p = _Parser(prog="qalamoun-sim", description="Simulate supply routes under siege by snow and army.")
+    p.add_argument("--version", action="version", version=f"qalamoun-sim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="network report, then simulate replications of a scenario")
+    run.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
+    run.add_argument("--replications", type=_positive_int("replications"), help="default: the scenario's")
+    run.add_argument("--seed", type=_seed, help="default: the scenario's")
+    run.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
+    run.add_argument("--workers", type=_positive_int("workers"), default=None)
+    run.add_argument("--scheduler", help="address of an existing dask scheduler (tcp://host:port)")
+    run.add_argument("--out", help="folder for Parquet tables and summary.json")
+    run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    run.add_argument("--resume", action="store_true", help="finish only the missing chunks in --out")
+    run.add_argument("--report-only", action="store_true", help="print the network report and stop")
+
+    claim = sub.add_parser("claim", help="the 70 percent verdict: share of a corridor cut by snow")
+    claim.add_argument("scenario", nargs="?")
+    claim.add_argument("--replications", type=_positive_int("replications"))
+    claim.add_argument("--seed", type=_seed)
+    claim.add_argument("--json", action="store_true")
+
+    val = sub.add_parser("validate", help="check a scenario file and print a one-line summary")
+    val.add_argument("scenario")
+
+    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    return p
+
+
+# ---------------------------------------------------------------------------- commands
+def _load(path: str | None):
+    from .scenario import load_scenario
+
+    return load_scenario(path)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``validate``: one line summary of a good scenario."""
+    from .network import RouteNetwork
+
+    scn = _load(args.scenario)
+    net = RouteNetwork.from_scenario(scn)
+    corr = ", ".join(net.corridors()) or "none"
+    print(f"{scn.source_path}: ok: '{scn.scenario.name}', {len(scn.nodes)} nodes, {len(scn.routes)} routes, "
+          f"corridors {corr}, {scn.scenario.days} days from {scn.scenario.start}, "
+          f"interdiction {'on' if scn.interdiction else 'off'}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """``schema``: the JSON Schema of scenario files."""
+    from .scenario import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return 0
+
+
+def format_network_report(scn: Any, report: dict[str, Any]) -> str:
+    """The network report as text (the header of ``run``)."""
+    lines = [f"Scenario: {scn.scenario.name}  ({scn.source_path})",
+             f"  {scn.scenario.days} days from {scn.scenario.start}; seed {scn.scenario.seed}",
+             "Nodes by kind:  " + ", ".join(f"{k} {v}" for k, v in sorted(report["nodes_by_kind"].items())),
+             "Routes by surface:  " + ", ".join(f"{k} {v}" for k, v in sorted(report["routes_by_surface"].items())),
+             "Routes by corridor:  " + ", ".join(f"{k} {v}" for k, v in sorted(report["routes_by_corridor"].items())),
+             "Highest passes:  " + ", ".join(f"{p['id']} {p['elevation_m']:.0f} m" for p in report["highest_passes"]),
+             "Nominal maximum flow to militant towns (t/day):  "
+             + ", ".join(f"{c} {v:.0f}" for c, v in report["nominal_max_flow_tpd"].items())]
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``run``: the network report; the simulation follows."""
+    from .network import RouteNetwork
+
+    scn = _load(args.scenario)
+    net = RouteNetwork.from_scenario(scn)
+    report = net.report()
+    if args.json and args.report_only:
+        print(json.dumps({"scenario": scn.scenario.name, "network": report}))
+        return 0
+    if not args.json:
+        print(format_network_report(scn, report))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qalamoun-sim`` console script."""
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
+            return COMMANDS[args.command](args)
+        except ScenarioError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return EXIT_BAD_INPUT
+        except QalamounError as exc:
+            sys.stderr.write(f"qalamoun-sim: {exc}\n")
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            sys.stderr.write("qalamoun-sim: interrupted\n")
+            return 130
+        except BrokenPipeError:  # e.g. piped into head
+            return 0
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Warnings as one line on stderr, without the source line."""
+    sys.stderr.write(f"warning: {message}\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Error types shared by every layer.
+
+A :class:`ScenarioError` carries the file and the field path of bad input so that
+the command line can print one line (``file: field: message``) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+__all__ = ["QalamounError", "ScenarioError", "ResultsError"]
+
+
+class QalamounError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ScenarioError(QalamounError, ValueError):
+    """Bad scenario input: names the source (file or ``<dict>``), the field path and the problem.
+
+    Examples
+    --------
+    >>> str(ScenarioError("x.toml", "routes[3].length_km", "must be > 0"))
+    'x.toml: routes[3].length_km: must be > 0'
+    """
+
+    def __init__(self, source: str, field: str | None, message: str) -> None:
+        self.source = source
+        self.field = field
+        self.message = message
+        parts = [source] + ([field] if field else []) + [message]
+        super().__init__(": ".join(parts))
+
+
+class ResultsError(QalamounError):
+    """A results folder that cannot be used (missing, or made from another scenario or seed)."""

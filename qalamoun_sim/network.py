@@ -1,0 +1,335 @@
+"""The route network: a networkx multigraph of places and routes, built from a scenario.
+
+Routes are indexed in scenario order; the arrays (``capacity_tpd``, ``max_elevation_m`` ...)
+share that index with every (replications, days, routes) array of the exogenous state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .scenario import Node, Route, Scenario
+
+__all__ = ["RouteNetwork", "graphml_to_document", "SUPER_SOURCE", "SUPER_SINK"]
+
+SUPER_SOURCE = "__source__"
+SUPER_SINK = "__sink__"
+
+# OSMnx `highway` tags for our surfaces, and back (unknown tags read as tracks).
+_HIGHWAY_OF_SURFACE = {"road": "primary", "track": "track", "trail": "path"}
+_SURFACE_OF_HIGHWAY = {
+    **{t: "road" for t in ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified",
+                           "residential", "service", "motorway_link", "trunk_link", "primary_link",
+                           "secondary_link", "tertiary_link", "road")},
+    "track": "track",
+    **{t: "trail" for t in ("path", "footway", "bridleway", "steps", "pedestrian", "trail")},
+}
+# Capacity when a GraphML edge has none [E]: a road carries trucks, a track pickups, a trail mules.
+_DEFAULT_CAPACITY_TPD = {"road": 200.0, "track": 40.0, "trail": 5.0}
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+class RouteNetwork:
+    """Places and routes over a :class:`networkx.MultiDiGraph`.
+
+    Each route is one edge keyed by its id (a bidirectional route adds the reverse edge
+    with the same key). Route attributes are also kept as numpy arrays in route order.
+
+    Parameters
+    ----------
+    nodes, routes : sequences of :class:`~qalamoun_sim.scenario.Node` / :class:`~qalamoun_sim.scenario.Route`
+    speeds_kph : dict, optional
+        Default speed per surface for routes without ``speed_kph``.
+
+    Examples
+    --------
+    >>> from qalamoun_sim.scenario import Node, Route
+    >>> net = RouteNetwork(
+    ...     [Node(id="s", kind="source", elevation_m=1400, lat=34.1, lon=36.4, corridor="c"),
+    ...      Node(id="t", kind="town", side="militant", elevation_m=1300, lat=34.0, lon=36.7)],
+    ...     [Route(id="r1", **{"from": "s"}, to="t", length_km=30, surface="track", capacity_tpd=40),
+    ...      Route(id="r2", **{"from": "s"}, to="t", length_km=35, surface="trail", capacity_tpd=5)])
+    >>> net.max_flow("c")
+    45.0
+    """
+
+    def __init__(self, nodes: Sequence[Node], routes: Sequence[Route],
+                 speeds_kph: dict[str, float] | None = None) -> None:
+        speeds = speeds_kph or {"road": 50.0, "track": 20.0, "trail": 3.5}
+        self.nodes: dict[str, Node] = {n.id: n for n in nodes}
+        self.routes: tuple[Route, ...] = tuple(routes)
+        self.route_ids: tuple[str, ...] = tuple(r.id for r in routes)
+        self.route_index: dict[str, int] = {rid: i for i, rid in enumerate(self.route_ids)}
+        elev = {n.id: n.elevation_m for n in nodes}
+        self.capacity_tpd = np.array([r.capacity_tpd for r in routes], dtype=float)
+        self.length_km = np.array([r.length_km for r in routes], dtype=float)
+        self.max_elevation_m = np.array([_highest_point(r, elev) for r in routes], dtype=float)
+        self.surface = np.array([r.surface for r in routes], dtype=object)
+        self.speed_kph = np.array([r.speed_kph or speeds[r.surface] for r in routes], dtype=float)
+        self.ploughed = np.array([r.is_ploughed for r in routes], dtype=bool)
+        self.route_side = np.array([r.side for r in routes], dtype=object)
+        self.corridor = np.array([r.corridor or "" for r in routes], dtype=object)
+        self.graph = self._build_graph()
+        self._flow_cache: dict[tuple[Any, ...], float] = {}
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_scenario(cls, scn: Scenario) -> RouteNetwork:
+        """The network of a validated scenario."""
+        return cls(scn.nodes, scn.routes, dict(scn.engine.speeds_kph))
+
+    def _build_graph(self) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph()
+        for n in self.nodes.values():
+            g.add_node(n.id, kind=n.kind, side=n.side, elevation=n.elevation_m, x=n.lon, y=n.lat)
+        for i, r in enumerate(self.routes):
+            attrs = dict(index=i, length=r.length_km * 1000.0, surface=r.surface,
+                         max_elevation=float(self.max_elevation_m[i]), capacity=r.capacity_tpd,
+                         speed_kph=float(self.speed_kph[i]), corridor=r.corridor, side=r.side)
+            g.add_edge(r.from_, r.to, key=r.id, **attrs)
+            if r.bidirectional:
+                g.add_edge(r.to, r.from_, key=r.id, **attrs)
+        return g
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def n_routes(self) -> int:
+        """Number of routes."""
+        return len(self.routes)
+
+    def nodes_of_kind(self, kind: str, side: str | None = None) -> list[str]:
+        """Node ids of one kind (and side), in scenario order."""
+        return [n.id for n in self.nodes.values() if n.kind == kind and (side is None or n.side == side)]
+
+    def corridors(self) -> list[str]:
+        """Corridor labels used by routes or sources, sorted."""
+        labels = {c for c in self.corridor if c} | {n.corridor for n in self.nodes.values() if n.corridor}
+        return sorted(labels)
+
+    def corridor_routes(self, corridor: str) -> list[str]:
+        """Ids of the routes labelled with this corridor."""
+        return [rid for rid, c in zip(self.route_ids, self.corridor, strict=True) if c == corridor]
+
+    def corridor_mask(self, corridor: str) -> np.ndarray:
+        """Boolean mask over routes: labelled with this corridor."""
+        return self.corridor == corridor
+
+    def corridor_sources(self, corridor: str) -> list[str]:
+        """Source nodes of a corridor: sources labelled with it, else sources that its routes touch."""
+        labelled = [n.id for n in self.nodes.values() if n.kind == "source" and n.corridor == corridor]
+        if labelled:
+            return labelled
+        touched = {r.from_ for r in self.routes if r.corridor == corridor} | \
+                  {r.to for r in self.routes if r.corridor == corridor}
+        return [n.id for n in self.nodes.values() if n.kind == "source" and n.id in touched]
+
+    def militant_towns(self) -> list[str]:
+        """Towns held by the militant side (the sinks of the connectivity metric)."""
+        return self.nodes_of_kind("town", "militant")
+
+    def routes_within(self, node_id: str, range_km: float) -> np.ndarray:
+        """Boolean mask: routes whose midpoint lies within ``range_km`` of a node (great circle)."""
+        base = self.nodes[node_id]
+        out = np.zeros(self.n_routes, dtype=bool)
+        for i, r in enumerate(self.routes):
+            a, b = self.nodes[r.from_], self.nodes[r.to]
+            mid_lat, mid_lon = (a.lat + b.lat) / 2, (a.lon + b.lon) / 2
+            out[i] = _haversine_km(base.lat, base.lon, mid_lat, mid_lon) <= range_km
+        return out
+
+    def open_subgraph(self, factors: Sequence[float] | np.ndarray | None = None) -> nx.MultiDiGraph:
+        """The routes open under per-route capacity factors (0 = closed), capacities scaled."""
+        f = self._factors(factors)
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(self.graph.nodes(data=True))
+        for u, v, key, data in self.graph.edges(keys=True, data=True):
+            i = data["index"]
+            if f[i] > 0:
+                g.add_edge(u, v, key=key, **{**data, "capacity": data["capacity"] * f[i]})
+        return g
+
+    def flow_graph(self, factors: Sequence[float] | np.ndarray | None = None,
+                   side: str = "militant") -> nx.DiGraph:
+        """Routes usable by ``side`` collapsed into a DiGraph with summed capacities.
+
+        Routes held by the other side and nodes held by the army (for the militant side) are left out:
+        networkx flow functions need a simple graph, so parallel routes are summed.
+        """
+        f = self._factors(factors)
+        enemy = "army" if side == "militant" else "militant"
+        g = nx.DiGraph()
+        for u, v, data in self.graph.edges(data=True):
+            i = data["index"]
+            if f[i] <= 0 or self.route_side[i] == enemy:
+                continue
+            if self.nodes[u].side == enemy or self.nodes[v].side == enemy:
+                continue
+            cap = data["capacity"] * f[i]
+            if g.has_edge(u, v):
+                g[u][v]["capacity"] += cap
+            else:
+                g.add_edge(u, v, capacity=cap)
+        return g
+
+    def max_flow(self, corridor: str, factors: Sequence[float] | np.ndarray | None = None,
+                 side: str = "militant") -> float:
+        """Maximum flow (t/day) from a corridor's sources to the militant towns.
+
+        Memoized on the factors, since most days repeat an earlier pattern of closures.
+        """
+        f = self._factors(factors)
+        key = (corridor, side, f.tobytes())
+        hit = self._flow_cache.get(key)
+        if hit is not None:
+            return hit
+        g = self.flow_graph(f, side)
+        sources = [s for s in self.corridor_sources(corridor) if s in g]
+        sinks = [t for t in self.militant_towns() if t in g]
+        value = 0.0
+        if sources and sinks:
+            for s in sources:
+                g.add_edge(SUPER_SOURCE, s)  # no capacity attribute: unbounded
+            for t in sinks:
+                g.add_edge(t, SUPER_SINK)
+            value = float(nx.maximum_flow_value(g, SUPER_SOURCE, SUPER_SINK, capacity="capacity"))
+        if len(self._flow_cache) < 200_000:
+            self._flow_cache[key] = value
+        return value
+
+    def _factors(self, factors: Sequence[float] | np.ndarray | None) -> np.ndarray:
+        if factors is None:
+            return np.ones(self.n_routes)
+        f = np.asarray(factors, dtype=float)
+        if f.shape != (self.n_routes,):
+            raise ValueError(f"expected {self.n_routes} route factors, got shape {f.shape}")
+        return f
+
+    def unreachable_towns(self) -> list[str]:
+        """Towns that no source reaches over the nominal network."""
+        reach: set[str] = set()
+        for s in self.nodes_of_kind("source"):
+            reach |= nx.descendants(self.graph, s) | {s}
+        return [t for t in self.nodes_of_kind("town") if t not in reach]
+
+    # ------------------------------------------------------------------ report
+    def report(self) -> dict[str, Any]:
+        """Nodes by kind, routes by surface and corridor, highest passes, nominal max flow per corridor."""
+        passes = sorted(((n.elevation_m, n.id) for n in self.nodes.values() if n.kind == "pass"), reverse=True)
+        highest_routes = sorted(zip(self.max_elevation_m, self.route_ids, strict=True), reverse=True)
+        return {
+            "nodes_by_kind": dict(Counter(n.kind for n in self.nodes.values())),
+            "routes_by_surface": dict(Counter(self.surface)),
+            "routes_by_corridor": dict(Counter(c or "(none)" for c in self.corridor)),
+            "highest_passes": [{"id": p, "elevation_m": z} for z, p in passes[:5]],
+            "highest_routes": [{"id": r, "max_elevation_m": float(z)} for z, r in highest_routes[:5]],
+            "nominal_max_flow_tpd": {c: self.max_flow(c) for c in self.corridors() if self.corridor_sources(c)},
+        }
+
+    # ------------------------------------------------------------------ files
+    def to_graphml(self, path: str | Path) -> None:
+        """Write GraphML with OSMnx attribute names (``x``, ``y``, ``elevation``, ``length`` in m, ``highway``)."""
+        g = nx.MultiDiGraph()
+        for n in self.nodes.values():
+            attrs = {"x": n.lon, "y": n.lat, "elevation": n.elevation_m, "kind": n.kind, "side": n.side,
+                     "supply_tpd": n.supply_tpd, "stock_t": n.stock_t, "consumption_tpd": n.consumption_tpd,
+                     "name": n.name, "corridor": n.corridor}
+            g.add_node(n.id, **{k: v for k, v in attrs.items() if v is not None})
+        for r in self.routes:
+            attrs = {"id": r.id, "length": r.length_km * 1000.0, "highway": _HIGHWAY_OF_SURFACE[r.surface],
+                     "surface": r.surface, "capacity_tpd": r.capacity_tpd, "max_elevation_m": r.max_elevation_m,
+                     "speed_kph": r.speed_kph, "corridor": r.corridor, "oneway": not r.bidirectional,
+                     "side": r.side, "ploughed": r.ploughed,
+                     "elevation_profile_m": json.dumps(r.elevation_profile_m) if r.elevation_profile_m else None}
+            g.add_edge(r.from_, r.to, key=r.id, **{k: v for k, v in attrs.items() if v is not None})
+        nx.write_graphml(g, str(path))
+
+    @classmethod
+    def from_graphml(cls, path: str | Path) -> RouteNetwork:
+        """Read a GraphML file (ours, or an OSMnx graph with ``elevation`` on its nodes)."""
+        from .scenario import Node as _Node
+        from .scenario import Route as _Route
+
+        doc = graphml_to_document(path)
+        return cls([_Node(**n) for n in doc["nodes"]], [_Route(**r) for r in doc["routes"]])
+
+    def to_geojson(self, path: str | Path | None = None) -> dict[str, Any]:
+        """GeoJSON FeatureCollection: nodes as Points, routes as LineStrings; written when ``path`` is given."""
+        feats: list[dict[str, Any]] = []
+        for n in self.nodes.values():
+            props = n.model_dump(exclude={"lat", "lon"})
+            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [n.lon, n.lat]},
+                          "properties": {**props, "feature": "node"}})
+        for i, r in enumerate(self.routes):
+            a, b = self.nodes[r.from_], self.nodes[r.to]
+            props = r.model_dump(by_alias=True)
+            props.update(feature="route", max_elevation_m=float(self.max_elevation_m[i]))
+            feats.append({"type": "Feature",
+                          "geometry": {"type": "LineString", "coordinates": [[a.lon, a.lat], [b.lon, b.lat]]},
+                          "properties": props})
+        doc = {"type": "FeatureCollection", "features": feats}
+        if path is not None:
+            Path(path).write_text(json.dumps(doc, indent=1))
+        return doc
+
+
+def _highest_point(route: Route, elevations: dict[str, float]) -> float:
+    if route.elevation_profile_m:
+        top = max(route.elevation_profile_m)
+        return max(top, route.max_elevation_m) if route.max_elevation_m is not None else top
+    if route.max_elevation_m is not None:
+        return route.max_elevation_m
+    return max(elevations.get(route.from_, 0.0), elevations.get(route.to, 0.0))
+
+
+def graphml_to_document(path: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """Read a GraphML file into scenario ``nodes`` and ``routes`` lists (not yet validated).
+
+    Accepts OSMnx names (``x``, ``y``, ``elevation``, ``length`` in metres, ``highway``); every
+    attribute is coerced by the scenario schema afterwards, so string-typed files load too.
+    """
+    g = nx.read_graphml(str(path), force_multigraph=True)
+    nodes: list[dict[str, Any]] = []
+    for nid, d in g.nodes(data=True):
+        node = {"id": str(nid), "kind": d.get("kind", "junction"), "side": d.get("side", "neutral"),
+                "elevation_m": d.get("elevation", d.get("elevation_m")), "lat": d.get("y", d.get("lat")),
+                "lon": d.get("x", d.get("lon"))}
+        for key in ("supply_tpd", "stock_t", "consumption_tpd", "name", "corridor"):
+            if key in d:
+                node[key] = d[key]
+        nodes.append({k: v for k, v in node.items() if v is not None})
+    routes: list[dict[str, Any]] = []
+    for u, v, k, d in g.edges(keys=True, data=True):
+        surface = d.get("surface") or _SURFACE_OF_HIGHWAY.get(str(d.get("highway", "track")), "track")
+        route: dict[str, Any] = {
+            "id": str(d.get("id", f"{u}-{v}-{k}")), "from": str(u), "to": str(v),
+            "length_km": float(d["length"]) / 1000.0 if "length" in d else None,
+            "surface": surface,
+            "capacity_tpd": d.get("capacity_tpd", _DEFAULT_CAPACITY_TPD.get(surface, 40.0)),
+            "bidirectional": not _truthy(d.get("oneway", False)),
+        }
+        for key in ("max_elevation_m", "speed_kph", "corridor", "side", "ploughed"):
+            if key in d:
+                route[key] = d[key]
+        if "elevation_profile_m" in d:
+            route["elevation_profile_m"] = json.loads(d["elevation_profile_m"])
+        routes.append({key: val for key, val in route.items() if val is not None})
+    return {"nodes": nodes, "routes": routes}
+
+
+def _truthy(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "yes")

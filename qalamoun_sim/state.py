@@ -1,0 +1,168 @@
+"""The exogenous state: weather, snow, closures and strikes, vectorized over replications.
+
+None of it depends on convoys, so it is computed by numpy a day at a time across all
+replications at once (design.md s.6). Every replication draws from its own generators,
+derived from the root seed through ``SeedSequence(seed, spawn_key=(replication, stream))``,
+so a replication's state is the same whether it is computed alone or in a batch of any size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .closures import snow_factors
+from .interdiction import simulate_strikes
+from .network import RouteNetwork
+from .scenario import Scenario
+from .weather import band_elevations, simulate_snowpack, simulate_weather
+
+__all__ = ["ExogenousState", "compute_state", "replication_rng", "STREAM_WEATHER", "STREAM_STRIKES",
+           "STREAM_ENGINE", "ROUTE_STATES"]
+
+# Independent random streams of one replication (the second element of the spawn key).
+STREAM_WEATHER = 0
+STREAM_STRIKES = 1
+STREAM_ENGINE = 2
+
+#: Route state labels, indexed by :attr:`ExogenousState.state_code`.
+ROUTE_STATES: tuple[str, ...] = ("open", "snow", "interdicted", "both")
+
+
+def replication_rng(seed: int, replication: int, stream: int) -> np.random.Generator:
+    """The generator of one replication's stream: ``SeedSequence(seed, spawn_key=(replication, stream))``.
+
+    ``SeedSequence(seed).spawn(n)[i]`` has spawn key ``(i,)``; its own children are ``(i, stream)``.
+    """
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(replication), int(stream))))
+
+
+@dataclass(frozen=True)
+class ExogenousState:
+    """Arrays shaped (replications, days[, routes | bands]) for a block of replications.
+
+    Attributes
+    ----------
+    replications : (R,) int
+        The replication indices held (row ``k`` is replication ``replications[k]``).
+    dates : list of date, length D
+    route_ids : tuple of str, length N
+    temperature_c, precipitation_mm : (R, D) float
+        Weather at the reference elevation.
+    storm : (R, D) bool
+    band_elevations_m : (B,) float
+    band_depth_cm : (R, D, B) float
+        Snow depth per elevation band at the end of each day.
+    route_depth_cm : (R, D, N) float
+        Snow depth at each route's highest point.
+    snow_capacity_factor, snow_speed_factor : (R, D, N) float
+        1 open, a surface's slowed factor, 0 closed by snow.
+    interdicted : (R, D, N) bool
+        Closed by a strike (or a siege line) that day.
+    """
+
+    replications: np.ndarray
+    dates: list[dt.date]
+    route_ids: tuple[str, ...]
+    temperature_c: np.ndarray
+    precipitation_mm: np.ndarray
+    storm: np.ndarray
+    band_elevations_m: np.ndarray
+    band_depth_cm: np.ndarray
+    route_depth_cm: np.ndarray
+    snow_capacity_factor: np.ndarray
+    snow_speed_factor: np.ndarray
+    interdicted: np.ndarray
+
+    @property
+    def n_replications(self) -> int:
+        """Number of replications held."""
+        return len(self.replications)
+
+    @property
+    def n_days(self) -> int:
+        """Number of days."""
+        return len(self.dates)
+
+    @property
+    def capacity_factor(self) -> np.ndarray:
+        """(R, D, N) capacity factor with snow and interdiction together."""
+        return np.where(self.interdicted, 0.0, self.snow_capacity_factor)
+
+    @property
+    def snow_closed(self) -> np.ndarray:
+        """(R, D, N) closed by snow alone."""
+        return self.snow_capacity_factor <= 0.0
+
+    @property
+    def state_code(self) -> np.ndarray:
+        """(R, D, N) int8 index into :data:`ROUTE_STATES`: open, snow, interdicted, both."""
+        return (self.snow_closed.astype(np.int8) + 2 * self.interdicted.astype(np.int8)).astype(np.int8)
+
+    def replication(self, k: int) -> ExogenousState:
+        """The state of the ``k``-th row as a block of one replication."""
+        sl = slice(k, k + 1)
+        return ExogenousState(
+            replications=self.replications[sl], dates=self.dates, route_ids=self.route_ids,
+            temperature_c=self.temperature_c[sl], precipitation_mm=self.precipitation_mm[sl],
+            storm=self.storm[sl], band_elevations_m=self.band_elevations_m,
+            band_depth_cm=self.band_depth_cm[sl], route_depth_cm=self.route_depth_cm[sl],
+            snow_capacity_factor=self.snow_capacity_factor[sl], snow_speed_factor=self.snow_speed_factor[sl],
+            interdicted=self.interdicted[sl])
+
+
+def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: int | None = None,
+                  network: RouteNetwork | None = None) -> ExogenousState:
+    """Compute the exogenous state of a block of replications.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    replications : int or sequence of int
+        A count ``n`` (replications ``0..n-1``) or explicit replication indices.
+    seed : int, optional
+        Root seed; default the scenario's.
+    network : RouteNetwork, optional
+        Built from the scenario when not given.
+
+    Examples
+    --------
+    >>> from qalamoun_sim import load_scenario
+    >>> s = compute_state(load_scenario(), 3, seed=1)
+    >>> s.snow_capacity_factor.shape[:2]
+    (3, 181)
+    """
+    net = network or RouteNetwork.from_scenario(scenario)
+    seed = scenario.scenario.seed if seed is None else int(seed)
+    reps = np.arange(replications) if isinstance(replications, int) else np.asarray(list(replications), dtype=int)
+    if reps.ndim != 1 or len(reps) == 0:
+        raise ValueError("replications must be a positive count or a non-empty sequence of indices")
+    weather_rngs = [replication_rng(seed, int(r), STREAM_WEATHER) for r in reps]
+    strike_rngs = [replication_rng(seed, int(r), STREAM_STRIKES) for r in reps]
+    dates = scenario.dates
+    wx = simulate_weather(scenario.weather, dates, weather_rngs)
+    bands = band_elevations(scenario.weather)
+    pack = simulate_snowpack(wx, scenario.weather, scenario.snow, bands)
+    depth = route_depth_from_bands(pack.depth_cm, bands, net.max_elevation_m)
+    cap_f, speed_f = snow_factors(depth, pack.snowfall_cm, bands, net, scenario.snow)
+    interdicted = simulate_strikes(scenario, net, wx, strike_rngs)
+    return ExogenousState(
+        replications=reps, dates=dates, route_ids=net.route_ids,
+        temperature_c=wx.temperature_c, precipitation_mm=wx.precipitation_mm, storm=wx.storm,
+        band_elevations_m=bands, band_depth_cm=pack.depth_cm, route_depth_cm=depth,
+        snow_capacity_factor=cap_f, snow_speed_factor=speed_f, interdicted=interdicted)
+
+
+def route_depth_from_bands(band_depth_cm: np.ndarray, bands_m: np.ndarray, elevations_m: np.ndarray) -> np.ndarray:
+    """(R, D, N) snow depth at each route's highest point, interpolated linearly between bands.
+
+    Elevations outside the band range take the nearest band's depth.
+    """
+    z = np.clip(np.asarray(elevations_m, dtype=float), bands_m[0], bands_m[-1])
+    hi = np.clip(np.searchsorted(bands_m, z, side="left"), 1, len(bands_m) - 1)
+    lo = hi - 1
+    w = (z - bands_m[lo]) / (bands_m[hi] - bands_m[lo])
+    return band_depth_cm[..., lo] * (1.0 - w) + band_depth_cm[..., hi] * w
