@@ -86,6 +86,7 @@ class RouteNetwork:
         self.corridor = np.array([r.corridor or "" for r in routes], dtype=object)
         self.graph = self._build_graph()
         self._flow_cache: dict[tuple[Any, ...], float] = {}
+        self._solvers: dict[tuple[str, str], _FlowSolver] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -197,17 +198,11 @@ class RouteNetwork:
         hit = self._flow_cache.get(key)
         if hit is not None:
             return hit
-        g = self.flow_graph(f, side)
-        sources = [s for s in self.corridor_sources(corridor) if s in g]
-        sinks = [t for t in self.militant_towns() if t in g]
-        value = 0.0
-        if sources and sinks:
-            for s in sources:
-                g.add_edge(SUPER_SOURCE, s)  # no capacity attribute: unbounded
-            for t in sinks:
-                g.add_edge(t, SUPER_SINK)
-            value = float(nx.maximum_flow_value(g, SUPER_SOURCE, SUPER_SINK, capacity="capacity"))
-        if len(self._flow_cache) < 200_000:
+        solver = self._solvers.get((corridor, side))
+        if solver is None:
+            solver = self._solvers[(corridor, side)] = _FlowSolver(self, corridor, side)
+        value = solver.value(f)
+        if len(self._flow_cache) < 500_000:
             self._flow_cache[key] = value
         return value
 
@@ -285,6 +280,51 @@ class RouteNetwork:
         if path is not None:
             Path(path).write_text(json.dumps(doc, indent=1))
         return doc
+
+
+class _FlowSolver:
+    """Max flow of one corridor on changing route factors, reusing one residual network.
+
+    The collapsed graph is built once on nominal capacities; each call sets the residual
+    capacities from the factors (an incidence matrix product) and runs Edmonds-Karp, which
+    resets the flows itself. The answer equals ``nx.maximum_flow_value`` on :meth:`RouteNetwork.flow_graph`.
+    """
+
+    def __init__(self, network: RouteNetwork, corridor: str, side: str) -> None:
+        from networkx.algorithms.flow import build_residual_network
+
+        g = network.flow_graph(None, side)
+        self.edges = list(g.edges())
+        sources = [s for s in network.corridor_sources(corridor) if s in g]
+        sinks = [t for t in network.militant_towns() if t in g]
+        self.empty = not (sources and sinks and self.edges)
+        if self.empty:
+            return
+        pos = {e: j for j, e in enumerate(self.edges)}
+        self.incidence = np.zeros((len(self.edges), network.n_routes))
+        enemy = "army" if side == "militant" else "militant"
+        for u, v, data in network.graph.edges(data=True):
+            if (u, v) in pos and network.route_side[data["index"]] != enemy:
+                self.incidence[pos[(u, v)], data["index"]] += data["capacity"]
+        for s in sources:
+            g.add_edge(SUPER_SOURCE, s)
+        for t in sinks:
+            g.add_edge(t, SUPER_SINK)
+        self.graph = g
+        self.residual = build_residual_network(g, "capacity")
+
+    def value(self, factors: np.ndarray) -> float:
+        """Max flow with route capacities scaled by ``factors``."""
+        if self.empty:
+            return 0.0
+        from networkx.algorithms.flow import edmonds_karp
+
+        caps = self.incidence @ factors
+        res = self.residual
+        for (u, v), c in zip(self.edges, caps.tolist(), strict=True):
+            res[u][v]["capacity"] = c
+        r = edmonds_karp(self.graph, SUPER_SOURCE, SUPER_SINK, capacity="capacity", residual=res)
+        return float(r.graph["flow_value"])
 
 
 def _highest_point(route: Route, elevations: dict[str, float]) -> float:

@@ -190,6 +190,10 @@ class WeatherConfig(StrictModel):
                                         description="Alexa: 8-10 degC below normal (domain.md s.3) [S].")
     storm_precip_mm: float = Field(default=14.0, ge=0, le=300,
                                    description="Mean storm precipitation per day [E]: 30-60 cm at 1500 m over 4 days.")
+    orographic_gradient_per_km: float = Field(
+        default=1.0, ge=0, le=10,
+        description="Precipitation gain per km above the reference [E]: storm depths 10-40 cm at 1300-1600 m "
+                    "vs 40-100+ cm on the crest above 2000 m (domain.md s.3), partly drifting.")
     replay_csv: str | None = Field(default=None,
                                    description="CSV (date, temperature_c, precipitation_mm) replayed instead.")
     band_min_m: float = Field(default=500.0, ge=-500, le=9000, description="Lowest snowpack band.")

@@ -147,7 +147,8 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
     bands = band_elevations(scenario.weather)
     pack = simulate_snowpack(wx, scenario.weather, scenario.snow, bands)
     depth = route_depth_from_bands(pack.depth_cm, bands, net.max_elevation_m)
-    cap_f, speed_f = snow_factors(depth, pack.snowfall_cm, bands, net, scenario.snow)
+    fresh = route_depth_from_bands(pack.snowfall_cm, bands, net.max_elevation_m)
+    cap_f, speed_f = snow_factors(depth, fresh, net, scenario.snow)
     interdicted = simulate_strikes(scenario, net, wx, strike_rngs)
     return ExogenousState(
         replications=reps, dates=dates, route_ids=net.route_ids,
