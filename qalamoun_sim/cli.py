@@ -32,9 +32,9 @@ def _positive_int(name: str):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"--{name}: must be an integer, got '{text}'") from None
+            raise argparse.ArgumentTypeError(f"must be an integer, got '{text}'") from None
         if value < 1:
-            raise argparse.ArgumentTypeError(f"--{name}: must be >= 1, got {value}")
+            raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
         return value
     return parse
 
@@ -43,9 +43,9 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed: must be a non-negative integer, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got '{text}'") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"--seed: must be >= 0, got {value}")
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
@@ -138,7 +138,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}
+def progress_bar(total: int, enabled: bool, unit: str = "rep"):
+    """A tqdm bar on stderr when ``enabled`` and stderr is a terminal; otherwise a silent stand-in."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, file=sys.stderr, disable=not (enabled and sys.stderr.isatty()),
+                dynamic_ncols=True, leave=False)
+
+
+def format_claim(v: dict[str, Any]) -> str:
+    """The claim verdict as a readable table."""
+    p = v["first_day_at_threshold"]
+    lines = [f"Claim: snow cuts at least {v['threshold']:.0%} of the '{v['corridor']}' corridor "
+             f"({v['metric']} share) on at least half the days of {v['window_start']} .. {v['window_end']}",
+             f"  {v['replications']} replications, seed {v['seed']}, scenario '{v['scenario']}'",
+             "",
+             f"  {'share of corridor cut (window mean)':<50}{'p05':>8}{'p50':>8}{'p95':>8}"]
+    for key, label in (("snow_cut_share", "by snow"), ("interdiction_cut_share", "by interdiction (snow left open)"),
+                       ("total_cut_share", "by snow and interdiction")):
+        for metric, q in v[key].items():
+            lines.append(f"  {label + ', ' + metric:<50}{q['p05']:>8.2f}{q['p50']:>8.2f}{q['p95']:>8.2f}")
+    lines += ["",
+              f"  {'P(claim holds)':<50}{v['claim_probability']:.2f}",
+              f"  {'P(snow and army together reach it)':<50}{v['total_claim_probability']:.2f}",
+              f"  {'first day snow reaches the threshold':<50}p05 {p['p05'] or 'never'}, p50 {p['p50'] or 'never'}, "
+              f"p95 {p['p95'] or 'never'}"]
+    return "\n".join(lines)
+
+
+def cmd_claim(args: argparse.Namespace) -> int:
+    """``claim``: the 70 percent verdict from the vectorized exogenous state."""
+    from .claim import claim_shares, claim_verdict
+
+    scn = _load(args.scenario)
+    n = args.replications or scn.scenario.replications
+    with progress_bar(n, not args.json) as bar:
+        shares = claim_shares(scn, n, args.seed, progress=bar.update)
+    verdict = claim_verdict(shares)
+    print(json.dumps(verdict) if args.json else format_claim(verdict))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "claim": cmd_claim, "validate": cmd_validate, "schema": cmd_schema}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
