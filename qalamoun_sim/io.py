@@ -1,0 +1,52 @@
+"""Atomic file writes: a temporary file in the same folder, then ``os.replace``.
+
+A reader never sees half a file, and an interrupted run leaves only whole files behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["atomic_write", "write_parquet", "write_json", "write_text", "read_json"]
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp_path)`` then move the temporary file onto ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame as Parquet, atomically."""
+    return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    """Write JSON (indented, keys in insertion order), atomically."""
+    return write_text(json.dumps(obj, indent=2, default=str) + "\n", path)
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write a text file, atomically."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file."""
+    return json.loads(Path(path).read_text())
