@@ -1,0 +1,500 @@
+"""The SimPy supply engine: convoys over the open network, town stocks, captures and settlements.
+
+One replication at a time (design.md s.6): the engine reads that replication's exogenous state
+(snow and strikes, from :mod:`qalamoun_sim.state`) day by day and never computes snow itself.
+Time is in days; day ``d`` is the interval ``[d, d + 1)``.
+
+Each day, at its start:
+
+1. captures and settlements decided the day before take effect, then scripted captures;
+2. the day's network state is read: a route is usable by the militants when its capacity factor
+   is positive, it is not on a siege line, not held by the army, and neither end is army-held
+   (captured towns are army-held) -- the side rules of :meth:`RouteNetwork.flow_graph`;
+3. each route gets a budget of ``capacity_tpd * capacity_factor`` tonnes for the day; convoys
+   waiting for capacity are admitted first, then convoys waiting out a closure move;
+4. each source dispatches up to ``supply_tpd`` in convoys of ``engine.convoy_t`` tonnes (the last
+   one partial), each to the militant town with the fewest days of stock
+   ``(stock + tonnes on the way) / consumption_tpd``, over the fastest path by nominal travel time.
+   The dispatcher books capacity on the routes the convoy will enter that day and sizes the convoy
+   to the path's remaining capacity; a route whose budget is spent is left out of later paths that
+   day. Supply that no open path can carry is not sent (``meta["undispatched_t"]``).
+
+Convoys travel route by route (``length_km / (speed_kph * snow_speed_factor) / 24`` days), take
+capacity as they enter a route they did not book (queueing until the next day when it is spent),
+apply ``engine.closed_route_policy`` at a closed route, are hit with ``convoy_hit_probability``
+when a day on which their route is interdicted begins while they are on it, and are stopped at
+a working checkpoint with its ``stop_probability``. At the end of each day towns consume, a town
+cut off from every source for ``capture_after_cut_days`` is captured, and a town short of supply
+for ``settlement.shortage_days`` days running settles with ``daily_probability``.
+
+Shortest paths are networkx Dijkstra trees cached per network state (the bytes of the usable-route
+mask and of the army-held nodes), so they are recomputed only when a route opens or closes, a
+town falls, or a route's daily capacity runs out -- never per convoy.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from .convoys import CLOSED, DELIVERED, EPS, ConvoyLog, PathCache, Pattern, convoy_process
+from .network import RouteNetwork
+from .results import FATES, TOWN_EVENTS, Run
+from .scenario import Scenario
+from .state import ROUTE_STATES, STREAM_ENGINE, ExogenousState, compute_state, replication_rng
+from .towns import TownLedger
+
+__all__ = ["simulate_replication", "Engine", "CountingEnvironment"]
+
+_ADMITTED = "admitted"
+
+
+class CountingEnvironment(simpy.Environment):
+    """A :class:`simpy.Environment` that counts the events it processes (``events_processed``)."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self.events_processed = 0
+
+    def step(self) -> None:
+        """Process the next event, and count it."""
+        self.events_processed += 1
+        super().step()
+
+
+class Engine:
+    """The state of one replication while it runs; build it and call :meth:`run`.
+
+    Use :func:`simulate_replication` rather than this class directly.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    network : RouteNetwork
+    state : ExogenousState
+        The exogenous state of exactly one replication.
+    seed : int
+        Root seed (recorded).
+    replication : int
+        Replication index (recorded); the engine's random stream is ``replication_rng(seed,
+        replication, STREAM_ENGINE)``.
+    """
+
+    def __init__(self, scenario: Scenario, network: RouteNetwork, state: ExogenousState,
+                 seed: int, replication: int) -> None:
+        self.scenario = scenario
+        self.network = network
+        self.state = state
+        self.seed = seed
+        self.replication = replication
+        self.rng = replication_rng(seed, replication, STREAM_ENGINE)
+        self.env = CountingEnvironment()
+        self.n_days = n_days = state.n_days
+        eng_cfg = scenario.engine
+        self.policy = eng_cfg.closed_route_policy
+        self.max_wait_days = eng_cfg.max_wait_days
+        self.convoy_t = eng_cfg.convoy_t
+        itd = scenario.interdiction
+        self.hit_probability = itd.convoy_hit_probability if itd is not None else 0.0
+
+        # ---- nodes
+        self.node_ids: list[str] = list(network.nodes)
+        nidx = {nid: i for i, nid in enumerate(self.node_ids)}
+        self.node_index = nidx
+        self.blocked = bytearray(1 if n.side == "army" else 0 for n in network.nodes.values())
+        town_nodes = [n for n in network.nodes.values() if n.kind == "town"]
+        self.towns = TownLedger(town_nodes, state.dates, itd)
+        self.town_node: list[int] = [nidx[n.id] for n in town_nodes]
+        self.town_of_node: list[int] = [-1] * len(self.node_ids)
+        for t, k in enumerate(self.town_node):
+            self.town_of_node[k] = t
+        self.sources: list[tuple[int, float]] = [(nidx[n.id], n.supply_tpd) for n in network.nodes.values()
+                                                 if n.kind == "source"]
+
+        # ---- routes: per-route lists for the hot path, (D, N) arrays of the exogenous state
+        self.route_from = [nidx[r.from_] for r in network.routes]
+        self.route_to = [nidx[r.to] for r in network.routes]
+        hours = network.length_km / network.speed_kph
+        self.route_days: list[float] = (hours / 24.0).tolist()
+        cap_f = state.snow_capacity_factor[0]
+        self.interdicted = np.asarray(state.interdicted[0], dtype=bool)
+        factor = np.where(self.interdicted, 0.0, cap_f)
+        siege = np.zeros(network.n_routes, dtype=bool)
+        if itd is not None:
+            for rid in itd.siege_lines:
+                siege[network.route_index[rid]] = True
+        self.open_dn = (factor > 0.0) & ~siege[None, :] & (network.route_side != "army")[None, :]
+        self.budget_dn = np.where(self.open_dn, network.capacity_tpd[None, :] * factor, 0.0)
+        self.speed_dn = state.snow_speed_factor[0]
+        self.flow = np.zeros((n_days, network.n_routes))
+        self.paths = PathCache(len(self.node_ids), self.route_from, self.route_to,
+                               [r.bidirectional for r in network.routes], hours.tolist())
+
+        # ---- today's state (set by _start_day)
+        self.day = -1
+        self.open_today: list[bool] = []
+        self.speed_today: list[float] = []
+        self.budget: list[float] = []
+        self._open_np = np.zeros(network.n_routes, dtype=bool)
+        self._spent = np.zeros(network.n_routes, dtype=bool)
+        self._spent_version = 0
+        self.queues: dict[int, deque[list[Any]]] = {}
+        self.new_day: simpy.Event = self.env.event()
+        self._cut: np.ndarray | None = None
+        self._pending: tuple[list[int], list[int]] = ([], [])
+        self.log = ConvoyLog()
+        self.dispatched_t = [0.0] * len(self.sources)
+        self.undispatched_t = [0.0] * len(self.sources)
+
+    # ------------------------------------------------------------------ queries used by convoys
+    def usable(self, r: int, u: int, v: int) -> bool:
+        """Whether a militant convoy may take route ``r`` from node ``u`` to ``v`` today."""
+        return self.open_today[r] and not self.blocked[u] and not self.blocked[v]
+
+    def pattern(self) -> Pattern:
+        """Today's routing pattern (routes usable, army-held nodes left out)."""
+        return self.paths.get(self._open_np, self.blocked)
+
+    def plan(self, cid: int, node: int, town: int, tonnes: float) -> tuple[int, list[int], list[int]] | None:
+        """A path for convoy ``cid`` from ``node`` on today's network: to ``town`` while it still receives,
+        else to the neediest town reachable (moving the tonnes on the way). None when no path exists."""
+        pat = self.pattern()
+        towns = self.towns
+        if towns.receiving[town]:
+            p = pat.path(node, self.town_node[town])
+            return None if p is None else (town, p[0], p[1])
+        reach = pat.reachable(node)
+        best: tuple[float, int] | None = None
+        for t, k in enumerate(self.town_node):
+            if towns.receiving[t] and towns.need_list[t] > 0.0 and k in reach:
+                cand = (towns.days_of_stock(self.day, t), t)
+                if best is None or cand < best:
+                    best = cand
+        if best is None:
+            return None
+        new = best[1]
+        p = pat.path(node, self.town_node[new])
+        assert p is not None
+        towns.pipeline[town] -= tonnes
+        towns.pipeline[new] += tonnes
+        self.log.town[cid] = new
+        return new, p[0], p[1]
+
+    # ------------------------------------------------------------------ route capacity
+    def _spend(self, r: int, tonnes: float) -> None:
+        b = self.budget[r] - tonnes
+        if b <= EPS:
+            b = 0.0
+            if not self._spent[r]:
+                self._spent[r] = True
+                self._spent_version += 1
+        self.budget[r] = b
+
+    def take(self, r: int, tonnes: float, u: int, v: int) -> simpy.Event | None:
+        """Take ``tonnes`` of route ``r``'s capacity today; an event to wait for when it is short.
+
+        What is left today is taken now; the convoy then queues (first come, first served) for the
+        rest on the following days. The event's value is :data:`CLOSED` if the route closes first.
+        """
+        q = self.queues.get(r)
+        b = self.budget[r]
+        if not q and b >= tonnes:
+            self._spend(r, tonnes)
+            return None
+        need = tonnes
+        if not q and b > 0.0:
+            need -= b
+            self._spend(r, b)
+        ev = self.env.event()
+        if q is None:
+            q = self.queues[r] = deque()
+        q.append([need, ev, u, v])
+        return ev
+
+    def _admit(self, r: int) -> None:
+        """Serve route ``r``'s queue from today's budget (closed for a convoy: wake it with CLOSED)."""
+        q = self.queues[r]
+        while q:
+            entry = q[0]
+            need, ev, u, v = entry
+            if not self.usable(r, u, v):
+                q.popleft()
+                ev.succeed(CLOSED)
+                continue
+            b = self.budget[r]
+            if b <= 0.0:
+                break
+            if b >= need:
+                self._spend(r, need)
+                q.popleft()
+                ev.succeed(_ADMITTED)
+            else:
+                entry[0] = need - b
+                self._spend(r, b)
+                break
+        if not q:
+            del self.queues[r]
+
+    def release(self, routes: set[int], day: int, tonnes: float) -> None:
+        """Give back capacity booked on ``day`` for routes a convoy will not enter after all."""
+        if day != self.day:
+            return
+        for r in routes:
+            self.budget[r] += tonnes
+            if r in self.queues:
+                self._admit(r)
+
+    # ------------------------------------------------------------------ fates
+    def deliver(self, cid: int, town: int, tonnes: float) -> None:
+        """Convoy ``cid`` unloads at ``town``."""
+        day = int(self.env.now)
+        self.towns.deliver(day, town, tonnes)
+        self.log.town[cid] = town
+        self.log.end(cid, DELIVERED, day)
+
+    def end(self, cid: int, town: int, tonnes: float, fate: int, reason: str) -> None:
+        """Convoy ``cid`` is intercepted or stranded now."""
+        self.towns.pipeline[town] -= tonnes
+        self.log.town[cid] = town
+        self.log.end(cid, fate, int(self.env.now), reason)
+
+    # ------------------------------------------------------------------ days
+    def _capture(self, day: int, town: int, cause: str) -> None:
+        if self.towns.capture(day, town, cause):
+            self.blocked[self.town_node[town]] = 1
+
+    def _start_day(self, d: int) -> None:
+        towns = self.towns
+        cut_captures, settles = self._pending
+        for t in cut_captures:
+            self._capture(d, t, "cut_off")
+        for t in settles:
+            if towns.receiving[t]:
+                towns.settle(d, t)
+        for t, day in enumerate(towns.scripted_capture):
+            if day == d:
+                self._capture(d, t, "scripted")
+        self.day = d
+        self._open_np = self.open_dn[d]
+        self.open_today = self._open_np.tolist()
+        self.speed_today = self.speed_dn[d].tolist()
+        self.budget = self.budget_dn[d].tolist()
+        self._spent = self.budget_dn[d] <= EPS
+        self._spent_version += 1
+        # towns cut off from every source today
+        if self.scenario.interdiction is not None and self.scenario.interdiction.capture_after_cut_days:
+            pat = self.pattern()
+            reach: set[int] = set()
+            for s, _ in self.sources:
+                if not self.blocked[s]:
+                    reach.update(pat.reachable(s))
+            self._cut = np.array([k not in reach for k in self.town_node], dtype=bool)
+        for r in list(self.queues):
+            self._admit(r)
+        old, self.new_day = self.new_day, self.env.event()
+        old.succeed()
+
+    def _close_day(self, d: int) -> None:
+        self.flow[d] = self.budget_dn[d] - np.asarray(self.budget)
+        self._pending = self.towns.close_day(d, self._cut, self.rng)
+
+    def _dispatch(self, d: int) -> None:
+        towns = self.towns
+        budget = self.budget
+        speed = self.speed_today
+        route_days = self.route_days
+        convoy_t = self.convoy_t
+        for si, (s, supply) in enumerate(self.sources):
+            remaining = supply
+            if self.blocked[s]:
+                self.undispatched_t[si] += remaining
+                continue
+            version = -1
+            heap: list[tuple[float, int]] = []
+            pat = self.pattern()
+            hidden: frozenset[int] = frozenset()
+            while remaining > EPS:
+                if version != self._spent_version:
+                    version = self._spent_version
+                    hidden = frozenset(np.flatnonzero(self._open_np & self._spent).tolist())
+                    reach = pat.reachable(s, hidden)
+                    heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(self.town_node)
+                            if towns.receiving[t] and towns.need_list[t] > 0.0 and k in reach]
+                    heapq.heapify(heap)
+                if not heap:
+                    break
+                _, t = heapq.heappop(heap)
+                routes, nodes = pat.path(s, self.town_node[t], hidden)  # type: ignore[misc]
+                # book the routes the convoy enters today; size it to what they can still carry
+                clock = float(d)
+                room = remaining if remaining < convoy_t else convoy_t
+                booked: list[int] = []
+                for r in routes:
+                    if clock >= d + 1:
+                        break
+                    booked.append(r)
+                    if budget[r] < room:
+                        room = budget[r]
+                    clock += route_days[r] / speed[r]
+                if room <= EPS:  # pragma: no cover - spent routes are left out of the pattern
+                    for r in booked:
+                        self._spend(r, budget[r])
+                    continue
+                for r in booked:
+                    self._spend(r, room)
+                cid = self.log.add(si, t, d, room)
+                towns.pipeline[t] += room
+                self.env.process(convoy_process(self, cid, s, t, room, routes, nodes, set(booked), d))
+                remaining -= room
+                self.dispatched_t[si] += room
+                heapq.heappush(heap, (towns.days_of_stock(d, t), t))
+            if remaining > EPS:
+                self.undispatched_t[si] += remaining
+
+    def _days(self) -> Generator[simpy.Event, Any, None]:
+        for d in range(self.n_days):
+            if d:
+                self._close_day(d - 1)
+            self._start_day(d)
+            yield self.env.timeout(0)  # convoys already on the way move before new ones leave
+            self._dispatch(d)
+            yield self.env.timeout(1)
+
+    def run(self) -> Run:
+        """Run the replication to the end of its horizon and return its :class:`Run`."""
+        self.env.process(self._days())
+        self.env.run(until=self.n_days)
+        self._close_day(self.n_days - 1)
+        return self._result()
+
+    # ------------------------------------------------------------------ tables
+    def _result(self) -> Run:
+        st, net, towns, log = self.state, self.network, self.towns, self.log
+        n_days, n_routes, n_towns = self.n_days, net.n_routes, len(towns.ids)
+        days = np.arange(n_days)
+        dates = pd.to_datetime(pd.Series(st.dates)).to_numpy()
+        rcat = pd.CategoricalDtype(list(net.route_ids))
+        routes = pd.DataFrame({
+            "day": np.repeat(days, n_routes),
+            "date": np.repeat(dates, n_routes),
+            "route": pd.Categorical.from_codes(np.tile(np.arange(n_routes), n_days), dtype=rcat),
+            "snow_depth_cm": st.route_depth_cm[0].ravel(),
+            "capacity_factor": st.capacity_factor[0].ravel(),
+            "state": pd.Categorical.from_codes(st.state_code[0].ravel().astype(np.int64),
+                                               dtype=pd.CategoricalDtype(list(ROUTE_STATES))),
+            "flow_t": self.flow.ravel(),
+        })
+        tcat = pd.CategoricalDtype(towns.ids)
+        town_table = pd.DataFrame({
+            "day": np.repeat(days, n_towns),
+            "date": np.repeat(dates, n_towns),
+            "town": pd.Categorical.from_codes(np.tile(np.arange(n_towns), n_days), dtype=tcat),
+            "delivered_t": towns.delivered.ravel(),
+            "stock_t": towns.stock.ravel(),
+            "consumed_t": towns.consumed.ravel(),
+            "shortfall_t": towns.shortfall.ravel(),
+        })
+        src_ids = [self.node_ids[s] for s, _ in self.sources]
+
+        def nullable(values: list[int]) -> Any:
+            return pd.array([v if v >= 0 else None for v in values], dtype="Int64")
+
+        convoys = pd.DataFrame({
+            "id": np.arange(len(log), dtype=np.int64),
+            "source": pd.Categorical.from_codes(np.asarray(log.source, dtype=np.int64),
+                                                dtype=pd.CategoricalDtype(src_ids)),
+            "town": pd.Categorical.from_codes(np.asarray(log.town, dtype=np.int64), dtype=tcat),
+            "dispatched_day": np.asarray(log.dispatched_day, dtype=np.int64),
+            "arrived_day": nullable(log.arrived_day),
+            "tonnes": np.asarray(log.tonnes, dtype=float),
+            "fate": pd.Categorical.from_codes(np.asarray(log.fate, dtype=np.int64),
+                                              dtype=pd.CategoricalDtype(list(FATES))),
+            "end_day": nullable(log.end_day),
+            "reason": pd.array(log.reason, dtype=str),
+        })
+        weather = pd.DataFrame({
+            "day": days,
+            "date": dates,
+            "temperature_c": st.temperature_c[0],
+            "precipitation_mm": st.precipitation_mm[0],
+            "storm": np.asarray(st.storm[0], dtype=bool),
+        })
+        for b, z in enumerate(np.asarray(st.band_elevations_m).tolist()):
+            weather[f"depth_{z:g}m_cm"] = st.band_depth_cm[0, :, b]
+        ev = sorted(towns.events)
+        events = pd.DataFrame({
+            "day": np.asarray([e[0] for e in ev], dtype=np.int64),
+            "date": pd.to_datetime(pd.Series([st.dates[e[0]] for e in ev], dtype=object)).to_numpy()
+            if ev else np.array([], dtype="datetime64[ns]"),
+            "town": pd.Categorical.from_codes(np.asarray([e[1] for e in ev], dtype=np.int64), dtype=tcat),
+            "event": pd.Categorical([e[2] for e in ev], categories=list(TOWN_EVENTS)),
+            "cause": pd.array([e[3] for e in ev], dtype=str),
+        })
+        meta = {
+            "scenario": self.scenario.scenario.name,
+            "start": st.dates[0].isoformat(),
+            "days": n_days,
+            "closed_route_policy": self.policy,
+            "convoy_t": self.convoy_t,
+            "dispatched_t": dict(zip(src_ids, self.dispatched_t, strict=True)),
+            "undispatched_t": dict(zip(src_ids, self.undispatched_t, strict=True)),
+            "patterns": self.paths.patterns_built,
+            "path_trees": self.paths.trees_computed,
+        }
+        return Run(routes=routes, towns=town_table, convoys=convoys, weather=weather, events=events,
+                   replication=self.replication, seed=self.seed, event_count=self.env.events_processed,
+                   meta=meta)
+
+
+def simulate_replication(scenario: Scenario, replication: int = 0, seed: int | None = None, *,
+                         network: RouteNetwork | None = None, state: ExogenousState | None = None) -> Run:
+    """Simulate one replication with SimPy and record it.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    replication : int
+        Replication index: selects the exogenous state and the engine's random stream
+        ``replication_rng(seed, replication, STREAM_ENGINE)``.
+    seed : int, optional
+        Root seed; default the scenario's.
+    network : RouteNetwork, optional
+        Built from the scenario when not given.
+    state : ExogenousState, optional
+        This replication's exogenous state (exactly one replication, index ``replication``);
+        computed with :func:`~qalamoun_sim.state.compute_state` when not given.
+
+    Returns
+    -------
+    Run
+
+    Raises
+    ------
+    ValueError
+        If ``state`` holds other replications, other routes or another number of days.
+
+    Examples
+    --------
+    >>> from qalamoun_sim import load_scenario
+    >>> run = simulate_replication(load_scenario(), replication=0, seed=1)
+    >>> sorted(set(run.convoys["fate"].astype(str))) <= ["delivered", "in_transit", "intercepted", "stranded"]
+    True
+    """
+    seed = scenario.scenario.seed if seed is None else int(seed)
+    net = network or RouteNetwork.from_scenario(scenario)
+    if state is None:
+        state = compute_state(scenario, [replication], seed, net)
+    if state.n_replications != 1 or int(state.replications[0]) != int(replication):
+        raise ValueError(f"state must hold exactly replication {replication}, "
+                         f"not {list(map(int, state.replications))}; use state.replication(k)")
+    if tuple(state.route_ids) != tuple(net.route_ids):
+        raise ValueError("state and network have different routes")
+    if state.n_days != scenario.scenario.days:
+        raise ValueError(f"state has {state.n_days} days, the scenario {scenario.scenario.days}")
+    return Engine(scenario, net, state, seed, int(replication)).run()

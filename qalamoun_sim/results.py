@@ -1,0 +1,179 @@
+"""The record of one replication: tidy tables of routes, towns, convoys, weather and events.
+
+A :class:`Run` is what :func:`qalamoun_sim.engine.simulate_replication` returns (design.md s.4).
+Every table uses ``day`` as an integer index ``0 .. days-1`` and carries the calendar ``date`` too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Run", "TABLES", "FATES", "TOWN_EVENTS"]
+
+#: The tables of a run, in the order they are written.
+TABLES: tuple[str, ...] = ("routes", "towns", "convoys", "weather", "events")
+
+#: What becomes of a convoy's tonnes: every convoy ends in exactly one fate.
+FATES: tuple[str, ...] = ("delivered", "intercepted", "stranded", "in_transit")
+
+#: Town events recorded in :attr:`Run.events`.
+TOWN_EVENTS: tuple[str, ...] = ("captured", "settled")
+
+
+@dataclass
+class Run:
+    """One simulated replication.
+
+    Attributes
+    ----------
+    routes : DataFrame
+        One row per day and route: ``day``, ``date``, ``route``, ``snow_depth_cm``, ``capacity_factor``,
+        ``state`` (open / snow / interdicted / both, the exogenous state) and ``flow_t`` (tonnes of route
+        capacity used by convoys that day).
+    towns : DataFrame
+        One row per day and town: ``day``, ``date``, ``town``, ``delivered_t``, ``stock_t`` (end of day),
+        ``consumed_t``, ``shortfall_t``. ``stock_t[d] = stock_t[d-1] + delivered_t[d] - consumed_t[d]``.
+    convoys : DataFrame
+        One row per convoy: ``id``, ``source``, ``town`` (its last destination), ``dispatched_day``,
+        ``arrived_day`` (delivered convoys only, else null), ``tonnes``, ``fate`` (see :data:`FATES`),
+        ``end_day`` (day its fate was settled, null while in transit) and ``reason``
+        (``checkpoint``, ``strike``, ``max_wait``, ``turned_back`` or empty).
+    weather : DataFrame
+        One row per day: ``day``, ``date``, ``temperature_c``, ``precipitation_mm`` (at the reference
+        elevation), ``storm`` and snow depth by elevation band, ``depth_<elevation>m_cm``.
+    events : DataFrame
+        Town events: ``day`` (first day the event holds), ``date``, ``town``, ``event`` (captured / settled),
+        ``cause`` (scripted / cut_off for captures, shortage for settlements).
+    replication : int
+        Replication index.
+    seed : int
+        Root seed.
+    event_count : int
+        Number of SimPy events processed.
+    meta : dict
+        Scenario name, policy, tonnes supplied and left undispatched per source, path computations.
+    """
+
+    routes: pd.DataFrame
+    towns: pd.DataFrame
+    convoys: pd.DataFrame
+    weather: pd.DataFrame
+    events: pd.DataFrame
+    replication: int
+    seed: int
+    event_count: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The five tables by name (see :data:`TABLES`)."""
+        return {name: getattr(self, name) for name in TABLES}
+
+    def town_summary(self) -> pd.DataFrame:
+        """Per town: tonnes delivered, shortfall, days without stock, capture and settlement.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by town, with columns ``delivered_t``, ``consumed_t``, ``shortfall_t``,
+            ``final_stock_t``, ``days_without_stock`` (end-of-day stock zero while the town needs
+            supply), ``shortfall_days``, ``first_shortfall_day`` (nullable), ``captured``,
+            ``captured_day`` (nullable), ``settled``, ``settled_day`` (nullable).
+        """
+        t = self.towns
+        order = list(dict.fromkeys(t["town"].astype(str)))
+        g = t.assign(town=t["town"].astype(str)).groupby("town", sort=False)
+        need = t["consumed_t"] + t["shortfall_t"]
+        empty = (t["stock_t"] <= 1e-9) & (need > 0)
+        short = t["shortfall_t"] > 1e-9
+        out = pd.DataFrame({
+            "delivered_t": g["delivered_t"].sum(),
+            "consumed_t": g["consumed_t"].sum(),
+            "shortfall_t": g["shortfall_t"].sum(),
+            "final_stock_t": g["stock_t"].last(),
+            "days_without_stock": empty.groupby(t["town"].astype(str), sort=False).sum().astype(int),
+            "shortfall_days": short.groupby(t["town"].astype(str), sort=False).sum().astype(int),
+        }).reindex(order)
+        first = t.loc[short].assign(town=lambda f: f["town"].astype(str)).groupby("town")["day"].min()
+        out["first_shortfall_day"] = first.reindex(order).astype("Int64")
+        ev = self.events.assign(town=self.events["town"].astype(str), event=self.events["event"].astype(str))
+        for kind, col in (("captured", "captured"), ("settled", "settled")):
+            days = ev.loc[ev["event"] == kind].groupby("town")["day"].min().reindex(order).astype("Int64")
+            out[col] = days.notna().to_numpy()
+            out[f"{col}_day"] = days
+        out.index.name = "town"
+        return out
+
+    def to_parquet(self, folder: str | Path, prefix: str = "") -> list[Path]:
+        """Write one Parquet file per table, ``<prefix><table>.parquet``, each atomically.
+
+        Each file is written under a temporary name in the same folder, then renamed with
+        :func:`os.replace`, so a reader never sees a half-written file.
+
+        Parameters
+        ----------
+        folder : path
+            Created if missing.
+        prefix : str
+            Prepended to each file name (e.g. ``"chunk-0003-"``).
+
+        Returns
+        -------
+        list of Path
+            The files written, in :data:`TABLES` order.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in self.tables().items():
+            target = folder / f"{prefix}{name}.parquet"
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+            os.close(fd)
+            try:
+                frame.to_parquet(tmp, index=False)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(target)
+        return written
+
+    @classmethod
+    def read_parquet(cls, folder: str | Path, prefix: str = "", replication: int = 0, seed: int = 0,
+                     event_count: int = 0, meta: dict[str, Any] | None = None) -> Run:
+        """Read back the tables written by :meth:`to_parquet` (the scalars are not stored there)."""
+        folder = Path(folder)
+        frames = {name: pd.read_parquet(folder / f"{prefix}{name}.parquet") for name in TABLES}
+        return cls(**frames, replication=replication, seed=seed, event_count=event_count, meta=dict(meta or {}))
+
+    def check(self, tol: float = 1e-9) -> None:
+        """Assert the run's invariants: stock identity, stocks non-negative, convoy mass balance.
+
+        Raises
+        ------
+        AssertionError
+            Naming the first broken invariant.
+        """
+        t = self.towns.sort_values(["town", "day"], kind="stable")
+        stock = t["stock_t"].to_numpy()
+        if (stock < 0).any():
+            raise AssertionError("negative stock")
+        prev = t.groupby("town", observed=True)["stock_t"].shift(1).to_numpy()
+        bal = prev + t["delivered_t"].to_numpy() - t["consumed_t"].to_numpy() - stock
+        bad = np.nanmax(np.abs(bal)) if len(bal) > 1 and not np.isnan(bal).all() else 0.0
+        if bad > tol * max(1.0, float(stock.max(initial=0.0))):
+            raise AssertionError(f"stock identity broken by {bad}")
+        c = self.convoys
+        got = float(c.loc[c["fate"] == "delivered", "tonnes"].sum())
+        rec = float(self.towns["delivered_t"].sum())
+        if abs(got - rec) > tol * max(1.0, rec):
+            raise AssertionError(f"convoys delivered {got} t, towns received {rec} t")
+        fates = set(map(str, c["fate"].unique()))
+        if not fates <= set(FATES):
+            raise AssertionError(f"unknown fates {fates - set(FATES)}")

@@ -1,0 +1,186 @@
+"""Towns: stocks, daily consumption, captures, settlements and checkpoints, for one replication.
+
+The :class:`TownLedger` keeps one row per day and town in numpy arrays. Deliveries are added to
+the day they arrive; each day is closed once, in order: the town consumes
+``min(stock of yesterday + delivered today, consumption_tpd)``, so that
+
+    stock_t[d] = stock_t[d-1] + delivered_t[d] - consumed_t[d]      (stock_t[-1] = initial stock)
+
+holds exactly as floats computed, and a stock never goes negative.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+
+from .scenario import InterdictionConfig, Node
+
+__all__ = ["TownLedger", "NEVER"]
+
+#: A day index later than any horizon: "never".
+NEVER = 1 << 40
+
+
+def _day_index(date: dt.date, start: dt.date) -> int:
+    return (date - start).days
+
+
+class TownLedger:
+    """Stocks and status of every town of a scenario (nodes of kind ``town``), day by day.
+
+    Parameters
+    ----------
+    towns : sequence of Node
+        The towns, in scenario order.
+    dates : sequence of date
+        The simulated days.
+    interdiction : InterdictionConfig or None
+        Captures, checkpoints and settlement policy; ``None`` disables all three.
+
+    Attributes
+    ----------
+    ids : list of str
+    stock, delivered, consumed, shortfall : (D, T) float arrays
+    receiving : list of bool
+        Militant, not captured, not settled: the towns convoys are sent to.
+    captured_day, settled_day : list of int
+        First day captured / settled, :data:`NEVER` if not.
+    checkpoint_p : list of float
+        Stop probability of each town's checkpoint (0 where none).
+    checkpoint_start : list of int
+        First day each checkpoint works (:data:`NEVER` while unknown, i.e. until the town's capture).
+    pipeline : list of float
+        Tonnes now travelling to each town.
+    events : list of tuple
+        ``(day, town index, event, cause)``.
+    """
+
+    def __init__(self, towns: Sequence[Node], dates: Sequence[dt.date],
+                 interdiction: InterdictionConfig | None) -> None:
+        self.ids: list[str] = [t.id for t in towns]
+        self.index: dict[str, int] = {tid: i for i, tid in enumerate(self.ids)}
+        n_days, n_towns = len(dates), len(towns)
+        self.n_days = n_days
+        self.initial_stock = np.array([t.stock_t for t in towns], dtype=float)
+        self.need = np.array([t.consumption_tpd for t in towns], dtype=float)
+        self.need_list: list[float] = self.need.tolist()
+        self.militant = [t.side == "militant" for t in towns]
+        self.stock = np.zeros((n_days, n_towns))
+        self.delivered = np.zeros((n_days, n_towns))
+        self.consumed = np.zeros((n_days, n_towns))
+        self.shortfall = np.zeros((n_days, n_towns))
+        self.receiving: list[bool] = list(self.militant)
+        self.captured_day: list[int] = [NEVER] * n_towns
+        self.settled_day: list[int] = [NEVER] * n_towns
+        self.pipeline: list[float] = [0.0] * n_towns
+        self.events: list[tuple[int, int, str, str]] = []
+        self._cut_run = np.zeros(n_towns, dtype=np.int64)
+        self._short_run = np.zeros(n_towns, dtype=np.int64)
+        self._closed_through = -1
+        start = dates[0] if dates else dt.date.min
+        self.checkpoint_p: list[float] = [0.0] * n_towns
+        self.checkpoint_start: list[int] = [NEVER] * n_towns
+        self.scripted_capture: list[int] = [NEVER] * n_towns
+        self.interdiction = interdiction
+        if interdiction is not None:
+            for cp in interdiction.checkpoints:
+                i = self.index[cp.town]
+                self.checkpoint_p[i] = cp.stop_probability
+                if cp.start is not None:
+                    self.checkpoint_start[i] = max(0, _day_index(cp.start, start))
+                elif towns[i].side == "army":
+                    self.checkpoint_start[i] = 0
+            for cap in interdiction.captures:
+                i = self.index[cap.town]
+                day = max(0, _day_index(cap.date, start))
+                if day < n_days:
+                    self.scripted_capture[i] = min(self.scripted_capture[i], day)
+        self._explicit_cp = [self.checkpoint_start[i] != NEVER for i in range(n_towns)]
+
+    # ------------------------------------------------------------------ during a day
+    def stock_now(self, day: int, town: int) -> float:
+        """Yesterday's closing stock plus what arrived so far today."""
+        prev = self.stock[day - 1, town] if day > 0 else self.initial_stock[town]
+        return float(prev + self.delivered[day, town])
+
+    def days_of_stock(self, day: int, town: int) -> float:
+        """(Stock now + tonnes on the way) / daily need; infinite for a town that needs nothing."""
+        need = self.need_list[town]
+        if need <= 0.0:
+            return float("inf")
+        return (self.stock_now(day, town) + self.pipeline[town]) / need
+
+    def deliver(self, day: int, town: int, tonnes: float) -> None:
+        """Add a convoy's tonnes to the town's deliveries of ``day``."""
+        if day <= self._closed_through:
+            raise RuntimeError(f"delivery to {self.ids[town]} on day {day}, which is already closed")
+        self.delivered[day, town] += tonnes
+        self.pipeline[town] -= tonnes
+
+    def capture(self, day: int, town: int, cause: str) -> bool:
+        """The army takes a town from ``day`` on; its checkpoint starts then unless dated. False if no change."""
+        if self.captured_day[town] != NEVER:
+            return False
+        self.captured_day[town] = day
+        self.receiving[town] = False
+        if not self._explicit_cp[town]:
+            self.checkpoint_start[town] = min(self.checkpoint_start[town], day)
+        self.events.append((day, town, "captured", cause))
+        return True
+
+    def settle(self, day: int, town: int) -> None:
+        """A town accepts a settlement from ``day`` on: it stops receiving militant convoys."""
+        self.settled_day[town] = day
+        self.receiving[town] = False
+        self.events.append((day, town, "settled", "shortage"))
+
+    # ------------------------------------------------------------------ end of a day
+    def close_day(self, day: int, cut: np.ndarray | None, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+        """Consume, record, and decide the captures and settlements that hold from ``day + 1``.
+
+        Parameters
+        ----------
+        day : int
+            The day to close (days are closed in order).
+        cut : (T,) bool array or None
+            Towns with no open path from any source today.
+        rng : Generator
+            Draws of the settlement lottery (towns in scenario order, only those eligible).
+
+        Returns
+        -------
+        (list of int, list of int)
+            Towns to capture because cut off, towns that settle, both from ``day + 1``.
+        """
+        if day != self._closed_through + 1:
+            raise RuntimeError(f"day {day} closed out of order")
+        prev = self.stock[day - 1] if day > 0 else self.initial_stock
+        avail = prev + self.delivered[day]
+        used = np.minimum(avail, self.need)
+        self.consumed[day] = used
+        self.stock[day] = avail - used
+        self.shortfall[day] = self.need - used
+        if (self.stock[day] < 0.0).any():  # pragma: no cover - guaranteed by min(); the invariant, checked
+            raise AssertionError(f"negative stock on day {day}")
+        self._closed_through = day
+        itd = self.interdiction
+        if itd is None:
+            return [], []
+        receiving = np.array(self.receiving, dtype=bool)
+        to_capture: list[int] = []
+        if itd.capture_after_cut_days is not None and cut is not None:
+            self._cut_run = np.where(cut & receiving, self._cut_run + 1, 0)
+            to_capture = np.flatnonzero(receiving & (self._cut_run >= itd.capture_after_cut_days)).tolist()
+        self._short_run = np.where((self.shortfall[day] > 1e-9) & receiving, self._short_run + 1, 0)
+        policy = itd.settlement
+        to_settle: list[int] = []
+        if policy.daily_probability > 0.0:
+            eligible = receiving & (self._short_run >= policy.shortage_days)
+            eligible[to_capture] = False
+            for town in np.flatnonzero(eligible).tolist():
+                if rng.random() < policy.daily_probability:
+                    to_settle.append(town)
+        return to_capture, to_settle

@@ -1,0 +1,73 @@
+"""Shared fixtures: tiny hand-built networks and exogenous states for known-answer tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from qalamoun_sim.network import RouteNetwork
+from qalamoun_sim.scenario import Scenario, scenario_from_dict
+from qalamoun_sim.state import ExogenousState
+
+START = dt.date(2013, 12, 1)
+
+
+def node(nid: str, kind: str = "junction", side: str = "militant", **kw: Any) -> dict[str, Any]:
+    """A node dict with harmless coordinates (spread along a parallel)."""
+    lon = 36.0 + 0.01 * (sum(map(ord, nid)) % 50)
+    return {"id": nid, "kind": kind, "side": side, "elevation_m": 1000.0, "lat": 34.0, "lon": lon, **kw}
+
+
+def route(rid: str, a: str, b: str, length_km: float = 20.0, capacity_tpd: float = 40.0,
+          speed_kph: float = 20.0, **kw: Any) -> dict[str, Any]:
+    """A track route dict; 20 km at 20 km/h is one hour."""
+    return {"id": rid, "from": a, "to": b, "length_km": length_km, "surface": "track",
+            "capacity_tpd": capacity_tpd, "speed_kph": speed_kph, **kw}
+
+
+def make_scenario(nodes: list[dict[str, Any]], routes: list[dict[str, Any]], days: int = 10,
+                  **sections: Any) -> Scenario:
+    """A validated scenario from node and route dicts, plus optional sections (interdiction, engine...)."""
+    doc: dict[str, Any] = {"scenario": {"name": "tiny", "start": START, "days": days, "seed": 7},
+                           "nodes": nodes, "routes": routes}
+    doc.update(sections)
+    return scenario_from_dict(doc)
+
+
+def make_state(scn: Scenario, capacity_factor: Any = 1.0, speed_factor: Any = None,
+               interdicted: Any = False, replication: int = 0) -> ExogenousState:
+    """An exogenous state of one replication, by hand: factors broadcast to (days, routes).
+
+    ``speed_factor`` defaults to 1 where the capacity factor is positive, else 0.
+    """
+    net = RouteNetwork.from_scenario(scn)
+    n_days, n_routes = scn.scenario.days, net.n_routes
+    shape = (n_days, n_routes)
+    cap = np.broadcast_to(np.asarray(capacity_factor, dtype=float), shape).copy()
+    speed = np.where(cap > 0, 1.0, 0.0) if speed_factor is None else \
+        np.broadcast_to(np.asarray(speed_factor, dtype=float), shape).copy()
+    itd = np.broadcast_to(np.asarray(interdicted, dtype=bool), shape).copy()
+    bands = np.array([1000.0, 2000.0])
+    return ExogenousState(
+        replications=np.array([replication]), dates=scn.dates, route_ids=net.route_ids,
+        temperature_c=np.zeros((1, n_days)), precipitation_mm=np.zeros((1, n_days)),
+        storm=np.zeros((1, n_days), dtype=bool), band_elevations_m=bands,
+        band_depth_cm=np.zeros((1, n_days, len(bands))), route_depth_cm=np.zeros((1,) + shape),
+        snow_capacity_factor=cap[None], snow_speed_factor=speed[None], interdicted=itd[None])
+
+
+@pytest.fixture
+def line_scenario() -> Callable[..., Scenario]:
+    """Factory: source ``s`` -> town ``t`` over one route ``st`` (options as keyword arguments)."""
+
+    def build(supply: float = 100.0, capacity: float = 40.0, length_km: float = 20.0, need: float = 1000.0,
+              stock: float = 0.0, days: int = 10, **sections: Any) -> Scenario:
+        nodes = [node("s", "source", supply_tpd=supply), node("t", "town", stock_t=stock, consumption_tpd=need)]
+        return make_scenario(nodes, [route("st", "s", "t", length_km=length_km, capacity_tpd=capacity)],
+                             days=days, **sections)
+
+    return build
