@@ -1,0 +1,366 @@
+"""Tests of the SimPy supply engine: invariants on the default scenario, known answers on tiny networks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import START, make_scenario, make_state, node, route
+
+from qalamoun_sim import load_scenario
+from qalamoun_sim.engine import simulate_replication
+from qalamoun_sim.network import RouteNetwork
+from qalamoun_sim.results import FATES, TABLES, Run
+from qalamoun_sim.state import ROUTE_STATES, compute_state
+
+
+# --------------------------------------------------------------------------- default scenario
+@pytest.fixture(scope="module")
+def default() -> tuple:
+    scn = load_scenario()
+    net = RouteNetwork.from_scenario(scn)
+    return scn, net
+
+
+@pytest.fixture(scope="module")
+def default_runs(default) -> list[tuple[Run, object]]:
+    """Three replications of the default scenario with their states (seed 11)."""
+    scn, net = default
+    states = compute_state(scn, 3, seed=11, network=net)
+    return [(simulate_replication(scn, k, 11, network=net, state=states.replication(k)), states.replication(k))
+            for k in range(3)]
+
+
+def test_every_convoy_tonne_has_one_fate(default_runs) -> None:
+    for run, _ in default_runs:
+        c = run.convoys
+        assert len(c) > 100
+        assert set(c["fate"].astype(str)) <= set(FATES)
+        assert (c["tonnes"] > 0).all() and (c["tonnes"] <= 10.0 + 1e-12).all()
+        dispatched = sum(run.meta["dispatched_t"].values())
+        assert c["tonnes"].sum() == pytest.approx(dispatched, rel=1e-12)
+        by_fate = c.groupby("fate", observed=False)["tonnes"].sum()
+        assert by_fate.sum() == pytest.approx(dispatched, rel=1e-12)
+        delivered = c["fate"] == "delivered"
+        assert (c["arrived_day"].notna() == delivered).all()
+        assert (c["end_day"].isna() == (c["fate"] == "in_transit")).all()
+        assert (c.loc[delivered, "arrived_day"] >= c.loc[delivered, "dispatched_day"]).all()
+        # tonnes delivered by convoys, town by town and day by day, are what towns received
+        got = c[delivered].groupby(["arrived_day", "town"], observed=True)["tonnes"].sum()
+        rec = run.towns.set_index(["day", "town"])["delivered_t"]
+        rec = rec[rec > 0]
+        got.index = got.index.set_names(["day", "town"])
+        pd.testing.assert_series_equal(got.sort_index().astype(float), rec.sort_index(), check_names=False,
+                                       check_index_type=False, check_categorical=False)
+
+
+def test_town_stock_identity_and_no_negative_stock(default_runs, default) -> None:
+    scn, _ = default
+    initial = {n.id: n.stock_t for n in scn.nodes if n.kind == "town"}
+    for run, _ in default_runs:
+        t = run.towns.sort_values(["town", "day"])
+        assert (t["stock_t"] >= 0).all()
+        for town, g in t.groupby("town", observed=True):
+            prev = np.concatenate([[initial[town]], g["stock_t"].to_numpy()[:-1]])
+            identity = prev + g["delivered_t"].to_numpy() - g["consumed_t"].to_numpy()
+            assert np.array_equal(identity, g["stock_t"].to_numpy()), town
+            need = next(n.consumption_tpd for n in scn.nodes if n.id == town)
+            assert np.allclose(g["consumed_t"] + g["shortfall_t"], need)
+        run.check()
+
+
+def test_recorded_route_states_equal_the_exogenous_state(default_runs, default) -> None:
+    scn, net = default
+    for run, st in default_runs:
+        codes = run.routes["state"].cat.codes.to_numpy()
+        assert list(run.routes["state"].cat.categories) == list(ROUTE_STATES)
+        assert np.array_equal(codes, st.state_code[0].ravel())
+        assert np.array_equal(run.routes["capacity_factor"].to_numpy(), st.capacity_factor[0].ravel())
+        assert np.array_equal(run.routes["snow_depth_cm"].to_numpy(), st.route_depth_cm[0].ravel())
+    # and computed by the engine itself from the seed
+    run = simulate_replication(scn, 2, 11, network=net)
+    st = compute_state(scn, [2], seed=11, network=net)
+    assert np.array_equal(run.routes["state"].cat.codes.to_numpy(), st.state_code[0].ravel())
+
+
+def test_flow_never_exceeds_route_capacity(default_runs, default) -> None:
+    _, net = default
+    for run, _ in default_runs:
+        cap = np.tile(net.capacity_tpd, len(run.routes) // net.n_routes) * run.routes["capacity_factor"]
+        assert (run.routes["flow_t"] <= cap + 1e-9).all()
+        assert (run.routes["flow_t"] >= -1e-12).all()
+        closed = run.routes["state"] != "open"
+        assert (run.routes.loc[closed, "flow_t"] == 0).all()
+        army = run.routes["route"].astype(str).isin([r.id for r in net.routes if r.side == "army"])
+        assert (run.routes.loc[army, "flow_t"] == 0).all()
+
+
+def test_same_seed_same_tables_other_seed_differs(default) -> None:
+    scn, net = default
+    a = simulate_replication(scn, 0, 5, network=net)
+    b = simulate_replication(scn, 0, 5, network=net)
+    c = simulate_replication(scn, 0, 6, network=net)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    assert a.event_count == b.event_count
+    assert not a.convoys.equals(c.convoys) or not a.towns.equals(c.towns)
+
+
+def test_replication_state_from_a_batch_equals_state_alone(default) -> None:
+    scn, net = default
+    batch = compute_state(scn, 3, seed=4, network=net)
+    a = simulate_replication(scn, 1, 4, network=net, state=batch.replication(1))
+    b = simulate_replication(scn, 1, 4, network=net)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def test_state_must_hold_exactly_this_replication(default) -> None:
+    scn, net = default
+    batch = compute_state(scn, 2, seed=4, network=net)
+    with pytest.raises(ValueError, match="exactly replication"):
+        simulate_replication(scn, 0, 4, network=net, state=batch)
+    with pytest.raises(ValueError, match="exactly replication"):
+        simulate_replication(scn, 0, 4, network=net, state=batch.replication(1))
+
+
+def test_tables_have_the_documented_columns(default_runs) -> None:
+    run, st = default_runs[0]
+    assert list(run.routes.columns[:3]) == ["day", "date", "route"]
+    for cols, table in (
+        (["day", "route", "snow_depth_cm", "capacity_factor", "state", "flow_t"], run.routes),
+        (["day", "town", "delivered_t", "stock_t", "consumed_t", "shortfall_t"], run.towns),
+        (["id", "source", "town", "dispatched_day", "arrived_day", "tonnes", "fate"], run.convoys),
+        (["day", "temperature_c", "precipitation_mm"], run.weather),
+        (["day", "town", "event"], run.events),
+    ):
+        assert set(cols) <= set(table.columns)
+    assert run.routes["day"].min() == 0 and run.routes["day"].max() == 180
+    assert run.weather["date"].iloc[0] == pd.Timestamp("2013-11-01")
+    assert any(c.startswith("depth_1500m") for c in run.weather.columns)
+    assert np.array_equal(run.weather["depth_1500m_cm"].to_numpy(),
+                          st.band_depth_cm[0, :, list(st.band_elevations_m).index(1500.0)])
+    assert run.event_count >= len(run.convoys) > 0
+    assert set(run.events["event"].astype(str)) <= {"captured", "settled"}
+    # scripted captures of the default scenario: Qara falls on 19 Nov 2013 (day 18)
+    qara = run.events[(run.events["town"] == "qara") & (run.events["event"] == "captured")]
+    assert qara["day"].tolist() == [18]
+    assert run.towns.loc[(run.towns["town"] == "qara") & (run.towns["day"] > 18), "delivered_t"].sum() == 0
+
+
+def test_town_summary_and_parquet_round_trip(default_runs, tmp_path) -> None:
+    run, _ = default_runs[0]
+    s = run.town_summary()
+    assert list(s.index) == list(run.towns["town"].cat.categories)
+    assert s["delivered_t"].sum() == pytest.approx(run.towns["delivered_t"].sum())
+    assert s.loc["qara", "captured"] and s.loc["qara", "captured_day"] == 18
+    assert {"shortfall_t", "days_without_stock", "settled", "settled_day"} <= set(s.columns)
+    files = run.to_parquet(tmp_path / "out", prefix="r0-")
+    assert [f.name for f in files] == [f"r0-{t}.parquet" for t in TABLES]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f.name for f in files)
+    back = Run.read_parquet(tmp_path / "out", prefix="r0-")
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(run, name), check_dtype=False,
+                                      check_categorical=False)
+
+
+# --------------------------------------------------------------------------- known answers
+def _delivered(run: Run, town: str = "t") -> np.ndarray:
+    return run.towns.loc[run.towns["town"] == town, "delivered_t"].to_numpy()
+
+
+@pytest.mark.parametrize("supply, capacity, per_day", [(100.0, 40.0, 40.0), (25.0, 40.0, 25.0),
+                                                       (100.0, 45.0, 45.0)])
+def test_one_open_route_delivers_its_capacity_limited_supply_after_travel(line_scenario, supply, capacity,
+                                                                          per_day) -> None:
+    # 600 km at 20 km/h: 1.25 days; what leaves on day d arrives on day d + 1
+    scn = line_scenario(supply=supply, capacity=capacity, length_km=600.0)
+    run = simulate_replication(scn, state=make_state(scn))
+    assert np.array_equal(_delivered(run), [0.0] + [per_day] * 9)
+    assert (run.routes["flow_t"] == per_day).all()
+    c = run.convoys
+    assert (c.groupby("dispatched_day")["tonnes"].sum() == per_day).all()
+    assert (c["tonnes"] <= 10.0).all()
+    assert set(c.loc[c["dispatched_day"] == 9, "fate"].astype(str)) == {"in_transit"}
+    assert run.meta["undispatched_t"]["s"] == pytest.approx((supply - per_day) * 10)
+
+
+def test_slowed_route_carries_less_and_later(line_scenario) -> None:
+    scn = line_scenario(supply=100.0, capacity=40.0, length_km=600.0)
+    run = simulate_replication(scn, state=make_state(scn, capacity_factor=0.5, speed_factor=0.5))
+    assert np.array_equal(_delivered(run), [0.0, 0.0] + [20.0] * 8)  # 2.5 days on the way
+
+
+def test_closed_route_delivers_nothing(line_scenario) -> None:
+    scn = line_scenario()
+    run = simulate_replication(scn, state=make_state(scn, capacity_factor=0.0))
+    assert _delivered(run).sum() == 0 and len(run.convoys) == 0
+    assert run.meta["undispatched_t"]["s"] == pytest.approx(1000.0)
+    # closed on days 3-5 only: nothing leaves those days, nothing arrives the day after
+    cf = np.ones((10, 1))
+    cf[3:6] = 0.0
+    scn = line_scenario(length_km=600.0)
+    run = simulate_replication(scn, state=make_state(scn, capacity_factor=cf))
+    assert np.array_equal(_delivered(run), [0, 40, 40, 40, 0, 0, 0, 40, 40, 40])
+    assert (run.routes["state"].astype(str).to_numpy()[3:6] == "snow").all()
+
+
+def test_checkpoint_with_probability_one_stops_every_convoy(line_scenario) -> None:
+    itd = {"checkpoints": [{"town": "t", "stop_probability": 1.0, "start": START}]}
+    scn = line_scenario(interdiction=itd)
+    run = simulate_replication(scn, state=make_state(scn))
+    c = run.convoys
+    assert len(c) == 40 and (c["fate"] == "intercepted").all() and (c["reason"] == "checkpoint").all()
+    assert _delivered(run).sum() == 0
+    # from a later date only
+    itd = {"checkpoints": [{"town": "t", "stop_probability": 1.0, "start": START + dt.timedelta(days=4)}]}
+    scn = line_scenario(interdiction=itd)
+    run = simulate_replication(scn, state=make_state(scn))
+    assert np.array_equal(_delivered(run), [40.0] * 4 + [0.0] * 6)
+
+
+def test_convoy_on_a_route_struck_overnight_is_hit(line_scenario) -> None:
+    itd_days = np.zeros((10, 1), dtype=bool)
+    itd_days[1] = True  # struck on day 1: convoys of day 0 are on it when day 1 begins
+    scn = line_scenario(length_km=600.0, interdiction={"convoy_hit_probability": 1.0})
+    run = simulate_replication(scn, state=make_state(scn, interdicted=itd_days))
+    c = run.convoys
+    day0 = c[c["dispatched_day"] == 0]
+    assert (day0["fate"] == "intercepted").all() and (day0["reason"] == "strike").all()
+    assert (day0["end_day"] == 1).all()
+    assert (c["dispatched_day"] != 1).all()  # closed that day
+    assert np.array_equal(_delivered(run), [0, 0, 0, 40, 40, 40, 40, 40, 40, 40])
+    assert run.routes["state"].astype(str).tolist()[1] == "interdicted"
+    # probability 0: nobody is hit
+    scn = line_scenario(length_km=600.0, interdiction={"convoy_hit_probability": 0.0})
+    run = simulate_replication(scn, state=make_state(scn, interdicted=itd_days))
+    assert (run.convoys["fate"] != "intercepted").all()
+
+
+def _two_leg(policy: str, max_wait: int = 3, detour: bool = False):
+    """s -(1.25 d)-> j -(1 h)-> t; j-t closed on day 1 only; optional detour j - k - t."""
+    nodes = [node("s", "source", supply_tpd=10.0), node("j"), node("t", "town", consumption_tpd=100.0)]
+    routes = [route("sj", "s", "j", length_km=600.0, capacity_tpd=100.0), route("jt", "j", "t")]
+    if detour:
+        nodes.append(node("k"))
+        routes += [route("jk", "j", "k", length_km=40.0), route("kt", "k", "t", length_km=40.0)]
+    scn = make_scenario(nodes, routes, days=6,
+                        engine={"closed_route_policy": policy, "max_wait_days": max_wait})
+    cf = np.ones((6, len(routes)))
+    cf[1, 1] = 0.0
+    return scn, make_state(scn, capacity_factor=cf)
+
+
+def test_closed_route_policies() -> None:
+    # day-0 convoy reaches j at 1.25, finds j-t closed
+    scn, st = _two_leg("wait")
+    c = simulate_replication(scn, state=st).convoys.set_index("id")
+    assert c.loc[0, "fate"] == "delivered" and c.loc[0, "arrived_day"] == 2
+    scn, st = _two_leg("wait", max_wait=0)
+    c = simulate_replication(scn, state=st).convoys.set_index("id")
+    assert c.loc[0, "fate"] == "stranded" and c.loc[0, "reason"] == "max_wait" and c.loc[0, "end_day"] == 1
+    scn, st = _two_leg("turn_back")
+    c = simulate_replication(scn, state=st).convoys.set_index("id")
+    assert c.loc[0, "fate"] == "stranded" and c.loc[0, "reason"] == "turned_back" and c.loc[0, "end_day"] == 2
+    scn, st = _two_leg("reroute", detour=True)
+    run = simulate_replication(scn, state=st)
+    c = run.convoys.set_index("id")
+    assert c.loc[0, "fate"] == "delivered" and c.loc[0, "arrived_day"] == 1
+    flows = run.routes.pivot(index="day", columns="route", values="flow_t")
+    assert flows.loc[1, "jk"] == 10.0 and flows.loc[1, "jt"] == 0.0
+    scn, st = _two_leg("reroute")  # no detour: waits for the next day
+    c = simulate_replication(scn, state=st).convoys.set_index("id")
+    assert c.loc[0, "fate"] == "delivered" and c.loc[0, "arrived_day"] == 2
+
+
+def test_capacity_spent_downstream_makes_convoys_queue() -> None:
+    # j-t carries 10 t a day; 30 t reach j each day convoys leave: two of three wait at j
+    nodes = [node("s", "source", supply_tpd=30.0), node("j"), node("t", "town", consumption_tpd=100.0)]
+    routes = [route("sj", "s", "j", length_km=600.0, capacity_tpd=100.0), route("jt", "j", "t", capacity_tpd=10.0)]
+    scn = make_scenario(nodes, routes, days=8)
+    run = simulate_replication(scn, state=make_state(scn))
+    flows = run.routes.pivot(index="day", columns="route", values="flow_t")
+    assert flows["jt"].tolist() == [0.0] + [10.0] * 6 + [0.0]
+    # the dispatcher sends nothing into a route whose capacity is spent for the day (days 2-6)
+    assert flows["sj"].tolist() == [30.0, 30.0, 0.0, 0.0, 0.0, 0.0, 0.0, 30.0]
+    assert np.array_equal(_delivered(run), [0.0] + [10.0] * 6 + [0.0])
+    assert run.convoys["arrived_day"].dropna().tolist() == [1, 2, 3, 4, 5, 6]
+    run.check()
+
+
+def test_dispatch_goes_to_the_town_with_fewest_days_of_stock() -> None:
+    nodes = [node("s", "source", supply_tpd=20.0),
+             node("a", "town", stock_t=100.0, consumption_tpd=10.0),   # 10 days of stock
+             node("b", "town", stock_t=10.0, consumption_tpd=10.0)]    # 1 day
+    scn = make_scenario(nodes, [route("sa", "s", "a"), route("sb", "s", "b")], days=3)
+    run = simulate_replication(scn, state=make_state(scn))
+    day0 = run.convoys[run.convoys["dispatched_day"] == 0]
+    assert day0["town"].astype(str).tolist() == ["b", "b"]
+
+
+def test_parallel_routes_share_the_supply_when_one_is_spent() -> None:
+    nodes = [node("s", "source", supply_tpd=50.0), node("t", "town", consumption_tpd=100.0)]
+    routes = [route("fast", "s", "t", capacity_tpd=30.0), route("slow", "s", "t", length_km=30.0, capacity_tpd=15.0)]
+    scn = make_scenario(nodes, routes, days=3)
+    run = simulate_replication(scn, state=make_state(scn))
+    flows = run.routes.pivot(index="day", columns="route", values="flow_t")
+    assert (flows["fast"] == 30.0).all() and (flows["slow"] == 15.0).all()
+    assert np.array_equal(_delivered(run), [45.0] * 3)
+
+
+def test_army_held_route_node_and_siege_line_are_not_used() -> None:
+    nodes = [node("s", "source", supply_tpd=10.0), node("m", side="army"), node("j"),
+             node("t", "town", consumption_tpd=100.0)]
+    routes = [route("sm", "s", "m"), route("mt", "m", "t"), route("st_army", "s", "t", side="army"),
+              route("sj", "s", "j"), route("jt", "j", "t")]
+    scn = make_scenario(nodes, routes, days=3, interdiction={"siege_lines": ["jt"]})
+    run = simulate_replication(scn, state=make_state(scn))
+    assert len(run.convoys) == 0 and run.routes["flow_t"].sum() == 0
+    scn = make_scenario(nodes, routes, days=3)  # without the siege line the militant track works
+    run = simulate_replication(scn, state=make_state(scn))
+    flows = run.routes.groupby("route", observed=True)["flow_t"].sum()
+    assert flows["sj"] == 30.0 and flows["jt"] == 30.0 and flows.drop(["sj", "jt"]).sum() == 0
+
+
+def test_scripted_capture_stops_supply_and_retargets_convoys_on_the_way() -> None:
+    nodes = [node("s", "source", supply_tpd=20.0), node("j"),
+             node("a", "town", consumption_tpd=10.0), node("b", "town", stock_t=1000.0, consumption_tpd=1.0)]
+    routes = [route("sj", "s", "j", length_km=600.0, capacity_tpd=100.0), route("ja", "j", "a"),
+              route("jb", "j", "b")]
+    itd = {"captures": [{"town": "a", "date": START + dt.timedelta(days=1)}]}
+    scn = make_scenario(nodes, routes, days=4, interdiction=itd)
+    run = simulate_replication(scn, state=make_state(scn))
+    ev = run.events
+    assert ev[["day", "town", "event", "cause"]].astype(str).values.tolist() == [["1", "a", "captured", "scripted"]]
+    assert _delivered(run, "a").sum() == 0
+    c = run.convoys
+    day0 = c[c["dispatched_day"] == 0]
+    assert (day0["fate"] == "delivered").all() and (day0["town"] == "b").all()  # retargeted at j
+    run.check()
+
+
+def test_town_cut_off_is_captured_and_short_town_settles() -> None:
+    nodes = [node("s", "source", supply_tpd=10.0), node("t", "town", consumption_tpd=5.0),
+             node("u", "town", consumption_tpd=5.0)]
+    routes = [route("st", "s", "t"), route("su", "s", "u", capacity_tpd=1.0)]
+    cf = np.ones((8, 2))
+    cf[:, 0] = 0.0  # t is cut off throughout
+    itd = {"capture_after_cut_days": 2, "settlement": {"shortage_days": 3, "daily_probability": 1.0}}
+    scn = make_scenario(nodes, routes, days=8, interdiction=itd)
+    run = simulate_replication(scn, state=make_state(scn, capacity_factor=cf))
+    ev = run.events.assign(town=lambda e: e["town"].astype(str), event=lambda e: e["event"].astype(str))
+    assert ev[["day", "town", "event", "cause"]].values.tolist() == [[2, "t", "captured", "cut_off"],
+                                                                     [3, "u", "settled", "shortage"]]
+    assert _delivered(run, "u")[3:].sum() == 0 and _delivered(run, "u")[:3].sum() == 3.0
+    s = run.town_summary()
+    assert s.loc["u", "settled_day"] == 3 and s.loc["t", "captured_day"] == 2 and not s.loc["t", "settled"]
+
+
+def test_no_interdiction_section_means_no_strikes_checkpoints_or_events(line_scenario) -> None:
+    scn = line_scenario(length_km=600.0)
+    itd = np.ones((10, 1), dtype=bool)
+    itd[::2] = False
+    run = simulate_replication(scn, state=make_state(scn, interdicted=itd))
+    assert (run.convoys["fate"] != "intercepted").all() and run.events.empty
