@@ -23,11 +23,16 @@ class ScenarioError(QalamounError, ValueError):
     """
 
     def __init__(self, source: str, field: str | None, message: str) -> None:
-        self.source = source
-        self.field = field
-        self.message = message
-        parts = [source] + ([field] if field else []) + [message]
+        self.source = _one_line(source)
+        self.field = _one_line(field) if field else field
+        self.message = _one_line(message)
+        parts = [self.source] + ([self.field] if self.field else []) + [self.message]
         super().__init__(": ".join(parts))
+
+
+def _one_line(text: str) -> str:
+    """Escape line breaks so an error always prints as one line."""
+    return str(text).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class ResultsError(QalamounError):

@@ -244,8 +244,8 @@ class RouteNetwork:
                      "supply_tpd": n.supply_tpd, "stock_t": n.stock_t, "consumption_tpd": n.consumption_tpd,
                      "name": n.name, "corridor": n.corridor}
             g.add_node(n.id, **{k: v for k, v in attrs.items() if v is not None})
-        for r in self.routes:
-            attrs = {"id": r.id, "length": r.length_km * 1000.0, "highway": _HIGHWAY_OF_SURFACE[r.surface],
+        for i, r in enumerate(self.routes):
+            attrs = {"id": r.id, "index": i, "length": r.length_km * 1000.0, "highway": _HIGHWAY_OF_SURFACE[r.surface],
                      "surface": r.surface, "capacity_tpd": r.capacity_tpd, "max_elevation_m": r.max_elevation_m,
                      "speed_kph": r.speed_kph, "corridor": r.corridor, "oneway": not r.bidirectional,
                      "side": r.side, "ploughed": r.ploughed,
@@ -353,7 +353,8 @@ def graphml_to_document(path: str | Path) -> dict[str, list[dict[str, Any]]]:
                 node[key] = d[key]
         nodes.append({k: v for k, v in node.items() if v is not None})
     routes: list[dict[str, Any]] = []
-    for u, v, k, d in g.edges(keys=True, data=True):
+    edges = sorted(g.edges(keys=True, data=True), key=lambda e: int(e[3].get("index", -1)))  # scenario order
+    for u, v, k, d in edges:
         surface = d.get("surface") or _SURFACE_OF_HIGHWAY.get(str(d.get("highway", "track")), "track")
         route: dict[str, Any] = {
             "id": str(d.get("id", f"{u}-{v}-{k}")), "from": str(u), "to": str(v),

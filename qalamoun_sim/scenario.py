@@ -70,12 +70,28 @@ class StrictModel(BaseModel):
         for name, field in cls.model_fields.items():
             known.add(field.alias or name)
             known.add(name)
-        for key in data:
+        numeric = {f.alias or n for n, f in cls.model_fields.items() if _is_numeric(f.annotation)}
+        for key, value in data.items():
             if isinstance(key, str) and key not in known:
                 close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
                 hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(sorted(known))}"
                 raise ValueError(f"unknown key '{key}'{hint}")
+            if key in numeric and isinstance(value, bool):
+                raise ValueError(f"{key}: must be a number, not a boolean")
         return data
+
+
+def _is_numeric(annotation: Any) -> bool:
+    """int, float, or an optional of either."""
+    import types
+    import typing
+
+    if annotation in (int, float):
+        return True
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(args) and all(a in (int, float) for a in args)
+    return False
 
 
 # --------------------------------------------------------------------------- [scenario]
@@ -83,7 +99,7 @@ class ScenarioMeta(StrictModel):
     """The ``[scenario]`` section: name, calendar and ensemble defaults."""
 
     name: str = Field(min_length=1, description="Human-readable name; say 'illustrative' for stylized data.")
-    start: dt.date = Field(description="First simulated day (TOML date).")
+    start: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(9000, 12, 31), description="First simulated day (TOML date).")
     days: int = Field(ge=1, le=3660, description="Number of simulated days.")
     seed: int = Field(default=2013, ge=0, description="Root seed of every random draw (SeedSequence).")
     replications: int = Field(default=200, ge=1, le=10_000_000, description="Default replications for run/claim.")
@@ -336,8 +352,10 @@ class ClaimConfig(StrictModel):
     threshold: float = Field(default=0.70, ge=0, le=1)
     corridor: str = Field(default="arsal", min_length=1)
     metric: Literal["count", "capacity", "connectivity"] = "capacity"
-    window_start: dt.date | None = Field(default=None, description="Default: the first 1 Dec on or after start.")
-    window_end: dt.date | None = Field(default=None, description="Default: the last day of the following February.")
+    window_start: dt.date | None = Field(default=None, ge=dt.date(1900, 1, 1), le=dt.date(9000, 12, 31),
+                                         description="Default: the first 1 Dec on or after start.")
+    window_end: dt.date | None = Field(default=None, ge=dt.date(1900, 1, 1), le=dt.date(9001, 12, 31),
+                                       description="Default: the last day of the following February.")
     min_fraction_of_days: float = Field(default=0.5, ge=0, le=1)
 
 
@@ -411,7 +429,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("function-after", "function-before") or str(part).startswith("function-"):
+        elif str(part).startswith("function-") or part == "[key]":
             continue
         else:
             out += ("." if out else "") + str(part)
@@ -448,6 +466,9 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors(include_url=False)[0]
     field, message = _format_loc(tuple(err.get("loc", ()))), _format_message(err)
     # a model validator may name a sub-field at the start of its message: "closed_cm: must be ..."
+    if message.startswith("unknown key '"):
+        key = message[len("unknown key '"):].split("'", 1)[0]
+        return (f"{field}.{key}" if field else key), message
     head, sep, rest = message.partition(": ")
     if sep and head.replace("_", "").replace("[", "").replace("]", "").isalnum() and " " not in head:
         field = f"{field}.{head}" if field else head
@@ -500,7 +521,10 @@ def _check_references(scn: Scenario, source: str) -> None:
         for i, rid in enumerate(itd.siege_lines):
             if rid not in rids:
                 raise ScenarioError(source, f"interdiction.siege_lines[{i}]", f"unknown route '{rid}'")
-    ws, we = scn.claim_window()
+    try:
+        ws, we = scn.claim_window()
+    except (ValueError, OverflowError):
+        raise ScenarioError(source, "claim.window_start", "the claim window would pass year 9999") from None
     if we < ws:
         raise ScenarioError(source, "claim.window_end", "must not be before window_start")
 
@@ -571,7 +595,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>", base_dir: s
         csv = Path(scn.weather.replay_csv)
         if not csv.is_absolute() and base is not None:
             csv = base / csv
-        if not csv.exists():
+        if not _exists(csv, source, "weather.replay_csv"):
             raise ScenarioError(source, "weather.replay_csv", f"file not found: {csv}")
         scn = scn.model_copy(update={"weather": scn.weather.model_copy(update={"replay_csv": str(csv)})})
     scn = scn.model_copy(update={"source_path": source})
@@ -586,7 +610,7 @@ def _graph_document(graphml: str, base: Path | None, source: str) -> dict[str, A
     path = Path(graphml)
     if not path.is_absolute() and base is not None:
         path = base / path
-    if not path.exists():
+    if not _exists(path, source, "network.graphml"):
         raise ScenarioError(source, "network.graphml", f"file not found: {path}")
     try:
         return graphml_to_document(path)
@@ -608,7 +632,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         path = default_scenario_path()
     path = Path(path)
     source = str(path)
-    if not path.exists():
+    if not _exists(path, source, None):
         raise ScenarioError(source, None, "file not found")
     if path.is_dir():
         raise ScenarioError(source, None, "is a folder, not a scenario file")
@@ -616,11 +640,21 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(source, None, "not a UTF-8 text file") from None
+    except OSError as exc:
+        raise ScenarioError(source, None, f"cannot read: {exc.strerror or exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, None, f"TOML syntax: {exc}") from None
     return scenario_from_dict(data, source=source, base_dir=path.parent)
+
+
+def _exists(path: Path, source: str, field: str | None) -> bool:
+    """``path.exists()``, with OS errors (a name too long, no permission) as a ScenarioError."""
+    try:
+        return path.exists()
+    except OSError as exc:
+        raise ScenarioError(source, field, f"cannot access {str(path)[:80]}: {exc.strerror or exc}") from None
 
 
 def default_scenario_path() -> Path:

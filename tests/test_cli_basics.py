@@ -273,9 +273,7 @@ def test_report_only_json_is_one_object(capsys: pytest.CaptureFixture[str]) -> N
     assert obj["network"]["nodes_by_kind"]["town"] == 2
 
 
-# --------------------------------------------------------------------------- library bugs (xfail)
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="load_scenario: Path.exists() raises OSError for an over-long name; main() prints a traceback")
+# --------------------------------------------------------------------------- edge cases once found as bugs
 def test_overlong_path_is_one_line_exit_2(tmp_path: Path) -> None:
     path = tmp_path / ("s" * 300 + ".toml")
     res = run_cli("validate", str(path))
@@ -283,8 +281,6 @@ def test_overlong_path_is_one_line_exit_2(tmp_path: Path) -> None:
     assert res.returncode == 2 and res.stderr.count("\n") == 1
 
 
-@pytest.mark.xfail(strict=True, raises=PermissionError,
-                   reason="load_scenario does not catch OSError from read_bytes (e.g. an unreadable file)")
 def test_unreadable_file_is_one_line_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "locked.toml"
@@ -305,8 +301,6 @@ def test_unreadable_file_is_one_line_exit_2(tmp_path: Path, monkeypatch: pytest.
     _assert_one_line_error(rc, out, err, path, "", ("ermission",))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="user strings are echoed raw: a newline in a TOML string splits the error line")
 def test_newline_in_a_value_keeps_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "newline.toml"
     path.write_text(in_block(TINY.read_text(), 'id = "r3"', 'to = "town_b"', 'to = "town\\nb"'))

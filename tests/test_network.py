@@ -324,8 +324,6 @@ def test_graphml_scenario_load_equals_original(tmp_path: Path) -> None:
     assert {r.id: r for r in from_file.routes} == {r.id: r for r in net.routes}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="graphml_to_document reads routes in node-adjacency order, not file/scenario order")
 def test_graphml_round_trip_keeps_route_order(tmp_path: Path) -> None:
     net = graph_net()
     net.to_graphml(tmp_path / "net.graphml")
