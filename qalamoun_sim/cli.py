@@ -123,19 +123,63 @@ def format_network_report(scn: Any, report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_town_report(report: Any) -> str:
+    """The per-town summary of an ensemble as a table."""
+    lines = [f"{'town':<16}{'delivered t':>12}{'shortfall t':>12}{'days w/o stock':>15}"
+             f"{'P(captured)':>12}{'day':>6}{'P(settled)':>11}{'day':>6}"]
+    for town, r in report.iterrows():
+        cap = "" if r["captured_day_p50"] != r["captured_day_p50"] else f"{r['captured_day_p50']:.0f}"
+        setl = "" if r["settled_day_p50"] != r["settled_day_p50"] else f"{r['settled_day_p50']:.0f}"
+        lines.append(f"{town:<16}{r['delivered_t']:>12.0f}{r['shortfall_t']:>12.0f}{r['days_without_stock']:>15.1f}"
+                     f"{r['p_captured']:>12.2f}{cap:>6}{r['p_settled']:>11.2f}{setl:>6}")
+    return "\n".join(lines)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """``run``: the network report; the simulation follows."""
+    """``run``: the network report, then replications of the SimPy engine and a summary per town."""
+    from .ensemble import run_ensemble
     from .network import RouteNetwork
 
     scn = _load(args.scenario)
-    net = RouteNetwork.from_scenario(scn)
-    report = net.report()
-    if args.json and args.report_only:
-        print(json.dumps({"scenario": scn.scenario.name, "network": report}))
+    report = RouteNetwork.from_scenario(scn).report()
+    if args.report_only:
+        print(json.dumps({"scenario": scn.scenario.name, "network": report}) if args.json
+              else format_network_report(scn, report))
         return 0
     if not args.json:
-        print(format_network_report(scn, report))
+        print(format_network_report(scn, report), flush=True)
+    n = args.replications or scn.scenario.replications
+    seed = scn.scenario.seed if args.seed is None else args.seed
+    try:
+        with progress_bar(n, not args.json) as bar:
+            ens = run_ensemble(scn, n, seed, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+                               out=args.out, resume=args.resume, progress=bar.update)
+    except KeyboardInterrupt:
+        kept = f"; finished chunks kept in {args.out}, rerun with --resume" if args.out else ""
+        sys.stderr.write(f"qalamoun-sim: interrupted{kept}\n")
+        return 130
+    towns = ens.town_report()
+    if args.json:
+        print(json.dumps({"scenario": scn.scenario.name, "seed": seed, "replications": n,
+                          "backend": args.backend, "out": args.out, "event_count": ens.event_count,
+                          "network": report, "towns": towns.reset_index().to_dict(orient="records")},
+                         default=_json_default))
+        return 0
+    print(f"\n{n} replications, seed {seed}, backend {args.backend}: mean over replications per town"
+          " (days are simulation days from the start)")
+    print(format_town_report(towns))
+    if args.out:
+        print(f"\nTables written to {args.out} (Parquet per chunk, summary.json, scenario.json)")
     return 0
+
+
+def _json_default(value: Any) -> Any:
+    """NaN and numpy numbers for json.dumps."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return None if f != f else f
 
 
 def progress_bar(total: int, enabled: bool, unit: str = "rep"):
