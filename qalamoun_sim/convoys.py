@@ -7,6 +7,7 @@ route is closed, runs the risk of strikes and checkpoints, and ends in exactly o
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -30,34 +31,41 @@ DELIVERED, INTERCEPTED, STRANDED, IN_TRANSIT = 0, 1, 2, 3
 
 
 class Pattern:
-    """The routes usable on one network state, as a networkx DiGraph over node indices.
+    """The routes usable on one network state, as adjacency lists over node indices.
 
-    Each edge ``u -> v`` keeps its parallel routes sorted by nominal travel time (``routes``:
-    ``[(hours, route), ...]``) and the fastest as its weight ``w``. Shortest-path trees are computed
-    on demand, once per source node and set of ``hidden`` routes (routes whose capacity is spent
-    for the day), and kept.
+    ``adj[u]`` lists ``(v, hours, route, parallel)`` for each neighbour ``v``: the fastest route
+    from ``u`` to ``v`` and all parallel routes sorted by nominal travel time. Shortest-path trees
+    are computed on demand, once per source node and set of ``hidden`` routes (routes whose
+    capacity is spent for the day), and kept; :attr:`graph` gives the same network as a networkx
+    DiGraph for inspection.
     """
 
-    def __init__(self, graph: nx.DiGraph) -> None:
-        self.graph = graph
-        self._trees: dict[tuple[int, frozenset[int]], tuple[dict[int, list[int]], dict[int, float]]] = {}
+    def __init__(self, n_nodes: int, edges: dict[tuple[int, int], list[tuple[float, int]]]) -> None:
+        adj: list[list[tuple[int, float, int, list[tuple[float, int]]]]] = [[] for _ in range(n_nodes)]
+        for (u, v), alts in edges.items():
+            alts.sort()
+            adj[u].append((v, alts[0][0], alts[0][1], alts))
+        self.adj = adj
+        self._trees: dict[tuple[int, frozenset[int]], tuple[dict[int, tuple[int, int]], dict[int, float]]] = {}
         self._paths: dict[tuple[int, int, frozenset[int]], tuple[list[int], list[int]] | None] = {}
         self.trees_computed = 0
 
-    def tree(self, source: int, hidden: frozenset[int] = frozenset()) -> tuple[dict[int, list[int]], dict[int, float]]:
-        """Predecessors and nominal travel times (hours) from ``source``, avoiding ``hidden`` routes."""
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The usable network as a networkx DiGraph (edge attributes ``w`` in hours and ``route``)."""
+        g = nx.DiGraph()
+        g.add_nodes_from(range(len(self.adj)))
+        g.add_edges_from((u, v, {"w": w, "route": r}) for u, row in enumerate(self.adj) for v, w, r, _ in row)
+        return g
+
+    def tree(self, source: int,
+             hidden: frozenset[int] = frozenset()) -> tuple[dict[int, tuple[int, int]], dict[int, float]]:
+        """Dijkstra from ``source`` avoiding ``hidden`` routes: ``{node: (previous node, route)}`` and
+        ``{node: hours}`` for every reachable node."""
         key = (source, hidden)
         hit = self._trees.get(key)
         if hit is None:
-            if hidden:
-                def weight(u: int, v: int, d: dict[str, Any]) -> float | None:
-                    for w, r in d["routes"]:
-                        if r not in hidden:
-                            return w
-                    return None
-                hit = nx.dijkstra_predecessor_and_distance(self.graph, source, weight=weight)
-            else:
-                hit = nx.dijkstra_predecessor_and_distance(self.graph, source, weight="w")
+            hit = _dijkstra(self.adj, source, hidden)
             self._trees[key] = hit
             self.trees_computed += 1
         return hit
@@ -76,15 +84,48 @@ class Pattern:
         out: tuple[list[int], list[int]] | None = None
         if target in dist:
             nodes = [target]
+            routes: list[int] = []
             while nodes[-1] != source:
-                nodes.append(pred[nodes[-1]][0])
+                prev, r = pred[nodes[-1]]
+                nodes.append(prev)
+                routes.append(r)
             nodes.reverse()
-            adj = self.graph.adj
-            routes = [next(r for _, r in adj[a][b]["routes"] if r not in hidden)
-                      for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
+            routes.reverse()
             out = (routes, nodes)
         self._paths[key] = out
         return out
+
+
+def _dijkstra(adj: list[list[tuple[int, float, int, list[tuple[float, int]]]]], source: int,
+              hidden: frozenset[int]) -> tuple[dict[int, tuple[int, int]], dict[int, float]]:
+    """Plain Dijkstra over adjacency lists; ties go to the node reached first (deterministic)."""
+    dist: dict[int, float] = {source: 0.0}
+    pred: dict[int, tuple[int, int]] = {source: (-1, -1)}
+    done: set[int] = set()
+    heap: list[tuple[float, int, int]] = [(0.0, 0, source)]
+    count = 1
+    pop, push = heapq.heappop, heapq.heappush
+    inf = math.inf
+    while heap:
+        d, _, u = pop(heap)
+        if u in done:
+            continue
+        done.add(u)
+        for v, w, r, alts in adj[u]:
+            if hidden and r in hidden:
+                for w2, r2 in alts:
+                    if r2 not in hidden:
+                        w, r = w2, r2
+                        break
+                else:
+                    continue
+            nd = d + w
+            if nd < dist.get(v, inf):
+                dist[v] = nd
+                pred[v] = (u, r)
+                push(heap, (nd, count, v))
+                count += 1
+    return pred, dist
 
 
 class PathCache:
@@ -132,19 +173,14 @@ class PathCache:
             edges.setdefault((u, v), []).append((w, r))
             if self.bidirectional[r]:
                 edges.setdefault((v, u), []).append((w, r))
-        g = nx.DiGraph()
-        g.add_nodes_from(range(self.n_nodes))
-        for rs in edges.values():
-            rs.sort()
-        g.add_edges_from((u, v, {"w": rs[0][0], "routes": rs}) for (u, v), rs in edges.items())
-        pat = Pattern(g)
+        pat = Pattern(self.n_nodes, edges)
         self._cache[key] = pat
         self.patterns_built += 1
         return pat
 
     @property
     def trees_computed(self) -> int:
-        """Shortest-path trees computed so far (networkx calls)."""
+        """Shortest-path trees computed so far."""
         return self._trees_dropped + sum(p.trees_computed for p in self._cache.values())
 
 

@@ -2,34 +2,48 @@
 
 One replication at a time (design.md s.6): the engine reads that replication's exogenous state
 (snow and strikes, from :mod:`qalamoun_sim.state`) day by day and never computes snow itself.
-Time is in days; day ``d`` is the interval ``[d, d + 1)``.
+Time is in days; day ``d`` is the interval ``[d, d + 1)``. All randomness comes from
+``replication_rng(seed, replication, STREAM_ENGINE)``.
 
-Each day, at its start:
+At the start of each day:
 
-1. captures and settlements decided the day before take effect, then scripted captures;
-2. the day's network state is read: a route is usable by the militants when its capacity factor
-   is positive, it is not on a siege line, not held by the army, and neither end is army-held
-   (captured towns are army-held) -- the side rules of :meth:`RouteNetwork.flow_graph`;
-3. each route gets a budget of ``capacity_tpd * capacity_factor`` tonnes for the day; convoys
-   waiting for capacity are admitted first, then convoys waiting out a closure move;
+1. captures and settlements decided the evening before take effect, then the scripted captures
+   of that date. A captured town is army-held from then on: no convoy is sent to it or through it,
+   and its checkpoint works from that day unless the scenario dates it;
+2. the day's network is read: a route is usable by the militants when its capacity factor (snow
+   and strikes) is positive, it is not on a siege line, not held by the army, and neither end is
+   army-held -- the side rules of :meth:`RouteNetwork.flow_graph`;
+3. each usable route gets a budget of ``capacity_tpd * capacity_factor`` tonnes for the day;
+   convoys queued for capacity are served first, then convoys waiting out a closure move;
 4. each source dispatches up to ``supply_tpd`` in convoys of ``engine.convoy_t`` tonnes (the last
    one partial), each to the militant town with the fewest days of stock
    ``(stock + tonnes on the way) / consumption_tpd``, over the fastest path by nominal travel time.
    The dispatcher books capacity on the routes the convoy will enter that day and sizes the convoy
-   to the path's remaining capacity; a route whose budget is spent is left out of later paths that
-   day. Supply that no open path can carry is not sent (``meta["undispatched_t"]``).
+   to what they can still carry; routes whose budget is spent are left out of later paths that
+   day. Supply that no open path can carry is not sent (``Run.meta["undispatched_t"]``).
 
-Convoys travel route by route (``length_km / (speed_kph * snow_speed_factor) / 24`` days), take
-capacity as they enter a route they did not book (queueing until the next day when it is spent),
-apply ``engine.closed_route_policy`` at a closed route, are hit with ``convoy_hit_probability``
-when a day on which their route is interdicted begins while they are on it, and are stopped at
-a working checkpoint with its ``stop_probability``. At the end of each day towns consume, a town
-cut off from every source for ``capture_after_cut_days`` is captured, and a town short of supply
-for ``settlement.shortage_days`` days running settles with ``daily_probability``.
+A convoy travels route by route, ``length_km / (speed_kph * snow_speed_factor) / 24`` days each.
+Entering a route it did not book, it takes what is left of the day's budget and queues (first
+come, first served) for the rest on the following days. At a closed route, or when its town no
+longer receives (captured or settled), it applies ``engine.closed_route_policy``: ``reroute``
+(a new path from where it stands, to the neediest reachable town if its own is gone; with no path
+it waits a day and tries again), ``wait`` (for that route to reopen) or ``turn_back`` (back to its
+source, stranded there); after ``max_wait_days`` days of waiting it is stranded. A convoy on a
+route when a day begins on which that route is interdicted is hit with
+``interdiction.convoy_hit_probability`` (strikes are daily states, so only convoys still on the
+route overnight are exposed); entering a town whose checkpoint works, it is stopped with the
+checkpoint's ``stop_probability``. Both make it ``intercepted``.
 
-Shortest paths are networkx Dijkstra trees cached per network state (the bytes of the usable-route
-mask and of the army-held nodes), so they are recomputed only when a route opens or closes, a
-town falls, or a route's daily capacity runs out -- never per convoy.
+At the end of each day towns consume (:class:`~qalamoun_sim.towns.TownLedger`); a militant town
+with no open path from any source for ``capture_after_cut_days`` days running is captured, and
+one short of supply for ``settlement.shortage_days`` days running settles with
+``settlement.daily_probability`` a day. Without an ``[interdiction]`` section there are no strikes,
+checkpoints, captures, siege lines or settlements.
+
+Shortest paths (Dijkstra over adjacency lists, :class:`~qalamoun_sim.convoys.PathCache`) are
+cached per network state -- the bytes of the usable-route mask and of the army-held nodes -- so
+they are recomputed only when a route opens or closes or a town falls, plus when a convoy's path
+would cross a route whose capacity ran out that day; never per convoy.
 """
 
 from __future__ import annotations
@@ -52,7 +66,7 @@ from .towns import TownLedger
 
 __all__ = ["simulate_replication", "Engine", "CountingEnvironment"]
 
-_ADMITTED = "admitted"
+_ADMITTED = "admitted"  # value a queued convoy is woken with when it may go
 
 
 class CountingEnvironment(simpy.Environment):
@@ -315,22 +329,27 @@ class Engine:
             if self.blocked[s]:
                 self.undispatched_t[si] += remaining
                 continue
-            version = -1
-            heap: list[tuple[float, int]] = []
+            # paths avoid the routes spent when the tree was computed; a path that still avoids the
+            # routes spent since is still a fastest one, so the tree is recomputed only when the
+            # chosen path crosses a newly spent route
+            version = self._spent_version
+            hidden = frozenset(np.flatnonzero(self._open_np & self._spent).tolist())
             pat = self.pattern()
-            hidden: frozenset[int] = frozenset()
-            while remaining > EPS:
-                if version != self._spent_version:
+            reach = pat.reachable(s, hidden)
+            heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(self.town_node)
+                    if towns.receiving[t] and towns.need_list[t] > 0.0 and k in reach]
+            heapq.heapify(heap)
+            while remaining > EPS and heap:
+                days_left, t = heapq.heappop(heap)
+                found = pat.path(s, self.town_node[t], hidden)
+                if found is None:  # cut off by spent routes
+                    continue
+                routes, nodes = found
+                if version != self._spent_version and any(self._spent[r] for r in routes):
                     version = self._spent_version
                     hidden = frozenset(np.flatnonzero(self._open_np & self._spent).tolist())
-                    reach = pat.reachable(s, hidden)
-                    heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(self.town_node)
-                            if towns.receiving[t] and towns.need_list[t] > 0.0 and k in reach]
-                    heapq.heapify(heap)
-                if not heap:
-                    break
-                _, t = heapq.heappop(heap)
-                routes, nodes = pat.path(s, self.town_node[t], hidden)  # type: ignore[misc]
+                    heapq.heappush(heap, (days_left, t))
+                    continue
                 # book the routes the convoy enters today; size it to what they can still carry
                 clock = float(d)
                 room = remaining if remaining < convoy_t else convoy_t
@@ -342,9 +361,10 @@ class Engine:
                     if budget[r] < room:
                         room = budget[r]
                     clock += route_days[r] / speed[r]
-                if room <= EPS:  # pragma: no cover - spent routes are left out of the pattern
+                if room <= EPS:  # pragma: no cover - float dust: mark the routes spent, try again
                     for r in booked:
                         self._spend(r, budget[r])
+                    heapq.heappush(heap, (days_left, t))
                     continue
                 for r in booked:
                     self._spend(r, room)
