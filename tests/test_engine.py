@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import START, make_scenario, make_state, node, route
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 
 from qalamoun_sim import load_scenario
 from qalamoun_sim.engine import simulate_replication
@@ -364,3 +367,72 @@ def test_no_interdiction_section_means_no_strikes_checkpoints_or_events(line_sce
     itd[::2] = False
     run = simulate_replication(scn, state=make_state(scn, interdicted=itd))
     assert (run.convoys["fate"] != "intercepted").all() and run.events.empty
+
+
+# --------------------------------------------------------------------------- invariants on random tiny networks
+@hs.composite
+def tiny_worlds(draw: hs.DrawFn) -> tuple:
+    n_nodes = draw(hs.integers(3, 6))
+    days = draw(hs.integers(3, 7))
+    names = [f"n{i}" for i in range(n_nodes)]
+    kinds = ["source"] + [draw(hs.sampled_from(["town", "town", "junction"])) for _ in range(n_nodes - 1)]
+    nodes = []
+    for name, kind in zip(names, kinds, strict=True):
+        extra: dict = {}
+        if kind == "source":
+            extra["supply_tpd"] = draw(hs.floats(1.0, 60.0))
+        elif kind == "town":
+            extra.update(stock_t=draw(hs.floats(0.0, 50.0)), consumption_tpd=draw(hs.floats(0.0, 20.0)))
+        side = draw(hs.sampled_from(["militant"] * 4 + ["army", "neutral"])) if kind != "source" else "militant"
+        nodes.append(node(name, kind, side=side, **extra))
+    pairs = draw(hs.lists(hs.tuples(hs.integers(0, n_nodes - 1), hs.integers(0, n_nodes - 1))
+                          .filter(lambda p: p[0] != p[1]), min_size=2, max_size=9))
+    routes = [route(f"r{k}", names[a], names[b], length_km=draw(hs.floats(5.0, 900.0)),
+                    capacity_tpd=draw(hs.floats(2.0, 50.0)), bidirectional=draw(hs.booleans()),
+                    side=draw(hs.sampled_from(["militant"] * 5 + ["army"])))
+              for k, (a, b) in enumerate(pairs)]
+    sections: dict = {"engine": {"convoy_t": draw(hs.floats(2.0, 15.0)),
+                                 "closed_route_policy": draw(hs.sampled_from(["reroute", "wait", "turn_back"])),
+                                 "max_wait_days": draw(hs.integers(0, 2))}}
+    towns = [nm for nm, k in zip(names, kinds, strict=True) if k == "town"]
+    if draw(hs.booleans()):
+        itd: dict = {"convoy_hit_probability": draw(hs.floats(0.0, 1.0)),
+                     "capture_after_cut_days": draw(hs.none() | hs.integers(1, 3)),
+                     "settlement": {"shortage_days": draw(hs.integers(1, 3)),
+                                    "daily_probability": draw(hs.floats(0.0, 1.0))}}
+        if towns:
+            itd["checkpoints"] = [{"town": draw(hs.sampled_from(towns)), "stop_probability": draw(hs.floats(0, 1)),
+                                   "start": START + dt.timedelta(days=draw(hs.integers(0, days)))}]
+            itd["captures"] = [{"town": draw(hs.sampled_from(towns)),
+                                "date": START + dt.timedelta(days=draw(hs.integers(0, days)))}]
+        if draw(hs.booleans()):
+            itd["siege_lines"] = [routes[0]["id"]]
+        sections["interdiction"] = itd
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scn = make_scenario(nodes, routes, days=days, **sections)
+    shape = (days, len(routes))
+    cf = np.array(draw(hs.lists(hs.sampled_from([0.0, 0.5, 1.0]), min_size=shape[0] * shape[1],
+                                max_size=shape[0] * shape[1]))).reshape(shape)
+    itd_mask = np.array(draw(hs.lists(hs.booleans(), min_size=cf.size, max_size=cf.size))).reshape(shape)
+    return scn, make_state(scn, capacity_factor=cf, interdicted=itd_mask & (draw(hs.integers(0, 3)) == 0))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_worlds(), hs.integers(0, 3))
+def test_invariants_hold_on_random_tiny_worlds(world, seed) -> None:
+    scn, state = world
+    run = simulate_replication(scn, 0, seed, state=state)
+    run.check()
+    net = RouteNetwork.from_scenario(scn)
+    c = run.convoys
+    assert (c["tonnes"] > 0).all() and (c["tonnes"] <= scn.engine.convoy_t + 1e-9).all()
+    assert c["tonnes"].sum() == pytest.approx(sum(run.meta["dispatched_t"].values()), rel=1e-9, abs=1e-9)
+    cap = np.tile(net.capacity_tpd, scn.scenario.days) * run.routes["capacity_factor"].to_numpy()
+    assert (run.routes["flow_t"].to_numpy() <= cap + 1e-9).all()
+    assert np.array_equal(run.routes["state"].cat.codes.to_numpy(), state.state_code[0].ravel())
+    assert (run.towns["stock_t"] >= 0).all()
+    if scn.interdiction is None:
+        assert run.events.empty and (c["fate"] != "intercepted").all()
+    again = simulate_replication(scn, 0, seed, state=state)
+    pd.testing.assert_frame_equal(run.convoys, again.convoys)
