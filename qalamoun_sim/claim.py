@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import ScenarioError
 from .metrics import METRICS, corridor_shares
 from .network import RouteNetwork
 from .scenario import Scenario
@@ -58,6 +59,14 @@ def claim_shares(scenario: Scenario, replications: int | None = None, seed: int 
     n = replications or scenario.scenario.replications
     seed = scenario.scenario.seed if seed is None else int(seed)
     corridor = scenario.claim.corridor
+    if not net.corridor_mask(corridor).any():
+        have = ", ".join(net.corridors()) or "none"
+        raise ScenarioError(scenario.source_path or "<dict>", "claim.corridor",
+                            f"no route is labelled '{corridor}' (corridors: {have})")
+    ws, we = scenario.claim_window()
+    if not any(ws <= d <= we for d in scenario.dates):
+        raise ScenarioError(scenario.source_path or "<dict>", "claim.window_start",
+                            f"the window {ws} .. {we} holds no simulated day")
     parts: dict[str, dict[str, list[np.ndarray]]] = {k: {m: [] for m in METRICS} for k in KINDS}
     for lo in range(0, n, block):
         reps = range(lo, min(n, lo + block))

@@ -2,7 +2,8 @@
 
 Functions take plain arrays whose last axis is the route axis, so they work on one day
 (``(N,)``), a replication (``(D, N)``) or a whole block of state (``(R, D, N)``).
-A route is *snow-cut* when snow alone closes it; *interdiction-cut* when interdiction closes
+Every metric looks at the corridor's own routes (``corridor = "..."`` labels); the other
+routes of the network keep their nominal capacity. A route is *snow-cut* when snow alone closes it; *interdiction-cut* when interdiction closes
 a route snow left open. For the capacity and connectivity shares the snow share is computed on
 snow factors alone, the total on snow and interdiction together, and the interdiction share is
 their difference (never negative, since closing routes can only lower either figure).
@@ -25,8 +26,8 @@ def count_cut_share(closed: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> count_cut_share(np.array([True, False, True]), np.array([True, True, False]))
-    array(0.5)
+    >>> float(count_cut_share(np.array([True, False, True]), np.array([True, True, False])))
+    0.5
     """
     return np.asarray(closed[..., mask], dtype=float).mean(axis=-1)
 
@@ -36,26 +37,32 @@ def capacity_cut_share(factors: np.ndarray, capacity: np.ndarray, mask: np.ndarr
 
     Examples
     --------
-    >>> capacity_cut_share(np.array([0.0, 0.5, 1.0]), np.array([40.0, 20.0, 40.0]), np.ones(3, bool))
-    array(0.5)
+    >>> float(capacity_cut_share(np.array([0.0, 0.5, 1.0]), np.array([40.0, 20.0, 40.0]), np.ones(3, bool)))
+    0.5
     """
     cap = capacity[mask]
     return 1.0 - (factors[..., mask] @ cap) / cap.sum()
 
 
 def connectivity_cut_share(network: RouteNetwork, factors: np.ndarray, corridor: str) -> np.ndarray:
-    """1 - max flow (corridor sources to militant towns) on the factors / max flow on nominal capacities.
+    """1 - max flow (corridor sources to militant towns) / max flow on nominal capacities.
 
-    Max flow is computed once per distinct pattern of factors (most days repeat an earlier pattern)
-    and memoized on the network. A corridor with no nominal flow has share 0.
+    Only the corridor's own routes take their factors; every other route keeps its nominal
+    capacity, so like the count and capacity shares this measures the corridor's cut, and the
+    flow depends on the corridor's state alone. It is computed once per distinct corridor state
+    (most days repeat an earlier one) and memoized on the network. A corridor with no nominal
+    flow has share 0.
     """
     nominal = network.max_flow(corridor)
     shape = factors.shape[:-1]
     if nominal <= 0:
         return np.zeros(shape)
-    flat = factors.reshape(-1, factors.shape[-1])
+    mask = network.corridor_mask(corridor)
+    flat = factors[..., mask].reshape(-1, int(mask.sum()))
     patterns, inverse = np.unique(flat, axis=0, return_inverse=True)
-    flows = np.array([network.max_flow(corridor, p) for p in patterns])
+    full = np.ones((len(patterns), network.n_routes))
+    full[:, mask] = patterns
+    flows = np.array([network.max_flow(corridor, p) for p in full])
     return (1.0 - flows[inverse.ravel()] / nominal).reshape(shape)
 
 

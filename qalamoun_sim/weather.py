@@ -223,8 +223,9 @@ def simulate_snowpack(weather: Weather, wcfg: WeatherConfig, scfg: SnowConfig, b
     for d in range(n_day):
         fall = snowfall[:, d]
         total = swe + fall
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rho = np.where(total > 0, (swe * rho + fall * rho_new) / np.where(total > 0, total, 1.0), rho_new)
+        # fresh snow adds its own depth: the bulk density is total water over total volume
+        volume = swe / rho + fall / rho_new
+        rho = np.where(volume > 0, total / np.where(volume > 0, volume, 1.0), rho_new)
         melt = np.minimum(total, potential_melt[:, d])
         swe = total - melt
         rho = np.where(swe > 0, rho + (rho_old - rho) * relax, rho_new)

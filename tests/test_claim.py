@@ -289,9 +289,6 @@ def test_claim_table_columns_line_up() -> None:
 
 
 # ----------------------------------------------------------------------------- bad input on the command line
-@pytest.mark.xfail(strict=True, reason=(
-    "claim.py/metrics.corridor_shares raise a bare ValueError when no route carries the [claim] corridor "
-    "(tests/data/tiny.toml uses 'c', the default is 'arsal'): the CLI prints a traceback and exits 1"))
 def test_claim_on_a_scenario_without_the_claim_corridor_is_one_line_exit_2() -> None:
     p = cli("claim", str(DATA / "tiny.toml"), "--replications", "2")
     assert p.returncode == 2
@@ -299,9 +296,6 @@ def test_claim_on_a_scenario_without_the_claim_corridor_is_one_line_exit_2() -> 
     assert "corridor" in p.stderr and p.stdout == ""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "claim.claim_verdict raises a bare ValueError when the claim window holds no simulated day: "
-    "the CLI prints a traceback and exits 1"))
 def test_claim_with_a_window_outside_the_horizon_is_one_line_exit_2(tmp_path: Path) -> None:
     text = (DATA / "tiny.toml").read_text().replace("start = 2013-12-01", "start = 2013-03-01")
     bad = tmp_path / "spring.toml"

@@ -189,9 +189,6 @@ def test_higher_copy_of_every_route_is_closed_whenever_the_lower_is() -> None:
     assert (st_.snow_capacity_factor[..., n:] <= st_.snow_capacity_factor[..., :n] + 1e-12).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "density mixing by mass in weather.simulate_snowpack (line 227): in a warmer climate the same new snow "
-    "sits on less old snow and comes out deeper, closing a route the colder climate left open"))
 def test_warmer_climate_never_closes_a_route_on_a_day_the_colder_one_left_open() -> None:
     scn = load_scenario()
     warm = scn.with_updates({"weather.monthly_mean_c": [m + 0.5 for m in scn.weather.monthly_mean_c]})

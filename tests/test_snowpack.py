@@ -84,9 +84,6 @@ def test_constant_cold_snowfall_with_settling_grows_swe_linearly_and_depth_withi
     assert (np.diff(depth) > 0).all(), "a snowfall every day and no melt: the snow only gets deeper"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "weather.simulate_snowpack mixes densities by mass ((swe*rho + fall*rho_new)/total) instead of by "
-    "volume (total / (swe/rho + fall/rho_new)): fresh snow on a settled pack adds less than its own depth"))
 def test_constant_cold_snowfall_with_settling_matches_the_layered_depth() -> None:
     scfg = SnowConfig(new_snow_density_kg_m3=100, settled_density_kg_m3=300, settling_days=7)
     days = 90
@@ -95,9 +92,6 @@ def test_constant_cold_snowfall_with_settling_matches_the_layered_depth() -> Non
     np.testing.assert_allclose(pack.depth_cm[0, :, 0], expected, rtol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "weather.simulate_snowpack density mixing by mass: 30 cm of new snow on 10 cm of settled snow "
-    "leaves 27.5 cm, less than the new snow alone"))
 def test_new_snow_on_a_settled_pack_adds_its_own_depth() -> None:
     # 30 mm on day 0, a month of cold settling, then 30 mm (30 cm of new snow) on day 30
     scfg = SnowConfig(new_snow_density_kg_m3=100, settled_density_kg_m3=300, settling_days=5)
@@ -201,9 +195,6 @@ def test_crest_holds_more_snow_than_the_towns_in_the_reference_winter() -> None:
     assert pack.depth_cm[..., crest].max(axis=1).mean() > 2 * pack.depth_cm[..., low].max(axis=1).mean()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "density mixing by mass in weather.simulate_snowpack: a warmer climate melts more old snow, so the "
-    "same new snow sits on a lighter pack and comes out deeper than in the colder climate"))
 def test_warmer_climate_never_deepens_the_snow_on_any_day() -> None:
     scn = load_scenario()
     warm = scn.with_updates({"weather.monthly_mean_c": [m + 0.5 for m in scn.weather.monthly_mean_c]})
