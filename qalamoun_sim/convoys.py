@@ -23,6 +23,10 @@ __all__ = ["PathCache", "Pattern", "ConvoyLog", "convoy_process", "CLOSED", "EPS
 #: Tonnes below this are nothing (float dust).
 EPS = 1e-9
 
+#: Cached tree nodes per pattern for trees that avoid spent routes, and for the whole cache.
+MAX_VARIANT_NODES = 25_000
+MAX_CACHED_NODES = 250_000  # about 60 MB of trees
+
 #: Value a queued convoy is woken with when its route closed overnight.
 CLOSED = "closed"
 
@@ -49,6 +53,8 @@ class Pattern:
         self._trees: dict[tuple[int, frozenset[int]], tuple[dict[int, tuple[int, int]], dict[int, float]]] = {}
         self._paths: dict[tuple[int, int, frozenset[int]], tuple[list[int], list[int]] | None] = {}
         self.trees_computed = 0
+        self.size = 0  # nodes held in cached trees: what the cache's memory grows with
+        self._variant_size = 0
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -65,10 +71,22 @@ class Pattern:
         key = (source, hidden)
         hit = self._trees.get(key)
         if hit is None:
+            if hidden and self._variant_size > MAX_VARIANT_NODES:
+                self._drop_variants()
             hit = _dijkstra(self.adj, source, hidden)
             self._trees[key] = hit
             self.trees_computed += 1
+            self.size += len(hit[1])
+            if hidden:
+                self._variant_size += len(hit[1])
         return hit
+
+    def _drop_variants(self) -> None:
+        """Forget the trees that avoid spent routes (they seldom recur): memory stays bounded."""
+        self._trees = {k: v for k, v in self._trees.items() if not k[1]}
+        self._paths = {k: v for k, v in self._paths.items() if not k[2]}
+        self.size -= self._variant_size
+        self._variant_size = 0
 
     def reachable(self, source: int, hidden: frozenset[int] = frozenset()) -> dict[int, float]:
         """Nodes reachable from ``source`` with their travel times (hours)."""
@@ -140,7 +158,8 @@ class PathCache:
     hours : sequence of float
         Nominal travel time of each route (the routing weight).
     max_patterns : int
-        The cache is emptied when it grows past this many states.
+        The cache is emptied when it grows past this many states (or past :data:`MAX_CACHED_NODES`
+        nodes in its trees).
     """
 
     def __init__(self, n_nodes: int, route_from: Sequence[int], route_to: Sequence[int],
@@ -161,7 +180,7 @@ class PathCache:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        if len(self._cache) >= self.max_patterns:
+        if len(self._cache) >= self.max_patterns or sum(p.size for p in self._cache.values()) > MAX_CACHED_NODES:
             self._trees_dropped += sum(p.trees_computed for p in self._cache.values())
             self._cache.clear()
         edges: dict[tuple[int, int], list[tuple[float, int]]] = {}
