@@ -253,7 +253,7 @@ def convoy_process(eng: Engine, cid: int, node: int, town: int, tonnes: float, r
     usable = eng.usable
     i = 0
     waited = 0
-    spent = 0.0  # hours travelled, in days: the way back for "turn_back"
+    spent = 0.0  # days travelled so far: the way back for "turn_back"
     while True:
         # ---- at a node: deliver, or pick the next route
         if i == len(routes):
