@@ -398,7 +398,7 @@ class Engine:
         st, net, towns, log = self.state, self.network, self.towns, self.log
         n_days, n_routes, n_towns = self.n_days, net.n_routes, len(towns.ids)
         days = np.arange(n_days)
-        dates = pd.to_datetime(pd.Series(st.dates)).to_numpy()
+        dates = np.array(st.dates, dtype="datetime64[ms]")  # Parquet's own unit: reads back unchanged
         rcat = pd.CategoricalDtype(list(net.route_ids))
         routes = pd.DataFrame({
             "day": np.repeat(days, n_routes),
@@ -450,8 +450,7 @@ class Engine:
         ev = sorted(towns.events)
         events = pd.DataFrame({
             "day": np.asarray([e[0] for e in ev], dtype=np.int64),
-            "date": pd.to_datetime(pd.Series([st.dates[e[0]] for e in ev], dtype=object)).to_numpy()
-            if ev else np.array([], dtype="datetime64[ns]"),
+            "date": np.array([st.dates[e[0]] for e in ev], dtype="datetime64[ms]"),
             "town": pd.Categorical.from_codes(np.asarray([e[1] for e in ev], dtype=np.int64), dtype=tcat),
             "event": pd.Categorical([e[2] for e in ev], categories=list(TOWN_EVENTS)),
             "cause": pd.array([e[3] for e in ev], dtype=str),

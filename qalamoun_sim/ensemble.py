@@ -78,12 +78,16 @@ def default_chunk_size(replications: int, workers: int) -> int:
 
 
 def replication_summary(towns: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """Per (replication, town): delivered, shortfall, days without stock, capture and settlement day."""
-    g = towns.groupby(["replication", "town"], sort=True)
+    """Per (replication, town): delivered, shortfall, days without stock, capture and settlement day.
+
+    A day without stock ends with an empty stock while the town needs supply (as in ``Run.town_summary``).
+    """
+    empty = (towns["stock_t"] <= 1e-9) & (towns["consumed_t"] + towns["shortfall_t"] > 0)
+    g = towns.assign(empty=empty).groupby(["replication", "town"], sort=True)
     out = pd.DataFrame({
         "delivered_t": g["delivered_t"].sum(),
         "shortfall_t": g["shortfall_t"].sum(),
-        "days_without_stock": g["stock_t"].apply(lambda s: int((s <= 1e-9).sum())),
+        "days_without_stock": g["empty"].sum().astype(int),
         "final_stock_t": g["stock_t"].last(),
     }).reset_index()
     for kind in ("captured", "settled"):
@@ -103,16 +107,17 @@ def simulate_chunk(scenario: Scenario, seed: int, start: int, stop: int) -> dict
     net = RouteNetwork.from_scenario(scenario)
     state = compute_state(scenario, range(start, stop), seed, net)
     parts: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
-    events = 0
+    counts: dict[int, int] = {}
     for k, rep in enumerate(range(start, stop)):
         run = simulate_replication(scenario, rep, seed, network=net, state=state.replication(k))
-        events += int(run.event_count)
+        counts[rep] = int(run.event_count)
         for t in TABLES:
             df = getattr(run, t)
             parts[t].append(df.assign(replication=rep)[["replication", *df.columns]])
     tables = {t: pd.concat(parts[t], ignore_index=True) for t in TABLES}
-    return {"tables": tables, "event_count": events,
-            "summary": replication_summary(tables["towns"], tables["events"])}
+    summary = replication_summary(tables["towns"], tables["events"])
+    summary["event_count"] = summary["replication"].map(counts).astype("int64")
+    return {"tables": tables, "event_count": sum(counts.values()), "summary": summary}
 
 
 # ---------------------------------------------------------------------------- backends
@@ -306,8 +311,7 @@ def run_ensemble(scenario: Scenario, replications: int | None = None, seed: int 
             if folder is not None:
                 for t in TABLES:
                     write_parquet(result["tables"][t], _chunk_path(folder, chunk.index, t))
-                write_parquet(result["summary"].assign(event_count=result["event_count"]),
-                              _chunk_path(folder, chunk.index, "summary"))
+                write_parquet(result["summary"], _chunk_path(folder, chunk.index, "summary"))
             else:
                 memory[chunk.index] = result
             if progress is not None:
@@ -322,12 +326,18 @@ def run_ensemble(scenario: Scenario, replications: int | None = None, seed: int 
         ens = Ensemble(folder)
         write_json({**header, "status": "complete", "finished": _now(), "chunks": len(chunks),
                     "chunks_done": len(chunks), "event_count": ens.event_count,
-                    "towns": ens.town_report().reset_index().to_dict(orient="records")}, folder / "summary.json")
+                    "towns": _records(ens.town_report())}, folder / "summary.json")
         return ens
     ordered = [memory[i] for i in sorted(memory)]
     tables = {t: pd.concat([r["tables"][t] for r in ordered], ignore_index=True) for t in TABLES}
-    summary = pd.concat([r["summary"].assign(event_count=r["event_count"]) for r in ordered], ignore_index=True)
+    summary = pd.concat([r["summary"] for r in ordered], ignore_index=True)
     return Ensemble.from_tables(scenario, seed, tables, summary)
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: NaN becomes null (strict JSON has no NaN)."""
+    rows = table.reset_index().to_dict(orient="records")
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()} for row in rows]
 
 
 def _now() -> str:
@@ -405,7 +415,7 @@ class Ensemble:
     def event_count(self) -> int:
         """SimPy events processed over all replications."""
         s = self.summary()
-        return int(s.groupby("replication")["event_count"].first().sum()) if len(s) else 0
+        return int(s.groupby("replication")["event_count"].first().sum()) if len(s) else 0  # one per replication
 
     def town_report(self) -> pd.DataFrame:
         """Per town across replications: mean delivered and shortfall, days without stock, P(captured), P(settled)."""

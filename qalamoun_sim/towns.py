@@ -137,6 +137,16 @@ class TownLedger:
         self.receiving[town] = False
         self.events.append((day, town, "settled", "shortage"))
 
+    def need_today(self) -> np.ndarray:
+        """(T,) daily need of the towns in the militant supply system today.
+
+        A town held by the army from the start, captured, or settled leaves that system: the army
+        (or the settlement) feeds it, so it draws nothing from militant stock and records no shortfall.
+        """
+        active = np.array([m and c == NEVER and s == NEVER for m, c, s in
+                           zip(self.militant, self.captured_day, self.settled_day, strict=True)])
+        return np.where(active, self.need, 0.0)
+
     # ------------------------------------------------------------------ end of a day
     def close_day(self, day: int, cut: np.ndarray | None, rng: np.random.Generator) -> tuple[list[int], list[int]]:
         """Consume, record, and decide the captures and settlements that hold from ``day + 1``.
@@ -159,10 +169,11 @@ class TownLedger:
             raise RuntimeError(f"day {day} closed out of order")
         prev = self.stock[day - 1] if day > 0 else self.initial_stock
         avail = prev + self.delivered[day]
-        used = np.minimum(avail, self.need)
+        need = self.need_today()
+        used = np.minimum(avail, need)
         self.consumed[day] = used
         self.stock[day] = avail - used
-        self.shortfall[day] = self.need - used
+        self.shortfall[day] = need - used
         if (self.stock[day] < 0.0).any():  # pragma: no cover - guaranteed by min(); the invariant, checked
             raise AssertionError(f"negative stock on day {day}")
         self._closed_through = day
