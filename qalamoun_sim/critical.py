@@ -18,6 +18,7 @@ construction and are not re-simulated.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -88,7 +89,8 @@ def route_criticality(scenario: Scenario, replications: int = DEFAULT_REPLICATIO
     seed : int, optional
         Root seed; default the scenario's.
     corridor : str, optional
-        Corridor of the maximum-flow figure; default the claim corridor.
+        Corridor of the maximum-flow figure; default the claim corridor (or, with a warning, the first
+        corridor that has a source when the claim corridor has none).
     workers : int
         Processes for the engine runs (1: in this process).
     progress : callable, optional
@@ -125,7 +127,13 @@ def route_criticality(scenario: Scenario, replications: int = DEFAULT_REPLICATIO
         raise ValueError(f"replications: must be >= 1, got {replications}")
     seed = scenario.scenario.seed if seed is None else int(seed)
     net = RouteNetwork.from_scenario(scenario)
-    corridor = corridor or scenario.claim.corridor
+    if corridor is None:
+        corridor = scenario.claim.corridor
+        with_sources = [c for c in net.corridors() if net.corridor_sources(c)]
+        if not net.corridor_sources(corridor) and with_sources:
+            warnings.warn(f"claim corridor '{corridor}' has no source; max flow lost is measured for corridor "
+                          f"'{with_sources[0]}'", stacklevel=2)
+            corridor = with_sources[0]
     if not net.corridor_sources(corridor):
         raise ValueError(f"corridor '{corridor}' has no source (have: {', '.join(net.corridors())})")
     nominal = net.max_flow(corridor)

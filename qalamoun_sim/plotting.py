@@ -759,8 +759,7 @@ def plot_sweep(frame: pd.DataFrame, *, value: str = "claim_probability", ax: Axe
                         label="share cut by snow (p50, 5-95 %)")
         if "total_share_p50" in frame:
             ax.plot(x, frame["total_share_p50"], "^:", color="#d94801", label="share cut in total (p50)")
-        if not numeric:
-            ax.set_xticks(x, [str(v) for v in vals])
+        ax.set_xticks(x, [f"{v:g}" if numeric else str(v) for v in vals])
         ax.set_xlabel(p)
         ax.set_ylabel("probability / share of corridor cut")
         ax.set_ylim(0, 1.02)
@@ -813,12 +812,13 @@ def plot_criticality(frame: pd.DataFrame, *, top: int = 15, ax: Axes | Sequence[
                                                          f["delivered_loss_p95_t"] - f["delivered_loss_t"]],
                          fmt="none", ecolor="#333333", lw=0.8, capsize=2)
     axes[0].set_yticks(y, f["route"].astype(str))
-    axes[0].set_xlabel("supply delivered lost (t over the horizon, mean)")
+    axes[0].set_xlabel("supply delivered lost (t over the horizon; mean, 5-95 %)")
     axes[0].axvline(0, color="#333333", lw=0.6)
     axes[0].grid(axis="x", alpha=0.3)
     if len(axes) > 1:
         axes[1].barh(y, f["max_flow_loss_tpd"], color=colors)
-        axes[1].set_xlabel("nominal max flow lost (t/day)")
+        corr = frame.attrs.get("corridor")
+        axes[1].set_xlabel(f"nominal max flow lost, '{corr}' (t/day)" if corr else "nominal max flow lost (t/day)")
         axes[1].grid(axis="x", alpha=0.3)
     if len(axes) > 2:
         axes[2].barh(y, f["snow_closed_share"], color="#6baed6")
