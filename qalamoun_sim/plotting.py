@@ -475,7 +475,8 @@ def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None
     if storm is not None:
         storm = np.asarray(storm, dtype=float)
         strip = ax.inset_axes((0.0, 1.01, 1.0, 0.1), sharex=ax)
-        strip.bar(x, storm, width=1.0, align="edge", color="#444444", linewidth=0, gid="storms")
+        strip.set_gid("storm_strip")
+        strip.bar(x, storm, width=1.0, align="edge", color="#444444", linewidth=0)
         strip.set_ylim(0, 1)
         strip.set_yticks([])
         strip.tick_params(axis="x", labelbottom=False, bottom=False)
