@@ -29,7 +29,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize, PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from .claim import ClaimShares
@@ -416,7 +416,8 @@ def _spans(ax: Axes, x: np.ndarray, weight: np.ndarray, color: str, alpha: float
         j = i
         while j + 1 < len(weight) and weight[j + 1] == weight[i]:
             j += 1
-        ax.axvspan(x[i], x[j] + one, color=color, alpha=alpha * float(weight[i]), linewidth=0, zorder=0)
+        ax.axvspan(x[i], x[j] + one, color=color, alpha=alpha * float(weight[i]), linewidth=0, zorder=0,
+                   gid="storm_span")
         i = j + 1
 
 
@@ -458,7 +459,8 @@ def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None
         w = res.table("weather")
         storm = None if "storm" not in w.columns else \
             w.groupby("day")["storm"].mean().reindex(range(snow.shape[1])).fillna(0).to_numpy()
-        label = f"{n} replications" if n > 1 else res.label
+        label = f"{n} replications" if n > 1 or hasattr(res.source, "table") else res.label
+        label = "1 replication" if label == "1 replications" else label
 
     fig, ax = _new_figure(ax, (10, 5.2))
     mean = " (mean)" if n > 1 else ""
@@ -473,16 +475,14 @@ def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None
     ax.axhline(thr, color="#b2182b", lw=1.5, ls="--", label=f"claim threshold {thr:.0%}", gid="threshold")
     handles, labels = ax.get_legend_handles_labels()
     if storm is not None:
+        # storm days as bars above the axes (x in data, y in axes coordinates): height 0.06 x share of replications
         storm = np.asarray(storm, dtype=float)
-        strip = ax.inset_axes((0.0, 1.01, 1.0, 0.1), sharex=ax)
-        strip.set_gid("storm_strip")
-        strip.bar(x, storm, width=1.0, align="edge", color="#444444", linewidth=0)
-        strip.set_ylim(0, 1)
-        strip.set_yticks([])
-        strip.tick_params(axis="x", labelbottom=False, bottom=False)
-        strip.set_ylabel("storm", rotation=0, ha="right", va="center", fontsize="x-small")
-        for side in ("top", "right", "left"):
-            strip.spines[side].set_visible(False)
+        band = ax.get_xaxis_transform()
+        for xi, h in zip(x, storm, strict=True):
+            if h > 0:
+                ax.add_patch(Rectangle((mdates.date2num(xi), 1.015), 1.0, 0.06 * h, transform=band, clip_on=False,
+                                       color="#444444", linewidth=0, gid="storm"))
+        ax.text(-0.005, 1.015, "storm", transform=ax.transAxes, ha="right", va="bottom", fontsize="x-small")
         if n == 1:
             _spans(ax, x, storm, "#444444", 0.15)
         handles.append(Patch(color="#444444", alpha=0.6))
@@ -499,7 +499,7 @@ def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None
     ax.set_ylabel(f"share of '{corridor}' corridor cut ({metric})")
     ax.set_xlabel("date")
     ax.set_title(f"Share of the '{corridor}' corridor cut, {label}", loc="left", fontsize="medium",
-                 pad=30 if storm is not None else 6)
+                 pad=26 if storm is not None else 6)
     ax.grid(alpha=0.3)
     _date_axis(ax)
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize="small",

@@ -157,11 +157,12 @@ def test_share_cut_draws_stack_threshold_and_storm_strip(ens, tiny) -> None:
     assert "share" in ax.get_ylabel() and "'c'" in ax.get_ylabel()
     assert ax.get_ylim() == (0.0, 1.0)
     assert as_date(ax.get_xlim()[0]) == dt.date(2013, 12, 1)
-    strip = [a for a in ax.child_axes if a.get_gid() == "storm_strip"]
-    assert len(strip) == 1
     storms = ens.table("weather").groupby("day")["storm"].mean().to_numpy()
-    heights = [p.get_height() for p in strip[0].containers[0]]
-    np.testing.assert_allclose(heights, storms)
+    bars = [p for p in ax.patches if p.get_gid() == "storm"]
+    assert len(bars) == (storms > 0).sum() > 0
+    np.testing.assert_allclose([p.get_height() for p in bars], 0.06 * storms[storms > 0])
+    assert [as_date(p.get_x()) for p in bars] == [dt.date(2013, 12, 1) + dt.timedelta(days=int(d))
+                                                  for d in np.flatnonzero(storms)]
     labels = ax.get_legend().get_texts()
     assert any("claim threshold 70%" in t.get_text() for t in labels)
 
@@ -196,8 +197,9 @@ def test_share_cut_of_one_run_marks_storm_days(tiny) -> None:
     scn = tiny.with_updates({"weather.replay_csv": str(csv)})
     fig = plot_share_cut(simulate_replication(scn, 0, SEED), scenario=scn)
     ax = fig.axes[0]
-    spans = [p for p in ax.patches if p.get_alpha() and p.get_x() is not None]
-    assert spans, "storm days are shaded on a single run"
+    spans = [p for p in ax.patches if p.get_gid() == "storm_span"]
+    assert len(spans) == 1, "the two storm days are shaded as one span on a single run"
+    assert [p.get_height() for p in ax.patches if p.get_gid() == "storm"] == [0.06, 0.06]
 
 
 # ---------------------------------------------------------------------------- snow depth

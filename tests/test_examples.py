@@ -1,0 +1,82 @@
+"""The examples run on a short horizon and their key figures hold (as SimPy checks its examples)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def all_png(paths: list[Path]) -> bool:
+    return bool(paths) and all(Path(p).read_bytes()[:8] == PNG for p in paths)
+
+
+def test_every_example_is_tested() -> None:
+    here = Path(__file__).read_text()
+    for path in EXAMPLES.glob("*.py"):
+        assert f'load("{path.stem}")' in here, f"examples/{path.name} has no test"
+
+
+def test_quickstart_delivers(tmp_path: Path) -> None:
+    out = load("quickstart").main(days=40, replications=3, out=tmp_path)
+    assert out["delivered_t"] > 0
+    assert set(out["towns"].index) >= {"yabroud", "flita", "qara"}
+    assert len(out["figures"]) >= 4 and all_png(out["figures"])
+
+
+def test_claim_70_percent(tmp_path: Path) -> None:
+    v = load("claim_70_percent").main(days=60, replications=30, out=tmp_path)
+    assert 0.0 <= v["claim_probability"] <= 1.0
+    assert v["replications"] == 30 and v["window_start"] == "2013-12-01"
+    m = v["metric"]
+    # the army adds to what snow cuts; without it, the total is the snow share alone
+    assert v["total_cut_share"][m]["p50"] >= v["snow_cut_share"][m]["p50"]
+    assert v["snow_only_total_share_p50"] <= v["total_cut_share"][m]["p50"]
+    assert all_png(v["figures"])
+
+
+def test_network_in_code_round_trips_through_graphml(tmp_path: Path) -> None:
+    out = load("network_in_code").main(days=30, replications=1, out=tmp_path)
+    assert out["max_flow_tpd"] == out["max_flow_graphml_tpd"] == 30 + 40 + 5
+    assert out["delivered_t"] == pytest.approx(out["delivered_graphml_t"]) and out["delivered_t"] > 0
+    assert out["graphml"].exists() and all_png([out["figure"]])
+
+
+def test_sensitivity_sweep_is_monotone(tmp_path: Path) -> None:
+    frame = load("sensitivity_sweep").main(days=75, replications=20, out=tmp_path)
+    assert len(frame) == 15
+    assert (tmp_path / "sweep.csv").exists() and all_png([tmp_path / "sweep.png"])
+    snow = frame.pivot(index="corridor.elevation_shift_m", columns="climate.warming_c", values="snow_share_p50")
+    # same seeds: a warmer winter never adds snow, higher passes never lose it
+    assert (snow.diff(axis=1).dropna(axis=1) <= 1e-9).all().all()
+    assert (snow.diff(axis=0).dropna(axis=0) >= -1e-9).all().all()
+
+
+def test_replayed_storm_closes_the_high_trail(tmp_path: Path) -> None:
+    ex = load("replay_storm")
+    out = ex.main(days=30, replications=1, out=tmp_path)
+    closed = set(out["closed_dates"])
+    storm = {dt.date(2013, 12, d) for d in (12, 13, 14, 15)}
+    assert storm <= closed  # closed by snow on the storm days, once ~75 cm lies on the crest
+    assert not {d for d in closed if d < dt.date(2013, 12, 10)}  # open before Alexa
+    assert out["max_depth_cm"] >= 75
+    shares = out["share_cut_by_snow"]
+    assert shares[dt.date(2013, 12, 9)] == 0.0 and shares[dt.date(2013, 12, 13)] >= 0.7
+    csv = pd.read_csv(tmp_path / "alexa_2013.csv")
+    assert len(csv) == 30 and csv["storm"].sum() == 6
+    assert all_png(out["figures"])
