@@ -308,8 +308,9 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
                 _band(ax_stock, x, stock[:, :, tkeys.index(name)], _COLORS[i % len(_COLORS)], str(name))
             ax_stock.set_ylabel("stock (t, end of day)")
         else:
-            _band(ax_stock, x, stock.sum(axis=2), "#555555", "all towns")
-            ax_stock.set_ylabel("stock of all towns (t)")
+            held = _still_held(res, stock.shape, tkeys)
+            _band(ax_stock, x, (stock * held).sum(axis=2), "#555555", "towns not yet\ncaptured or settled")
+            ax_stock.set_ylabel("stock of militant towns (t)")
             _outside_legend(ax_stock)
         ax_stock.set_ylim(bottom=0)
         ax_stock.grid(alpha=0.3)
@@ -319,6 +320,19 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
         ax_flow.set_xlabel("date")
     _date_axis(ax_flow)
     return fig
+
+
+def _still_held(res: Results, shape: tuple[int, ...], towns: list[Any]) -> np.ndarray:
+    """(R, D, K) 1 while a town is still held by the militants (before its capture or settlement), else 0."""
+    held = np.ones(shape)
+    ev = res.table("events", ["day", "town", "event"])
+    if len(ev):
+        reps = np.sort(res.table("towns", ["day"])["replication"].unique())
+        first = ev.groupby(["replication", ev["town"].astype(str)])["day"].min()
+        for (rep, town), day in first.items():
+            if town in towns and rep in reps:
+                held[np.searchsorted(reps, rep), int(day):, towns.index(town)] = 0.0
+    return held
 
 
 # ---------------------------------------------------------------------------- share of the corridor cut

@@ -336,3 +336,16 @@ def test_load_results_errors(tmp_path: Path) -> None:
     (tmp_path / "summary.json").write_text(json.dumps({"seed": 1, "replications": 1}))
     with pytest.raises(ResultsError, match="no 'weather' tables"):
         load_results(tmp_path)
+
+
+def test_corridor_stocks_count_only_towns_still_held(tiny) -> None:
+    scn = tiny.with_updates({"interdiction.captures": [{"town": "town_b", "date": "2013-12-05"}]})
+    ens = run_ensemble(scn, REPS, SEED)
+    fig = plot_supply(ens, "corridor")
+    stock_line = fig.axes[1].get_lines()[0]
+    towns = ens.table("towns")
+    a = towns[towns["town"] == "town_a"].pivot(index="day", columns="replication", values="stock_t")
+    both = towns.groupby(["day", "replication"])["stock_t"].sum().unstack()
+    y = np.asarray(stock_line.get_ydata())
+    np.testing.assert_allclose(y[:4], both.median(axis=1).to_numpy()[:4])    # before the capture: both towns
+    np.testing.assert_allclose(y[4:], a.median(axis=1).to_numpy()[4:])       # from 5 Dec: town_a alone
