@@ -166,7 +166,7 @@ def format_town_report(report: Any) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``run``: the network report, then replications of the SimPy engine and a summary per town."""
-    from .ensemble import run_ensemble
+    from .ensemble import json_records, run_ensemble
     from .network import RouteNetwork
 
     scn = _load(args.scenario)
@@ -191,8 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"scenario": scn.scenario.name, "seed": seed, "replications": n,
                           "backend": args.backend, "out": args.out, "event_count": ens.event_count,
-                          "network": report, "towns": towns.reset_index().to_dict(orient="records")},
-                         default=_json_default))
+                          "network": report, "towns": json_records(towns)}))
         return 0
     print(f"\n{n} replications, seed {seed}, backend {args.backend}: mean over replications per town"
           " (days are simulation days from the start)")

@@ -502,7 +502,7 @@ def simulate_replication(scenario: Scenario, replication: int = 0, seed: int | N
     --------
     >>> from qalamoun_sim import load_scenario
     >>> run = simulate_replication(load_scenario(), replication=0, seed=1)
-    >>> sorted(set(run.convoys["fate"].astype(str))) <= ["delivered", "in_transit", "intercepted", "stranded"]
+    >>> set(run.convoys["fate"].astype(str)) <= {"delivered", "in_transit", "intercepted", "stranded"}
     True
     """
     seed = scenario.scenario.seed if seed is None else int(seed)

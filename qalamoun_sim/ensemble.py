@@ -30,7 +30,7 @@ from .scenario import Scenario, scenario_from_dict, scenario_hash
 from .state import compute_state
 
 __all__ = ["TABLES", "BACKENDS", "Chunk", "BackendError", "plan_chunks", "simulate_chunk", "run_ensemble",
-           "Ensemble", "replication_summary"]
+           "Ensemble", "replication_summary", "json_records"]
 
 TABLES: tuple[str, ...] = ("routes", "towns", "convoys", "weather", "events")
 BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
@@ -326,7 +326,7 @@ def run_ensemble(scenario: Scenario, replications: int | None = None, seed: int 
         ens = Ensemble(folder)
         write_json({**header, "status": "complete", "finished": _now(), "chunks": len(chunks),
                     "chunks_done": len(chunks), "event_count": ens.event_count,
-                    "towns": _records(ens.town_report())}, folder / "summary.json")
+                    "towns": json_records(ens.town_report())}, folder / "summary.json")
         return ens
     ordered = [memory[i] for i in sorted(memory)]
     tables = {t: pd.concat([r["tables"][t] for r in ordered], ignore_index=True) for t in TABLES}
@@ -334,7 +334,7 @@ def run_ensemble(scenario: Scenario, replications: int | None = None, seed: int 
     return Ensemble.from_tables(scenario, seed, tables, summary)
 
 
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+def json_records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: NaN becomes null (strict JSON has no NaN)."""
     rows = table.reset_index().to_dict(orient="records")
     return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()} for row in rows]
