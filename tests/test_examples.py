@@ -80,3 +80,21 @@ def test_replayed_storm_closes_the_high_trail(tmp_path: Path) -> None:
     csv = pd.read_csv(tmp_path / "alexa_2013.csv")
     assert len(csv) == 30 and csv["storm"].sum() == 6
     assert all_png(out["figures"])
+
+
+def test_reference_is_up_to_date() -> None:
+    """docs/reference.md is generated from the schema and the parser: rerun docs/make_reference.py."""
+    spec = importlib.util.spec_from_file_location("make_reference", EXAMPLES.parent / "docs" / "make_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.TARGET.read_text() == module.render(), "run: python docs/make_reference.py"
+
+
+def test_docs_figures_exist_and_are_referenced() -> None:
+    docs = EXAMPLES.parent / "docs"
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    tutorial = (docs / "tutorial.md").read_text()
+    for png in sorted((docs / "figures").glob("*.png")):
+        assert png.read_bytes()[:8] == PNG and png.stat().st_size > 10_000
+        assert f"docs/figures/{png.name}" in readme and f"figures/{png.name}" in tutorial, png.name
