@@ -17,7 +17,7 @@ from qalamoun_sim.cli import format_claim
 from qalamoun_sim.plotting import plot_claim_distribution, plot_share_cut
 
 
-def main(days: int | None = None, replications: int = 1000, out: str | Path = "examples-output/claim",
+def main(days: int | None = None, replications: int = 1000, out: str | Path = "results/examples/claim",
          seed: int = 2013) -> dict[str, Any]:
     """The claim verdict for the default scenario, with two figures.
 

@@ -43,7 +43,7 @@ ROUTES = [
 ]
 
 
-def main(days: int = 120, replications: int = 1, out: str | Path = "examples-output/network",
+def main(days: int = 120, replications: int = 1, out: str | Path = "results/examples/network",
          seed: int = 5) -> dict[str, Any]:
     """Build, export, re-import and simulate the network.
 

@@ -16,7 +16,7 @@ import qalamoun_sim as qs
 from qalamoun_sim.plotting import plot_all
 
 
-def main(days: int | None = None, replications: int = 20, out: str | Path = "examples-output/quickstart",
+def main(days: int | None = None, replications: int = 20, out: str | Path = "results/examples/quickstart",
          seed: int = 1) -> dict[str, Any]:
     """Simulate ``replications`` winters (``days`` long; default the scenario's 181) and plot them.
 

@@ -55,7 +55,7 @@ def write_storm_csv(path: str | Path, start: dt.date = START, days: int = 45) ->
     return path
 
 
-def main(days: int = 45, replications: int = 1, out: str | Path = "examples-output/storm",
+def main(days: int = 45, replications: int = 1, out: str | Path = "results/examples/storm",
          seed: int = 1) -> dict[str, Any]:
     """Replay Alexa on the default network from 1 December.
 

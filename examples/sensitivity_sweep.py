@@ -22,7 +22,7 @@ WARMING_C = [-2.0, -1.0, 0.0, 1.0, 2.0]
 SHIFT_M = [-200.0, 0.0, 200.0]
 
 
-def main(days: int | None = None, replications: int = 200, out: str | Path = "examples-output/sweep",
+def main(days: int | None = None, replications: int = 200, out: str | Path = "results/examples/sweep",
          seed: int = 2013) -> pd.DataFrame:
     """The claim over warming x corridor elevation shift.
 
