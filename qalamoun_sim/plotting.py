@@ -297,7 +297,8 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     ax_flow.set_ylabel(f"delivered (t/day, {smooth_days}-day mean)" if smooth_days > 1 else "delivered (t/day)")
     n = flow.shape[0]
     ax_flow.set_title(f"Supply delivered by {what}: median" + (f" and 5-95 % band of {n} replications" if n > 1
-                                                              else f" ({res.label})"), loc="left", fontsize="medium")
+                                                              else f" (replication {int(towns['replication'].iloc[0])})"),
+                      loc="left", fontsize="medium")
     ax_flow.set_ylim(bottom=0)
     ax_flow.grid(alpha=0.3)
     _outside_legend(ax_flow, title=by)
@@ -473,8 +474,7 @@ def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None
         w = res.table("weather")
         storm = None if "storm" not in w.columns else \
             w.groupby("day")["storm"].mean().reindex(range(snow.shape[1])).fillna(0).to_numpy()
-        label = f"{n} replications" if n > 1 or hasattr(res.source, "table") else res.label
-        label = "1 replication" if label == "1 replications" else label
+        label = f"{n} replications" if n > 1 else f"replication {int(df['replication'].iloc[0])}"
 
     fig, ax = _new_figure(ax, (10, 5.2))
     mean = " (mean)" if n > 1 else ""
@@ -567,7 +567,7 @@ def plot_snow_depth(results: Any, *, replication: int | None = None, ax: Axes | 
     n = int(w["replication"].nunique())
     depth = w.groupby("day")[cols].median().sort_index()
     if replication is None:
-        what = f"median of {n} replications" if n > 1 else res.label
+        what = f"median of {n} replications" if n > 1 else f"replication {int(w['replication'].iloc[0])}"
     days = depth.index.to_numpy()
     x = res.dates(days)
     xe = np.append(x, x[-1] + np.timedelta64(1, "D"))
