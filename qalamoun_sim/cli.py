@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import QalamounError, ScenarioError
@@ -27,26 +27,21 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def _positive_int(name: str):
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer no smaller than ``minimum``."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be an integer, got '{text}'") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
         return value
     return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+_positive = _int_at_least(1)
+_seed = _int_at_least(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,10 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="network report, then simulate replications of a scenario")
     run.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
-    run.add_argument("--replications", type=_positive_int("replications"), help="default: the scenario's")
+    run.add_argument("--replications", type=_positive, help="default: the scenario's")
     run.add_argument("--seed", type=_seed, help="default: the scenario's")
     run.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
-    run.add_argument("--workers", type=_positive_int("workers"), default=None)
+    run.add_argument("--workers", type=_positive, default=None)
     run.add_argument("--scheduler", help="address of an existing dask scheduler (tcp://host:port)")
     run.add_argument("--out", help="folder for Parquet tables and summary.json")
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -71,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     claim = sub.add_parser("claim", help="the 70 percent verdict: share of a corridor cut by snow")
     claim.add_argument("scenario", nargs="?")
-    claim.add_argument("--replications", type=_positive_int("replications"))
+    claim.add_argument("--replications", type=_positive)
     claim.add_argument("--seed", type=_seed)
     claim.add_argument("--json", action="store_true")
 
@@ -94,19 +89,19 @@ def _add_analysis_parsers(sub: Any) -> None:
     sweep.add_argument("--param", action="append", required=True, metavar="PATH=V1,V2,...",
                        help="a dotted scenario path (or climate.warming_c, corridor.elevation_shift_m) and its "
                             "values; give it once or twice")
-    sweep.add_argument("--replications", type=_positive_int("replications"), help="default: the scenario's")
+    sweep.add_argument("--replications", type=_positive, help="default: the scenario's")
     sweep.add_argument("--seed", type=_seed, help="default: the scenario's")
     sweep.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     sweep.add_argument("--out", help="folder for sweep.csv and sweep.png")
 
     crit = sub.add_parser("critical", help="rank routes by what losing each one costs")
     crit.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
-    crit.add_argument("--replications", type=_positive_int("replications"), default=None,
+    crit.add_argument("--replications", type=_positive, default=None,
                       help="engine replications per route (default 3)")
     crit.add_argument("--seed", type=_seed, help="default: the scenario's")
     crit.add_argument("--corridor", help="corridor of the max-flow figure (default: the claim corridor)")
-    crit.add_argument("--workers", type=_positive_int("workers"), default=1, help="processes (default 1)")
-    crit.add_argument("--top", type=_positive_int("top"), default=15, help="routes in the table and figure")
+    crit.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
+    crit.add_argument("--top", type=_positive, default=15, help="routes in the table and figure")
     crit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     crit.add_argument("--out", help="folder for critical.csv and critical.png")
 
