@@ -234,6 +234,26 @@ def _check_resume(folder: Path, header: dict[str, Any]) -> dict[str, Any]:
     return old
 
 
+def _prepare_folder(folder: Path, header: dict[str, Any], resume: bool) -> set[int]:
+    """Check an output folder before a run; returns the chunks already finished (resume).
+
+    A fresh run needs an empty (or new) folder, or one left by a run that finished no chunk
+    (e.g. an unreachable scheduler). A resume needs the same scenario, seed and count; it keeps
+    the recorded chunk size (``header`` is updated) and removes temporary files a hard kill left.
+    """
+    if resume:
+        old = _check_resume(folder, header)
+        header["chunk_size"] = int(old["chunk_size"])
+        for tmp in (folder / "chunks").glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        return finished_chunks(folder)
+    if folder.exists() and any(folder.iterdir()):
+        if (folder / "summary.json").exists() and not finished_chunks(folder):
+            return set()  # nothing worth keeping: start again
+        raise ResultsError(f"{folder}: folder exists and is not empty; use --resume or another --out folder")
+    return set()
+
+
 def run_ensemble(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
                  backend: str = "serial", workers: int | None = None, scheduler: str | None = None,
                  out: str | Path | None = None, resume: bool = False, chunk_size: int | None = None,
@@ -273,22 +293,17 @@ def run_ensemble(scenario: Scenario, replications: int | None = None, seed: int 
     workers = workers or 2
     if scheduler and backend != "dask":
         raise BackendError("--scheduler: only with --backend dask")
+    if chunk_size is not None and chunk_size < 1:
+        raise BackendError(f"chunk_size: must be >= 1, got {chunk_size}")
     folder = Path(out) if out is not None else None
     size = chunk_size or default_chunk_size(n, workers if backend != "serial" else 1)
     header = _summary_header(scenario, seed, n, size)
     done: set[int] = set()
     if folder is not None:
-        if resume:
-            old = _check_resume(folder, header)
-            size = int(old["chunk_size"])
-            header["chunk_size"] = size
-            done = finished_chunks(folder)
-        elif folder.exists() and any(folder.iterdir()):
-            raise ResultsError(f"{folder}: folder exists and is not empty; use --resume or another --out folder")
-        elif resume:
-            raise ResultsError(f"{folder}: nothing to resume")
+        done = _prepare_folder(folder, header, resume)
     elif resume:
         raise ResultsError("--resume needs --out")
+    size = header["chunk_size"]
     chunks = plan_chunks(n, size)
     todo = [c for c in chunks if c.index not in done]
     if progress is not None and done:
@@ -304,10 +319,8 @@ def run_ensemble(scenario: Scenario, replications: int | None = None, seed: int 
         stream = _processes(scenario, seed, todo, workers)
     else:
         stream = _dask(scenario, seed, todo, workers, scheduler)
-    events = 0
     try:
         for chunk, result in stream:
-            events += result["event_count"]
             if folder is not None:
                 for t in TABLES:
                     write_parquet(result["tables"][t], _chunk_path(folder, chunk.index, t))
@@ -327,7 +340,7 @@ def run_ensemble(scenario: Scenario, replications: int | None = None, seed: int 
         write_json({**header, "status": "complete", "finished": _now(), "chunks": len(chunks),
                     "chunks_done": len(chunks), "event_count": ens.event_count,
                     "towns": json_records(ens.town_report())}, folder / "summary.json")
-        return ens
+        return Ensemble(folder)  # read again: its meta is the final summary
     ordered = [memory[i] for i in sorted(memory)]
     tables = {t: pd.concat([r["tables"][t] for r in ordered], ignore_index=True) for t in TABLES}
     summary = pd.concat([r["summary"] for r in ordered], ignore_index=True)

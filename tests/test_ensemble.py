@@ -394,10 +394,6 @@ def test_dates_survive_parquet(reference, folder_ens):
         assert back.table(t)["date"].dtype == reference.table(t)["date"].dtype, t
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="ensemble.py run_ensemble: the Ensemble it returns is built (Ensemble(folder)) before "
-                          "the final summary.json is written, so its meta is the pre-run header: "
-                          "status 'running', no 'chunks', 'finished' or 'event_count'")
 def test_returned_ensemble_meta_is_the_final_summary(folder_ens):
     on_disk = json.loads((folder_ens.folder / "summary.json").read_text())
     assert on_disk["status"] == "complete"
@@ -458,3 +454,25 @@ def test_share_bands(scn, reference, folder_ens):
     assert bands.iloc[-1][["p05", "p50", "p95"]].to_numpy(float) == pytest.approx(want)
     # the default scenario's corridor is cut by something on some day of the 40
     assert bands["p95"].max() > 0
+
+
+def test_a_folder_left_without_finished_chunks_is_reused(scn, tmp_path):
+    """An unreachable scheduler leaves summary.json and no chunk: the next run may use the folder."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text('{"status": "failed"}')
+    ens = run_ensemble(scn, 2, SEED, out=out)
+    assert ens.meta["status"] == "complete" and ens.summary()["replication"].nunique() == 2
+
+
+def test_chunk_size_below_one_is_refused(scn, tmp_path):
+    with pytest.raises(BackendError, match="chunk_size"):
+        run_ensemble(scn, 2, SEED, chunk_size=0, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_resume_removes_temporary_files_of_a_hard_kill(scn, made):
+    stale = made / "chunks" / ".chunk-00001-routes.parquet.abc.tmp"
+    stale.write_bytes(b"half a file")
+    run_ensemble(scn, 4, SEED, out=made, resume=True)
+    assert not stale.exists() and not tmp_files(made)
