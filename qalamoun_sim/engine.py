@@ -15,12 +15,16 @@ At the start of each day:
    army-held -- the side rules of :meth:`RouteNetwork.flow_graph`;
 3. each usable route gets a budget of ``capacity_tpd * capacity_factor`` tonnes for the day;
    convoys queued for capacity are served first, then convoys waiting out a closure move;
-4. each source dispatches up to ``supply_tpd`` in convoys of ``engine.convoy_t`` tonnes (the last
-   one partial), each to the militant town with the fewest days of stock
-   ``(stock + tonnes on the way) / consumption_tpd``, over the fastest path by nominal travel time.
-   The dispatcher books capacity on the routes the convoy will enter that day and sizes the convoy
-   to what they can still carry; routes whose budget is spent are left out of later paths that
-   day. Supply that no open path can carry is not sent (``Run.meta["undispatched_t"]``).
+4. the sources dispatch their ``supply_tpd`` in convoys of ``engine.convoy_t`` tonnes (the last one
+   partial), in rounds. A round starts from the fastest paths (by nominal travel time) from the
+   nearest source that still has supply, over the routes with capacity left. Then, town by town,
+   the militant town with the fewest days of stock ``(stock + tonnes on the way) / consumption_tpd``
+   gets a convoy from its nearest source, over that path, and goes back in line. The dispatcher
+   books capacity on the routes the convoy will enter that day and sizes the convoy to what they
+   can still carry (and to what the source has left). A town whose path runs into a route that
+   filled up, or whose source ran out, during the round waits for the next round, which starts
+   from fresh paths around them; rounds go on while supply is left and a town waits. Supply that
+   no open path can carry is not sent (``Run.meta["undispatched_t"]``).
 
 A convoy travels route by route, ``length_km / (speed_kph * snow_speed_factor) / 24`` days each.
 Entering a route it did not book, it takes what is left of the day's budget and queues (first
@@ -40,15 +44,22 @@ one short of supply for ``settlement.shortage_days`` days running settles with
 ``settlement.daily_probability`` a day. Without an ``[interdiction]`` section there are no strikes,
 checkpoints, captures, siege lines or settlements.
 
-Shortest paths (Dijkstra over adjacency lists, :class:`~qalamoun_sim.convoys.PathCache`) are
-cached per network state -- the bytes of the usable-route mask and of the army-held nodes -- so
-they are recomputed only when a route opens or closes or a town falls, plus when a convoy's path
-would cross a route whose capacity ran out that day; never per convoy.
+Paths come from a shortest-path forest over the day's usable routes rooted at the sources
+(:class:`~qalamoun_sim.routing.Forest`), memoized per network state -- the usable-route mask and
+the army-held nodes -- so it is computed only when a route opens or closes or a town falls, never
+per convoy. Within a day's dispatch the forest is repaired in place, once per round: only the
+subtrees cut off by filled routes and emptied sources are recomputed. A convoy that reroutes uses
+a tree from where it stands, memoized the same way.
+
+Events: a convoy covers the hops it starts and ends on the day it leaves in one timeout (nothing
+on them can change before the next day begins: see :func:`~qalamoun_sim.convoys.convoy_process`),
+then goes route by route. ``Run.event_count`` counts the SimPy events processed.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from collections.abc import Generator
 from typing import Any
@@ -57,9 +68,10 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .convoys import CLOSED, DELIVERED, EPS, ConvoyLog, PathCache, Pattern, convoy_process
+from .convoys import CLOSED, DELIVERED, EPS, ConvoyLog, convoy_process
 from .network import RouteNetwork
 from .results import FATES, TOWN_EVENTS, Run
+from .routing import Forest, RouteGraph
 from .scenario import Scenario
 from .state import ROUTE_STATES, STREAM_ENGINE, ExogenousState, compute_state, replication_rng
 from .towns import TownLedger
@@ -67,6 +79,9 @@ from .towns import TownLedger
 __all__ = ["simulate_replication", "Engine", "CountingEnvironment"]
 
 _ADMITTED = "admitted"  # value a queued convoy is woken with when it may go
+
+#: Nodes held by the memoized path forests before the memo is emptied (about 50 MB).
+MAX_CACHED_NODES = 250_000
 
 
 class CountingEnvironment(simpy.Environment):
@@ -134,6 +149,8 @@ class Engine:
         # ---- routes: per-route lists for the hot path, (D, N) arrays of the exogenous state
         self.route_from = [nidx[r.from_] for r in network.routes]
         self.route_to = [nidx[r.to] for r in network.routes]
+        self._route_from_np = np.asarray(self.route_from, dtype=np.int64)
+        self._route_to_np = np.asarray(self.route_to, dtype=np.int64)
         hours = network.length_km / network.speed_kph
         self.route_days: list[float] = (hours / 24.0).tolist()
         cap_f = state.snow_capacity_factor[0]
@@ -147,17 +164,27 @@ class Engine:
         self.budget_dn = np.where(self.open_dn, network.capacity_tpd[None, :] * factor, 0.0)
         self.speed_dn = state.snow_speed_factor[0]
         self.flow = np.zeros((n_days, network.n_routes))
-        self.paths = PathCache(len(self.node_ids), self.route_from, self.route_to,
-                               [r.bidirectional for r in network.routes], hours.tolist())
+        self.graph = RouteGraph(len(self.node_ids), self.route_from, self.route_to,
+                                [r.bidirectional for r in network.routes], hours.tolist())
+        self.source_of_node: dict[int, int] = {s: si for si, (s, _) in enumerate(self.sources)}
+        self.has_checkpoints = any(p > 0.0 for p in self.towns.checkpoint_p)
+        # forests memoized per network state (the usable-route mask and the army-held nodes)
+        self._forests: dict[tuple[bytes, bytes], Forest] = {}
+        self._trees: dict[tuple[bytes, bytes, int], Forest] = {}
+        self._cached_nodes = 0
+        self.forests_built = 0
+        self.trees_built = 0
+        self.repairs = 0
+        self.repaired_nodes = 0
+        self.rounds = 0
 
         # ---- today's state (set by _start_day)
         self.day = -1
         self.open_today: list[bool] = []
         self.speed_today: list[float] = []
         self.budget: list[float] = []
-        self._open_np = np.zeros(network.n_routes, dtype=bool)
-        self._spent = np.zeros(network.n_routes, dtype=bool)
-        self._spent_version = 0
+        self._usable_bytes = b""
+        self._key: tuple[bytes, bytes] = (b"", b"")
         self.queues: dict[int, deque[list[Any]]] = {}
         self.new_day: simpy.Event = self.env.event()
         self._cut: np.ndarray | None = None
@@ -166,34 +193,61 @@ class Engine:
         self.dispatched_t = [0.0] * len(self.sources)
         self.undispatched_t = [0.0] * len(self.sources)
 
+    # ------------------------------------------------------------------ paths
+    def _memo(self, n_nodes: int) -> None:
+        """Empty the path memo when it holds more than :data:`MAX_CACHED_NODES` nodes (memory stays bounded)."""
+        self._cached_nodes += n_nodes
+        if self._cached_nodes > MAX_CACHED_NODES:
+            self._forests.clear()
+            self._trees.clear()
+            self._cached_nodes = n_nodes
+
+    def sources_forest(self) -> Forest:
+        """Today's fastest paths from the nearest source that is not army-held (memoized per network state)."""
+        hit = self._forests.get(self._key)
+        if hit is None:
+            self._memo(len(self.node_ids))
+            hit = Forest(self.graph, bytearray(self._usable_bytes),
+                         [s for s, _ in self.sources if not self.blocked[s]])
+            self._forests[self._key] = hit
+            self.forests_built += 1
+        return hit
+
+    def tree(self, node: int) -> Forest:
+        """Today's fastest paths from ``node`` (memoized per network state)."""
+        key = (*self._key, node)
+        hit = self._trees.get(key)
+        if hit is None:
+            self._memo(len(self.node_ids))
+            hit = Forest(self.graph, bytearray(self._usable_bytes), [node])
+            self._trees[key] = hit
+            self.trees_built += 1
+        return hit
+
     # ------------------------------------------------------------------ queries used by convoys
     def usable(self, r: int, u: int, v: int) -> bool:
         """Whether a militant convoy may take route ``r`` from node ``u`` to ``v`` today."""
         return self.open_today[r] and not self.blocked[u] and not self.blocked[v]
 
-    def pattern(self) -> Pattern:
-        """Today's routing pattern (routes usable, army-held nodes left out)."""
-        return self.paths.get(self._open_np, self.blocked)
-
     def plan(self, cid: int, node: int, town: int, tonnes: float) -> tuple[int, list[int], list[int]] | None:
         """A path for convoy ``cid`` from ``node`` on today's network: to ``town`` while it still receives,
         else to the neediest town reachable (moving the tonnes on the way). None when no path exists."""
-        pat = self.pattern()
+        tree = self.tree(node)
         towns = self.towns
         if towns.receiving[town]:
-            p = pat.path(node, self.town_node[town])
+            p = tree.path(self.town_node[town])
             return None if p is None else (town, p[0], p[1])
-        reach = pat.reachable(node)
+        dist = tree.dist
         best: tuple[float, int] | None = None
         for t, k in enumerate(self.town_node):
-            if towns.receiving[t] and towns.need_list[t] > 0.0 and k in reach:
+            if towns.receiving[t] and towns.need_list[t] > 0.0 and dist[k] < math.inf:
                 cand = (towns.days_of_stock(self.day, t), t)
                 if best is None or cand < best:
                     best = cand
         if best is None:
             return None
         new = best[1]
-        p = pat.path(node, self.town_node[new])
+        p = tree.path(self.town_node[new])
         assert p is not None
         towns.pipeline[town] -= tonnes
         towns.pipeline[new] += tonnes
@@ -203,12 +257,7 @@ class Engine:
     # ------------------------------------------------------------------ route capacity
     def _spend(self, r: int, tonnes: float) -> None:
         b = self.budget[r] - tonnes
-        if b <= EPS:
-            b = 0.0
-            if not self._spent[r]:
-                self._spent[r] = True
-                self._spent_version += 1
-        self.budget[r] = b
+        self.budget[r] = 0.0 if b <= EPS else b
 
     def take(self, r: int, tonnes: float, u: int, v: int) -> simpy.Event | None:
         """Take ``tonnes`` of route ``r``'s capacity today; an event to wait for when it is short.
@@ -295,20 +344,18 @@ class Engine:
             if day == d:
                 self._capture(d, t, "scripted")
         self.day = d
-        self._open_np = self.open_dn[d]
-        self.open_today = self._open_np.tolist()
+        open_np = self.open_dn[d]
+        blocked = np.frombuffer(self.blocked, dtype=np.uint8).astype(bool)
+        usable = open_np & ~blocked[self._route_from_np] & ~blocked[self._route_to_np]
+        self._usable_bytes = usable.tobytes()
+        self._key = (self._usable_bytes, bytes(self.blocked))
+        self.open_today = open_np.tolist()
         self.speed_today = self.speed_dn[d].tolist()
         self.budget = self.budget_dn[d].tolist()
-        self._spent = self.budget_dn[d] <= EPS
-        self._spent_version += 1
         # towns cut off from every source today
         if self.scenario.interdiction is not None and self.scenario.interdiction.capture_after_cut_days:
-            pat = self.pattern()
-            reach: set[int] = set()
-            for s, _ in self.sources:
-                if not self.blocked[s]:
-                    reach.update(pat.reachable(s))
-            self._cut = np.array([k not in reach for k in self.town_node], dtype=bool)
+            dist = self.sources_forest().dist
+            self._cut = np.array([dist[k] == math.inf for k in self.town_node], dtype=bool)
         for r in list(self.queues):
             self._admit(r)
         old, self.new_day = self.new_day, self.env.event()
@@ -324,58 +371,100 @@ class Engine:
         speed = self.speed_today
         route_days = self.route_days
         convoy_t = self.convoy_t
+        town_node = self.town_node
+        end_of_day = float(d + 1)
+        left = [0.0] * len(self.sources)
+        forest: Forest | None = None
         for si, (s, supply) in enumerate(self.sources):
-            remaining = supply
             if self.blocked[s]:
-                self.undispatched_t[si] += remaining
-                continue
-            # paths avoid the routes spent when the tree was computed; a path that still avoids the
-            # routes spent since is still a fastest one, so the tree is recomputed only when the
-            # chosen path crosses a newly spent route
-            version = self._spent_version
-            hidden = frozenset(np.flatnonzero(self._open_np & self._spent).tolist())
-            pat = self.pattern()
-            reach = pat.reachable(s, hidden)
-            heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(self.town_node)
-                    if towns.receiving[t] and towns.need_list[t] > 0.0 and k in reach]
+                self.undispatched_t[si] += supply
+            elif supply > EPS:
+                left[si] = supply
+        active = sum(1 for x in left if x > 0.0)
+        if active:
+            # today's forest from every source, less the routes whose capacity convoys already on the
+            # way have spent today and the sources with nothing to send
+            forest = self.sources_forest().copy(bytearray(self._usable_bytes))
+            spent = np.flatnonzero(self.open_dn[d] & (np.asarray(budget) <= EPS)).tolist()
+            for r in spent:
+                forest.hide(r)
+            for si, (s, _) in enumerate(self.sources):
+                if left[si] <= 0.0:
+                    forest.drop_root(s)
+            forest.repair()
+            dist = forest.dist
+            heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(town_node)
+                    if towns.receiving[t] and towns.need_list[t] > 0.0 and dist[k] < math.inf]
             heapq.heapify(heap)
-            while remaining > EPS and heap:
-                days_left, t = heapq.heappop(heap)
-                found = pat.path(s, self.town_node[t], hidden)
-                if found is None:  # cut off by spent routes
-                    continue
-                routes, nodes = found
-                if version != self._spent_version and any(self._spent[r] for r in routes):
-                    version = self._spent_version
-                    hidden = frozenset(np.flatnonzero(self._open_np & self._spent).tolist())
-                    heapq.heappush(heap, (days_left, t))
-                    continue
-                # book the routes the convoy enters today; size it to what they can still carry
-                clock = float(d)
-                room = remaining if remaining < convoy_t else convoy_t
-                booked: list[int] = []
-                for r in routes:
-                    if clock >= d + 1:
-                        break
-                    booked.append(r)
-                    if budget[r] < room:
-                        room = budget[r]
-                    clock += route_days[r] / speed[r]
-                if room <= EPS:  # pragma: no cover - float dust: mark the routes spent, try again
-                    for r in booked:
-                        self._spend(r, budget[r])
-                    heapq.heappush(heap, (days_left, t))
-                    continue
-                for r in booked:
-                    self._spend(r, room)
-                cid = self.log.add(si, t, d, room)
-                towns.pipeline[t] += room
-                self.env.process(convoy_process(self, cid, s, t, room, routes, nodes, set(booked), d))
-                remaining -= room
-                self.dispatched_t[si] += room
-                heapq.heappush(heap, (towns.days_of_stock(d, t), t))
-            if remaining > EPS:
-                self.undispatched_t[si] += remaining
+        else:
+            heap = []
+        deferred: list[int] = []
+        while active:
+            if not heap:
+                if not deferred:
+                    break
+                forest.repair()  # type: ignore[union-attr]
+                self.rounds += 1
+                heap = [(towns.days_of_stock(d, t), t) for t in deferred
+                        if forest.reaches(town_node[t])]  # type: ignore[union-attr]
+                heapq.heapify(heap)
+                deferred = []
+                continue
+            days_left, t = heapq.heappop(heap)
+            found = forest.path(town_node[t])  # type: ignore[union-attr]
+            if found is None:  # its path crosses a route that filled up (or a source emptied): next round
+                if forest.reaches(town_node[t]):  # type: ignore[union-attr]
+                    deferred.append(t)
+                continue
+            routes, nodes = found
+            si = self.source_of_node[nodes[0]]
+            # book the routes the convoy enters today and size it to what they can still carry;
+            # ``leg`` hops end today (at ``leg_end``), before anything on the way can change
+            rem = left[si]
+            room = rem if rem < convoy_t else convoy_t
+            clock = float(d)
+            booked = leg = 0
+            leg_end = clock
+            for r in routes:
+                if clock >= end_of_day:
+                    break
+                booked += 1
+                if budget[r] < room:
+                    room = budget[r]
+                clock += route_days[r] / speed[r]
+                if clock < end_of_day:
+                    leg = booked
+                    leg_end = clock
+            if room <= EPS:  # pragma: no cover - float dust: the routes are spent, try again
+                for r in routes[:booked]:
+                    if budget[r] <= EPS:
+                        budget[r] = 0.0
+                        forest.hide(r)  # type: ignore[union-attr]
+                heapq.heappush(heap, (days_left, t))
+                continue
+            for r in routes[:booked]:
+                b = budget[r] - room
+                if b <= EPS:
+                    budget[r] = 0.0
+                    forest.hide(r)  # type: ignore[union-attr]
+                else:
+                    budget[r] = b
+            cid = self.log.add(si, t, d, room)
+            towns.pipeline[t] += room
+            self.env.process(convoy_process(self, cid, nodes[0], t, room, routes, nodes, booked, d, leg, leg_end))
+            self.dispatched_t[si] += room
+            rem -= room
+            if rem <= EPS:
+                rem = 0.0
+                forest.drop_root(nodes[0])  # type: ignore[union-attr]
+                active -= 1
+            left[si] = rem
+            heapq.heappush(heap, (towns.days_of_stock(d, t), t))
+        for si, rem in enumerate(left):
+            self.undispatched_t[si] += rem
+        if forest is not None:
+            self.repairs += forest.repairs
+            self.repaired_nodes += forest.repaired_nodes
 
     def _days(self) -> Generator[simpy.Event, Any, None]:
         for d in range(self.n_days):
@@ -463,8 +552,11 @@ class Engine:
             "convoy_t": self.convoy_t,
             "dispatched_t": dict(zip(src_ids, self.dispatched_t, strict=True)),
             "undispatched_t": dict(zip(src_ids, self.undispatched_t, strict=True)),
-            "patterns": self.paths.patterns_built,
-            "path_trees": self.paths.trees_computed,
+            "patterns": self.forests_built,
+            "path_trees": self.forests_built + self.trees_built,
+            "path_repairs": self.repairs,
+            "path_repaired_nodes": self.repaired_nodes,
+            "rounds": self.rounds,
         }
         return Run(routes=routes, towns=town_table, convoys=convoys, weather=weather, events=events,
                    replication=self.replication, seed=self.seed, event_count=self.env.events_processed,
