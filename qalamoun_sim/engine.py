@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from collections import deque
 from collections.abc import Generator
 from typing import Any
@@ -192,6 +193,7 @@ class Engine:
         self.log = ConvoyLog()
         self.dispatched_t = [0.0] * len(self.sources)
         self.undispatched_t = [0.0] * len(self.sources)
+        self.timings: dict[str, float] = {}
 
     # ------------------------------------------------------------------ paths
     def _memo(self, n_nodes: int) -> None:
@@ -476,11 +478,18 @@ class Engine:
             yield self.env.timeout(1)
 
     def run(self) -> Run:
-        """Run the replication to the end of its horizon and return its :class:`Run`."""
+        """Run the replication to the end of its horizon and return its :class:`Run`.
+
+        Wall-clock seconds of the simulation and of building the tables are left in :attr:`timings`.
+        """
+        t0 = time.perf_counter()
         self.env.process(self._days())
         self.env.run(until=self.n_days)
         self._close_day(self.n_days - 1)
-        return self._result()
+        t1 = time.perf_counter()
+        run = self._result()
+        self.timings = {"simulate_s": t1 - t0, "tables_s": time.perf_counter() - t1}
+        return run
 
     # ------------------------------------------------------------------ tables
     def _result(self) -> Run:

@@ -49,8 +49,30 @@ def _graph(kind: str, n_routes: int, rng: np.random.Generator) -> tuple[nx.Graph
 
 def synthetic_scenario(n_routes: int = 1000, *, kind: Literal["grid", "geometric"] = "grid", seed: int = 0,
                        days: int = 181, sources: int | None = None, town_fraction: float = 0.2,
-                       interdiction: bool = True) -> Scenario:
+                       interdiction: bool = True, snow: bool = True, convoy_t: float | None = None) -> Scenario:
     """A validated scenario with about ``n_routes`` routes (exactly ``2 m (m - 1)`` for a grid).
+
+    Parameters
+    ----------
+    n_routes : int
+        Routes wanted; a grid has ``m x m`` nodes and the ``m`` closest to this, a geometric graph
+        about ``n_routes / 2.5`` nodes (its largest connected part is kept).
+    kind : {"grid", "geometric"}
+    seed : int
+        Seeds the network (and is the scenario's seed): the same arguments give the same scenario.
+    days : int
+    sources : int, optional
+        Number of sources (default one per 200 nodes, at least one), each supplying 100 t/day, drawn
+        among the westernmost tenth of the nodes.
+    town_fraction : float
+        Share of the other nodes that are towns (200 t of stock, 8 t/day of need).
+    interdiction : bool
+        Add an army air base and an ``[interdiction]`` section (six strikes a day); without it there
+        are no strikes, checkpoints, captures or settlements.
+    snow : bool
+        With False, a winter without precipitation or storms: no snow, so no route ever closes.
+    convoy_t : float, optional
+        Tonnes per convoy (the ``[engine]`` default when not given).
 
     Examples
     --------
@@ -98,6 +120,10 @@ def synthetic_scenario(n_routes: int = 1000, *, kind: Literal["grid", "geometric
                      "start": dt.date(2013, 11, 1), "days": days, "seed": seed, "replications": 10},
         "nodes": nodes, "routes": routes, "claim": {"corridor": "main"},
     }
+    if not snow:
+        doc["weather"] = {"monthly_precip_mm": [0.0] * 12, "storms_per_month": [0.0] * 12}
+    if convoy_t is not None:
+        doc["engine"] = {"convoy_t": float(convoy_t)}
     if interdiction:
         base = {"id": "base", "kind": "base", "side": "army", "elevation_m": 1300.0, "lat": 34.1, "lon": 36.75}
         doc["nodes"].append(base)
