@@ -439,3 +439,61 @@ def test_invariants_hold_on_random_tiny_worlds(world, seed) -> None:
         assert run.events.empty and (c["fate"] != "intercepted").all()
     again = simulate_replication(scn, 0, seed, state=state)
     pd.testing.assert_frame_equal(run.convoys, again.convoys)
+
+
+# --------------------------------------------------------------------------- dispatch rounds, sources, events
+def test_nearest_source_serves_first_and_the_next_one_takes_over_when_it_runs_out() -> None:
+    nodes = [node("s1", "source", supply_tpd=10.0), node("s2", "source", supply_tpd=100.0),
+             node("t", "town", consumption_tpd=1000.0)]
+    routes = [route("near", "s1", "t", capacity_tpd=200.0), route("far", "s2", "t", length_km=200.0, capacity_tpd=200.0)]
+    scn = make_scenario(nodes, routes, days=3)
+    run = simulate_replication(scn, state=make_state(scn))
+    day0 = run.convoys[run.convoys["dispatched_day"] == 0]
+    assert day0["source"].astype(str).tolist() == ["s1"] + ["s2"] * 10  # s1 is nearer; s2 takes over
+    assert np.array_equal(_delivered(run), [110.0] * 3)
+    assert run.meta["undispatched_t"] == {"s1": 0.0, "s2": 0.0}
+
+
+def test_a_town_behind_a_route_that_filled_up_waits_for_the_next_round() -> None:
+    # a (neediest) is reached over j-a, which carries one convoy a day, or a slower detour j-k-a;
+    # b has its own route. Once j-a is full, a waits for the next round, and b gets the rest of the
+    # supply first: the round's paths stay as they were when it began.
+    nodes = [node("s", "source", supply_tpd=30.0), node("j"), node("k"),
+             node("a", "town", consumption_tpd=100.0), node("b", "town", stock_t=50.0, consumption_tpd=100.0)]
+    routes = [route("sj", "s", "j", capacity_tpd=100.0), route("ja", "j", "a", capacity_tpd=10.0),
+              route("jk", "j", "k", length_km=40.0, capacity_tpd=100.0),
+              route("ka", "k", "a", length_km=40.0, capacity_tpd=100.0), route("sb", "s", "b", capacity_tpd=100.0)]
+    scn = make_scenario(nodes, routes, days=1)
+    run = simulate_replication(scn, state=make_state(scn))
+    assert run.convoys["town"].astype(str).tolist() == ["a", "b", "b"]
+    assert run.meta["rounds"] == 0
+    # with less for b, the supply left after the first round goes to a over the detour
+    nodes[4] = node("b", "town", stock_t=50.0, consumption_tpd=100.0)
+    scn = make_scenario(nodes, routes[:-1] + [route("sb", "s", "b", capacity_tpd=10.0)], days=1)
+    run = simulate_replication(scn, state=make_state(scn))
+    assert run.convoys["town"].astype(str).tolist() == ["a", "b", "a"]
+    flows = run.routes.set_index("route")["flow_t"]
+    assert flows["ja"] == 10.0 and flows["ka"] == 10.0 and flows["sb"] == 10.0 and run.meta["rounds"] == 1
+
+
+def test_hops_within_the_day_a_convoy_leaves_are_one_timeout() -> None:
+    # s - j1 - j2 - t, three one-hour hops: start, one timeout, end for each convoy
+    nodes = [node("s", "source", supply_tpd=10.0), node("j1"), node("j2"), node("t", "town", consumption_tpd=100.0)]
+    routes = [route("a", "s", "j1"), route("b", "j1", "j2"), route("c", "j2", "t")]
+    scn = make_scenario(nodes, routes, days=4)
+    run = simulate_replication(scn, state=make_state(scn))
+    assert len(run.convoys) == 4 and (run.convoys["arrived_day"] == run.convoys["dispatched_day"]).all()
+    nodes[0] = node("s", "source", supply_tpd=0.0)
+    idle = simulate_replication(make_scenario(nodes, routes, days=4), state=make_state(scn))  # the days alone
+    assert run.event_count == idle.event_count + 3 * len(run.convoys)
+    # a checkpoint on the way still stops a convoy where it stands
+    nodes[0] = node("s", "source", supply_tpd=10.0)
+    nodes[2] = node("j2", "town", consumption_tpd=0.0)
+    itd = {"checkpoints": [{"town": "j2", "stop_probability": 1.0, "start": START}]}
+    scn = make_scenario(nodes, routes, days=2, interdiction=itd)
+    run = simulate_replication(scn, state=make_state(scn))
+    c = run.convoys
+    assert (c["fate"] == "intercepted").all() and (c["reason"] == "checkpoint").all()
+    assert (c["end_day"] == c["dispatched_day"]).all()
+    flows = run.routes.pivot(index="day", columns="route", values="flow_t")
+    assert (flows["a"] == 10.0).all() and (flows["b"] == 10.0).all() and (flows["c"] == 0.0).all()
