@@ -44,12 +44,12 @@ one short of supply for ``settlement.shortage_days`` days running settles with
 ``settlement.daily_probability`` a day. Without an ``[interdiction]`` section there are no strikes,
 checkpoints, captures, siege lines or settlements.
 
-Paths come from a shortest-path forest over the day's usable routes rooted at the sources
-(:class:`~qalamoun_sim.routing.Forest`), memoized per network state -- the usable-route mask and
-the army-held nodes -- so it is computed only when a route opens or closes or a town falls, never
-per convoy. Within a day's dispatch the forest is repaired in place, once per round: only the
-subtrees cut off by filled routes and emptied sources are recomputed. A convoy that reroutes uses
-a tree from where it stands, memoized the same way.
+Paths come from shortest-path forests over the day's usable routes (:mod:`qalamoun_sim.routing`):
+Dijkstra from all the sources at once, settled only as far as the towns asked about. The first
+round's forest is memoized per network state -- the usable-route mask and the army-held nodes -- so
+it is computed only when a route opens or closes or a town falls, never per convoy; each later
+round computes one afresh. A convoy that reroutes uses a tree from where it stands, memoized the
+same way.
 
 Events: a convoy covers the hops it starts and ends on the day it leaves in one timeout (nothing
 on them can change before the next day begins: see :func:`~qalamoun_sim.convoys.convoy_process`),
@@ -59,7 +59,6 @@ then goes route by route. ``Run.event_count`` counts the SimPy events processed.
 from __future__ import annotations
 
 import heapq
-import math
 import time
 from collections import deque
 from collections.abc import Generator
@@ -72,7 +71,7 @@ import simpy
 from .convoys import CLOSED, DELIVERED, EPS, ConvoyLog, convoy_process
 from .network import RouteNetwork
 from .results import FATES, TOWN_EVENTS, Run
-from .routing import Forest, RouteGraph
+from .routing import BLOCKED, Clearance, Forest, RouteGraph
 from .scenario import Scenario
 from .state import ROUTE_STATES, STREAM_ENGINE, ExogenousState, compute_state, replication_rng
 from .towns import TownLedger
@@ -175,9 +174,9 @@ class Engine:
         self._cached_nodes = 0
         self.forests_built = 0
         self.trees_built = 0
-        self.repairs = 0
-        self.repaired_nodes = 0
         self.rounds = 0
+        self.round_forests = 0
+        self.settled_nodes = 0  # nodes settled by the forests of past dispatch rounds and emptied memos
 
         # ---- today's state (set by _start_day)
         self.day = -1
@@ -200,6 +199,7 @@ class Engine:
         """Empty the path memo when it holds more than :data:`MAX_CACHED_NODES` nodes (memory stays bounded)."""
         self._cached_nodes += n_nodes
         if self._cached_nodes > MAX_CACHED_NODES:
+            self.settled_nodes += sum(f.settled_count for f in (*self._forests.values(), *self._trees.values()))
             self._forests.clear()
             self._trees.clear()
             self._cached_nodes = n_nodes
@@ -209,8 +209,7 @@ class Engine:
         hit = self._forests.get(self._key)
         if hit is None:
             self._memo(len(self.node_ids))
-            hit = Forest(self.graph, bytearray(self._usable_bytes),
-                         [s for s, _ in self.sources if not self.blocked[s]])
+            hit = Forest(self.graph, self._usable_bytes, [s for s, _ in self.sources if not self.blocked[s]])
             self._forests[self._key] = hit
             self.forests_built += 1
         return hit
@@ -221,7 +220,7 @@ class Engine:
         hit = self._trees.get(key)
         if hit is None:
             self._memo(len(self.node_ids))
-            hit = Forest(self.graph, bytearray(self._usable_bytes), [node])
+            hit = Forest(self.graph, self._usable_bytes, [node])
             self._trees[key] = hit
             self.trees_built += 1
         return hit
@@ -239,10 +238,9 @@ class Engine:
         if towns.receiving[town]:
             p = tree.path(self.town_node[town])
             return None if p is None else (town, p[0], p[1])
-        dist = tree.dist
         best: tuple[float, int] | None = None
         for t, k in enumerate(self.town_node):
-            if towns.receiving[t] and towns.need_list[t] > 0.0 and dist[k] < math.inf:
+            if towns.receiving[t] and towns.need_list[t] > 0.0 and tree.reaches(k):
                 cand = (towns.days_of_stock(self.day, t), t)
                 if best is None or cand < best:
                     best = cand
@@ -356,8 +354,8 @@ class Engine:
         self.budget = self.budget_dn[d].tolist()
         # towns cut off from every source today
         if self.scenario.interdiction is not None and self.scenario.interdiction.capture_after_cut_days:
-            dist = self.sources_forest().dist
-            self._cut = np.array([dist[k] == math.inf for k in self.town_node], dtype=bool)
+            forest = self.sources_forest()
+            self._cut = np.array([not forest.reaches(k) for k in self.town_node], dtype=bool)
         for r in list(self.queues):
             self._admit(r)
         old, self.new_day = self.new_day, self.env.event()
@@ -376,49 +374,54 @@ class Engine:
         town_node = self.town_node
         end_of_day = float(d + 1)
         left = [0.0] * len(self.sources)
-        forest: Forest | None = None
+        active = bytearray(len(self.node_ids))
         for si, (s, supply) in enumerate(self.sources):
             if self.blocked[s]:
                 self.undispatched_t[si] += supply
             elif supply > EPS:
                 left[si] = supply
-        active = sum(1 for x in left if x > 0.0)
-        if active:
-            # today's forest from every source, less the routes whose capacity convoys already on the
-            # way have spent today and the sources with nothing to send
-            forest = self.sources_forest().copy(bytearray(self._usable_bytes))
-            spent = np.flatnonzero(self.open_dn[d] & (np.asarray(budget) <= EPS)).tolist()
-            for r in spent:
-                forest.hide(r)
-            for si, (s, _) in enumerate(self.sources):
-                if left[si] <= 0.0:
-                    forest.drop_root(s)
-            forest.repair()
-            dist = forest.dist
-            heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(town_node)
-                    if towns.receiving[t] and towns.need_list[t] > 0.0 and dist[k] < math.inf]
-            heapq.heapify(heap)
+                active[s] = 1
+        n_active = sum(1 for x in left if x > 0.0)
+        if not n_active:
+            return
+        # the first round's paths: from the sources with supply, over the routes with capacity left
+        # (convoys already on the way may have filled some): the memoized forest when none is missing
+        usable = bytearray(self._usable_bytes)
+        for r in np.flatnonzero(self.open_dn[d] & (np.asarray(budget) <= EPS)).tolist():
+            usable[r] = 0
+        unblocked = [s for s, _ in self.sources if not self.blocked[s]]
+        round_forests: list[Forest] = []
+        if usable == self._usable_bytes and all(active[s] for s in unblocked):
+            forest = self.sources_forest()
         else:
-            heap = []
-        deferred: list[int] = []
-        while active:
+            forest = Forest(self.graph, bytes(usable), [s for s in unblocked if active[s]])
+            round_forests.append(forest)
+        clear = Clearance(usable, active)
+        heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(town_node)
+                if towns.receiving[t] and towns.need_list[t] > 0.0]
+        heapq.heapify(heap)
+        waiting: list[int] = []
+        while n_active:
             if not heap:
-                if not deferred:
+                if not waiting:
                     break
-                forest.repair()  # type: ignore[union-attr]
+                # a new round: fresh paths around the routes that filled up and the sources that ran out
+                forest = Forest(self.graph, bytes(usable), [s for s in unblocked if active[s]])
+                round_forests.append(forest)
+                clear.renew()
                 self.rounds += 1
-                heap = [(towns.days_of_stock(d, t), t) for t in deferred
-                        if forest.reaches(town_node[t])]  # type: ignore[union-attr]
+                heap = [(towns.days_of_stock(d, t), t) for t in waiting]
                 heapq.heapify(heap)
-                deferred = []
+                waiting = []
                 continue
             days_left, t = heapq.heappop(heap)
-            found = forest.path(town_node[t])  # type: ignore[union-attr]
-            if found is None:  # its path crosses a route that filled up (or a source emptied): next round
-                if forest.reaches(town_node[t]):  # type: ignore[union-attr]
-                    deferred.append(t)
+            found = forest.clear_path(town_node[t], clear)
+            if found is None:  # no source reaches it: nor will any later this day
                 continue
-            routes, nodes = found
+            if found is BLOCKED:  # its path runs into a route that filled up or a source that ran out
+                waiting.append(t)
+                continue
+            routes, nodes = found  # type: ignore[misc]
             si = self.source_of_node[nodes[0]]
             # book the routes the convoy enters today and size it to what they can still carry;
             # ``leg`` hops end today (at ``leg_end``), before anything on the way can change
@@ -437,18 +440,18 @@ class Engine:
                 if clock < end_of_day:
                     leg = booked
                     leg_end = clock
-            if room <= EPS:  # pragma: no cover - float dust: the routes are spent, try again
+            if room <= EPS:  # pragma: no cover - float dust: the routes are full, try again
                 for r in routes[:booked]:
                     if budget[r] <= EPS:
                         budget[r] = 0.0
-                        forest.hide(r)  # type: ignore[union-attr]
+                        clear.remove_route(r)
                 heapq.heappush(heap, (days_left, t))
                 continue
             for r in routes[:booked]:
                 b = budget[r] - room
                 if b <= EPS:
                     budget[r] = 0.0
-                    forest.hide(r)  # type: ignore[union-attr]
+                    clear.remove_route(r)
                 else:
                     budget[r] = b
             cid = self.log.add(si, t, d, room)
@@ -458,15 +461,14 @@ class Engine:
             rem -= room
             if rem <= EPS:
                 rem = 0.0
-                forest.drop_root(nodes[0])  # type: ignore[union-attr]
-                active -= 1
+                clear.remove_root(nodes[0])
+                n_active -= 1
             left[si] = rem
             heapq.heappush(heap, (towns.days_of_stock(d, t), t))
         for si, rem in enumerate(left):
             self.undispatched_t[si] += rem
-        if forest is not None:
-            self.repairs += forest.repairs
-            self.repaired_nodes += forest.repaired_nodes
+        self.settled_nodes += sum(f.settled_count for f in round_forests)
+        self.round_forests += len(round_forests)
 
     def _days(self) -> Generator[simpy.Event, Any, None]:
         for d in range(self.n_days):
@@ -562,10 +564,10 @@ class Engine:
             "dispatched_t": dict(zip(src_ids, self.dispatched_t, strict=True)),
             "undispatched_t": dict(zip(src_ids, self.undispatched_t, strict=True)),
             "patterns": self.forests_built,
-            "path_trees": self.forests_built + self.trees_built,
-            "path_repairs": self.repairs,
-            "path_repaired_nodes": self.repaired_nodes,
+            "path_trees": self.forests_built + self.trees_built + self.round_forests,
             "rounds": self.rounds,
+            "settled_nodes": self.settled_nodes + sum(f.settled_count for f in
+                                                      (*self._forests.values(), *self._trees.values())),
         }
         return Run(routes=routes, towns=town_table, convoys=convoys, weather=weather, events=events,
                    replication=self.replication, seed=self.seed, event_count=self.env.events_processed,

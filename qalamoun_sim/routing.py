@@ -1,11 +1,15 @@
-"""Fastest paths for the engine: shortest-path forests over the day's usable routes, repaired in place.
+"""Fastest paths for the engine: shortest-path forests over one network state, settled on demand.
 
 A :class:`Forest` holds, for every node, the fastest path (by nominal travel time) from the nearest
-of several roots: the sources, for the dispatcher; one node, for a convoy that must reroute. During
-a day's dispatch routes only drop out (their capacity is spent) and sources only drop out (their
-supply is spent). A removal voids the paths through it at once (a walk down the subtree it cuts
-off); :meth:`Forest.repair` recomputes all void subtrees together, seeded from their neighbours
-outside -- one Dijkstra over what changed, however many removals it covers.
+of several roots -- the sources, for the dispatcher; one node, for a convoy that must reroute --
+over the routes a mask allows. It is a Dijkstra run that stops as soon as the node asked about is
+settled and goes on from there when a farther one is asked about, so a forest costs only as much of
+the network as its queries reach.
+
+While the dispatcher works, routes fill up and sources run out: a forest computed before that may
+now hold paths that cross a full route or start at an empty source. :class:`Clearance` tells which
+of its paths are still clear, marking what it learns (a path found blocked stays blocked), so that
+each node is looked at about once however many towns are asked about.
 
 Ties go to the lower node index, so every result is deterministic.
 """
@@ -16,13 +20,16 @@ import heapq
 import math
 from collections.abc import Sequence
 
-__all__ = ["RouteGraph", "Forest"]
+__all__ = ["RouteGraph", "Forest", "Clearance", "BLOCKED"]
 
 _INF = math.inf
 
+#: What :meth:`Forest.clear_path` returns for a path that crosses a removal.
+BLOCKED = "blocked"
+
 
 class RouteGraph:
-    """Adjacency lists of a route network: ``out[u]`` and ``inn[v]`` hold ``(node, hours, route)``.
+    """Adjacency lists of a route network: ``out[u]`` holds ``(node, hours, route)`` for each way out of ``u``.
 
     A bidirectional route appears in both directions. Which routes may be used is decided per
     forest (its ``usable`` mask), so the lists are built once per engine.
@@ -34,161 +41,116 @@ class RouteGraph:
         End nodes of each route.
     bidirectional : sequence of bool
     hours : sequence of float
-        Nominal travel time of each route: the routing weight (not negative).
+        Nominal travel time of each route: the routing weight (positive).
     """
 
     def __init__(self, n_nodes: int, route_from: Sequence[int], route_to: Sequence[int],
                  bidirectional: Sequence[bool], hours: Sequence[float]) -> None:
         out: list[list[tuple[int, float, int]]] = [[] for _ in range(n_nodes)]
-        inn: list[list[tuple[int, float, int]]] = [[] for _ in range(n_nodes)]
         for r, (u, v, both, w) in enumerate(zip(route_from, route_to, bidirectional, hours, strict=True)):
             w = float(w)
             out[u].append((v, w, r))
-            inn[v].append((u, w, r))
             if both:
                 out[v].append((u, w, r))
-                inn[u].append((v, w, r))
         self.n_nodes = n_nodes
-        self.route_from = list(route_from)
-        self.route_to = list(route_to)
         self.out = out
-        self.inn = inn
 
 
 class Forest:
-    """Fastest paths from the nearest root over the routes that ``usable`` allows.
+    """Fastest paths from the nearest root over the routes that ``usable`` allows, settled on demand.
 
     Parameters
     ----------
     graph : RouteGraph
-    usable : bytearray
-        One byte per route, non-zero where the route may be used (in the directions it runs).
-        The forest keeps this object and clears entries of it in :meth:`hide`.
+    usable : bytes or bytearray
+        One byte per route, non-zero where the route may be used (in the directions it runs). It
+        must not change while the forest is in use.
     roots : sequence of int
         Nodes at distance 0; a node's root is the nearest of them.
+    settle_all : bool
+        Settle every node now (default: only as queries need).
 
     Attributes
     ----------
     dist : list of float
-        Hours from the node's root; ``inf`` where no root reaches it.
-    prev, via : list of int
-        Previous node and route on the node's path (-1 at roots and unreached nodes).
-    root : list of int
-        The node's root, -1 where unreached.
-    repairs, repaired_nodes : int
-        Repairs made and nodes they recomputed.
+        Hours from the node's root for settled nodes (``inf`` where no root reaches it).
+    prev, via, root : list of int
+        Previous node, route and root of each settled node's path (-1 at roots and unreached nodes).
+    settled_count : int
+        Nodes settled so far: the work done.
 
     Examples
     --------
     >>> g = RouteGraph(3, [0, 1, 0], [1, 2, 2], [True, True, True], [1.0, 1.0, 5.0])
-    >>> f = Forest(g, bytearray(b"\\x01\\x01\\x01"), [0])
-    >>> f.path(2)
-    ([0, 1], [0, 1, 2])
-    >>> f.hide(1)
-    >>> f.path(2) is None  # void until the forest is repaired
-    True
-    >>> f.repair()
+    >>> f = Forest(g, bytes([1, 1, 1]), [0])
     >>> f.path(2), f.dist[2]
-    (([2], [0, 2]), 5.0)
+    (([0, 1], [0, 1, 2]), 2.0)
+    >>> Forest(g, bytes([1, 0, 1]), [0]).path(2)
+    ([2], [0, 2])
     """
 
-    def __init__(self, graph: RouteGraph, usable: bytearray, roots: Sequence[int]) -> None:
+    def __init__(self, graph: RouteGraph, usable: bytes | bytearray, roots: Sequence[int],
+                 settle_all: bool = False) -> None:
         n = graph.n_nodes
         self.graph = graph
         self.usable = usable
-        self.repairs = 0
-        self.repaired_nodes = 0
-        self._cuts: list[int] = []
-        self._gone: list[int] = []
         self.dist: list[float] = [_INF] * n
         self.prev: list[int] = [-1] * n
         self.via: list[int] = [-1] * n
         self.root: list[int] = [-1] * n
-        # children as linked lists in flat arrays (first child, next and previous sibling): cheap to copy
-        self._first: list[int] = [-1] * n
-        self._next: list[int] = [-1] * n
-        self._prev_sib: list[int] = [-1] * n
-        self.active = bytearray(n)
-        self.dirty = bytearray(n)
+        self.settled = bytearray(n)
+        self.settled_count = 0
         heap: list[tuple[float, int]] = []
         for s in roots:
-            if not self.active[s]:
-                self.active[s] = 1
+            if self.dist[s] != 0.0:
                 self.dist[s] = 0.0
                 heap.append((0.0, s))
         heapq.heapify(heap)
-        self._grow(heap)
+        self._heap = heap
+        if settle_all:
+            self.settle()
 
-    def copy(self, usable: bytearray) -> Forest:
-        """An independent copy that reads ``usable`` (its own mask) from now on. No removal may be pending."""
-        if self._gone:
-            raise RuntimeError("copy of a forest with removals pending; repair it first")
-        f = object.__new__(Forest)
-        f.graph = self.graph
-        f.usable = usable
-        f.repairs = 0
-        f.repaired_nodes = 0
-        f._cuts = []
-        f._gone = []
-        f.dist = self.dist[:]
-        f.prev = self.prev[:]
-        f.via = self.via[:]
-        f.root = self.root[:]
-        f._first = self._first[:]
-        f._next = self._next[:]
-        f._prev_sib = self._prev_sib[:]
-        f.active = bytearray(self.active)
-        f.dirty = bytearray(self.dirty)
-        return f
-
-    # ------------------------------------------------------------------ removals
-    def hide(self, route: int) -> None:
-        """Route ``route`` may no longer be used; the paths through it are void until :meth:`repair`."""
-        if not self.usable[route]:
+    def settle(self, target: int = -1) -> None:
+        """Go on with Dijkstra until ``target`` is settled (every node when ``target`` is -1)."""
+        heap = self._heap
+        if not heap:
             return
-        self.usable[route] = 0
-        a, b = self.graph.route_from[route], self.graph.route_to[route]
-        if self.via[b] == route and self.prev[b] == a:
-            self._cut(b)
-        elif self.via[a] == route and self.prev[a] == b:
-            self._cut(a)
+        dist, prev, via, root, settled = self.dist, self.prev, self.via, self.root, self.settled
+        out, usable = self.graph.out, self.usable
+        pop, push = heapq.heappop, heapq.heappush
+        count = 0
+        while heap:
+            d, v = pop(heap)
+            if settled[v] or d > dist[v]:
+                continue  # superseded
+            settled[v] = 1
+            count += 1
+            u = prev[v]
+            root[v] = root[u] if u >= 0 else v
+            for x, w, r in out[v]:
+                if usable[r]:
+                    nd = d + w
+                    if nd < dist[x]:  # never true for a settled node: weights are positive
+                        dist[x] = nd
+                        prev[x] = v
+                        via[x] = r
+                        push(heap, (nd, x))
+            if v == target:
+                break
+        self.settled_count += count
 
-    def drop_root(self, node: int) -> None:
-        """``node`` is no longer a root; the paths from it are void until :meth:`repair`."""
-        if self.active[node]:
-            self.active[node] = 0
-            if self.root[node] == node:
-                self._cut(node)
-
-    def _cut(self, v: int) -> None:
-        """Void the subtree below ``v`` (parts already void are left as they are)."""
-        dirty, first, nxt, gone = self.dirty, self._first, self._next, self._gone
-        if dirty[v]:
-            return
-        self._cuts.append(v)
-        stack = [v]
-        while stack:
-            x = stack.pop()
-            dirty[x] = 1
-            gone.append(x)
-            c = first[x]
-            while c >= 0:
-                if not dirty[c]:
-                    stack.append(c)
-                c = nxt[c]
-
-    # ------------------------------------------------------------------ queries
     def reaches(self, target: int) -> bool:
-        """Whether the forest holds a path to ``target`` (possibly void until the next repair)."""
+        """Whether a root reaches ``target``."""
+        if not self.settled[target]:
+            self.settle(target)
         return self.dist[target] != _INF
 
     def path(self, target: int) -> tuple[list[int], list[int]] | None:
-        """``(routes, nodes)`` of the fastest path from the nearest root to ``target``, ``nodes[0]`` the root.
-
-        None when no root reaches ``target``, or when its path crosses a route or starts at a root
-        removed since the last :meth:`repair` (a repair may then find another).
-        """
-        if self.dirty[target] or self.dist[target] == _INF:
+        """``(routes, nodes)`` of the fastest path from the nearest root to ``target`` (``nodes[0]`` the
+        root), or None when no root reaches it."""
+        if not self.settled[target]:
+            self.settle(target)
+        if self.dist[target] == _INF:
             return None
         prev, via = self.prev, self.via
         routes: list[int] = []
@@ -204,78 +166,85 @@ class Forest:
         nodes.reverse()
         return routes, nodes
 
-    # ------------------------------------------------------------------ Dijkstra
-    def _grow(self, heap: list[tuple[float, int]]) -> None:
-        """Dijkstra from the tentative nodes in ``heap`` (``dist``, ``prev`` and ``via`` already set)."""
-        dist, prev, via, root = self.dist, self.prev, self.via, self.root
-        first, nxt, prv = self._first, self._next, self._prev_sib
-        out, usable = self.graph.out, self.usable
-        pop, push = heapq.heappop, heapq.heappush
-        while heap:
-            d, v = pop(heap)
-            if d > dist[v]:
-                continue  # superseded
-            u = prev[v]
-            if u >= 0:
-                root[v] = root[u]
-                c = first[u]
-                nxt[v] = c
-                prv[v] = -1
-                if c >= 0:
-                    prv[c] = v
-                first[u] = v
-            else:
-                root[v] = v
-            for x, w, r in out[v]:
-                if usable[r]:
-                    nd = d + w
-                    if nd < dist[x]:  # never true for a node already settled: weights are not negative
-                        dist[x] = nd
-                        prev[x] = v
-                        via[x] = r
-                        push(heap, (nd, x))
+    def clear_path(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str | None:
+        """Like :meth:`path`, but :data:`BLOCKED` when the path crosses a route or starts at a root
+        that ``clearance`` has removed since this forest was computed."""
+        if not self.settled[target]:
+            self.settle(target)
+        if self.dist[target] == _INF:
+            return None
+        bad, ok, version = clearance.bad, clearance.ok, clearance.version
+        if bad[target]:
+            return BLOCKED
+        usable, active = clearance.usable, clearance.active
+        prev, via = self.prev, self.via
+        routes: list[int] = []
+        nodes = [target]
+        x = target
+        checking = True
+        while True:
+            if checking:
+                if ok[x] == version:
+                    checking = False  # from here up the path was found clear, and nothing changed since
+                elif bad[x]:
+                    break
+            r = via[x]
+            if r < 0:
+                if checking and not active[x]:
+                    break
+                for y in nodes:
+                    ok[y] = version
+                routes.reverse()
+                nodes.reverse()
+                return routes, nodes
+            if checking and not usable[r]:
+                break
+            routes.append(r)
+            x = prev[x]
+            nodes.append(x)
+        # blocked at x (its route up, its root, or a node found blocked before): so is all below it
+        for y in nodes:
+            bad[y] = 1
+        return BLOCKED
 
-    def repair(self) -> None:
-        """Recompute the void subtrees from their neighbours outside: afterwards every path is valid again."""
-        if not self._cuts:
-            return
-        dist, prev, via, root, dirty = self.dist, self.prev, self.via, self.root, self.dirty
-        first, nxt, prv = self._first, self._next, self._prev_sib
-        inf = _INF
-        for v in self._cuts:  # detach each void subtree from its parent's children
-            u = prev[v]
-            if u >= 0 and not dirty[u]:
-                a, b = prv[v], nxt[v]
-                if a >= 0:
-                    nxt[a] = b
-                else:
-                    first[u] = b
-                if b >= 0:
-                    prv[b] = a
-        gone = self._gone
-        for x in gone:
-            dist[x] = inf
-            prev[x] = via[x] = root[x] = first[x] = -1
-        # seed each void node from its neighbours outside the void subtrees
-        inn, usable = self.graph.inn, self.usable
-        heap: list[tuple[float, int]] = []
-        for x in gone:
-            best = inf
-            for y, w, r in inn[x]:
-                if usable[r] and not dirty[y]:
-                    nd = dist[y] + w
-                    if nd < best:
-                        best = nd
-                        prev[x] = y
-                        via[x] = r
-            if best < inf:
-                dist[x] = best
-                heap.append((best, x))
-        for x in gone:
-            dirty[x] = 0
-        heapq.heapify(heap)
-        self._grow(heap)
-        self.repairs += 1
-        self.repaired_nodes += len(gone)
-        self._cuts = []
-        self._gone = []
+
+class Clearance:
+    """The routes and roots still usable while a dispatch removes some, and what is known of each path.
+
+    Parameters
+    ----------
+    usable : bytearray
+        One byte per route; :meth:`remove_route` clears entries.
+    active : bytearray
+        One byte per node, non-zero at the roots still in use; :meth:`remove_root` clears entries.
+
+    Attributes
+    ----------
+    version : int
+        Bumped by every removal: a path found clear stays known clear until the next removal.
+    """
+
+    def __init__(self, usable: bytearray, active: bytearray) -> None:
+        self.usable = usable
+        self.active = active
+        self.bad = bytearray(len(active))
+        self.ok = [0] * len(active)
+        self.version = 1
+
+    def remove_route(self, route: int) -> None:
+        """Route ``route`` is full."""
+        if self.usable[route]:
+            self.usable[route] = 0
+            self.version += 1
+
+    def remove_root(self, node: int) -> None:
+        """The source at ``node`` has nothing more to send."""
+        if self.active[node]:
+            self.active[node] = 0
+            self.version += 1
+
+    def renew(self) -> None:
+        """Forget what is known of paths: for a forest computed from the current state."""
+        self.bad = bytearray(len(self.active))
+        self.ok = [0] * len(self.active)
+        self.version = 1

@@ -1,4 +1,4 @@
-"""Tests of the shortest-path forests: distances against networkx, before and after repairs."""
+"""Tests of the shortest-path forests: distances against networkx, settled on demand; clearance of paths."""
 
 from __future__ import annotations
 
@@ -9,11 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from qalamoun_sim.routing import Forest, RouteGraph
+from qalamoun_sim.routing import BLOCKED, Clearance, Forest, RouteGraph
+
+Routes = list[tuple[int, int, bool, float]]
 
 
-def _nx_distances(n: int, routes: list[tuple[int, int, bool, float]], usable: bytearray,
-                  roots: list[int]) -> dict[int, float]:
+def _graph(n: int, routes: Routes) -> RouteGraph:
+    return RouteGraph(n, [r[0] for r in routes], [r[1] for r in routes], [r[2] for r in routes],
+                      [r[3] for r in routes])
+
+
+def _nx_distances(n: int, routes: Routes, usable: bytes | bytearray, roots: list[int]) -> dict[int, float]:
     g = nx.MultiDiGraph()
     g.add_nodes_from(range(n))
     for r, (a, b, both, w) in enumerate(routes):
@@ -21,87 +27,93 @@ def _nx_distances(n: int, routes: list[tuple[int, int, bool, float]], usable: by
             g.add_edge(a, b, weight=w)
             if both:
                 g.add_edge(b, a, weight=w)
-    if not roots:
-        return {}
-    return nx.multi_source_dijkstra_path_length(g, set(roots), weight="weight")
+    return nx.multi_source_dijkstra_path_length(g, set(roots), weight="weight") if roots else {}
 
 
-def _check(forest: Forest, routes: list[tuple[int, int, bool, float]], n: int, roots: list[int]) -> None:
-    want = _nx_distances(n, routes, forest.usable, roots)
-    for v in range(n):
-        if v in want:
-            assert forest.dist[v] == pytest.approx(want[v], abs=1e-9)
-            found = forest.path(v)
-            assert found is not None
-            path_routes, nodes = found
-            assert nodes[0] in roots and nodes[-1] == v and forest.root[v] == nodes[0]
-            assert sum(routes[r][3] for r in path_routes) == pytest.approx(want[v], abs=1e-9)
-            for r, a, b in zip(path_routes, nodes[:-1], nodes[1:], strict=True):
-                ra, rb, both, _ = routes[r]
-                assert forest.usable[r] and ((ra, rb) == (a, b) or (both and (rb, ra) == (a, b)))
-        else:
-            assert forest.dist[v] == math.inf and forest.path(v) is None and not forest.reaches(v)
+def _check_path(found: tuple[list[int], list[int]], routes: Routes, usable: bytes | bytearray,
+                target: int) -> float:
+    path_routes, nodes = found
+    assert nodes[-1] == target and len(nodes) == len(path_routes) + 1
+    for r, a, b in zip(path_routes, nodes[:-1], nodes[1:], strict=True):
+        ra, rb, both, _ = routes[r]
+        assert usable[r] and ((ra, rb) == (a, b) or (both and (rb, ra) == (a, b)))
+    return sum(routes[r][3] for r in path_routes)
 
 
 @hs.composite
 def worlds(draw: hs.DrawFn) -> tuple:
     n = draw(hs.integers(2, 12))
-    routes = [(a, b, draw(hs.booleans()), draw(hs.floats(0.1, 10.0)))
-              for a, b in draw(hs.lists(hs.tuples(hs.integers(0, n - 1), hs.integers(0, n - 1))
-                                        .filter(lambda p: p[0] != p[1]), min_size=1, max_size=30))]
+    pairs = draw(hs.lists(hs.tuples(hs.integers(0, n - 1), hs.integers(0, n - 1)).filter(lambda p: p[0] != p[1]),
+                          min_size=1, max_size=30))
+    routes = [(a, b, draw(hs.booleans()), draw(hs.floats(0.1, 10.0))) for a, b in pairs]
     roots = sorted(draw(hs.sets(hs.integers(0, n - 1), min_size=1, max_size=3)))
-    usable = bytearray(draw(hs.booleans()) or draw(hs.booleans()) for _ in routes)
-    removals = draw(hs.lists(hs.tuples(hs.booleans(), hs.integers(0, max(len(routes), n) - 1)), max_size=12))
-    batches = draw(hs.integers(1, 3))
-    return n, routes, roots, usable, removals, batches
+    usable = bytes(draw(hs.booleans()) or draw(hs.booleans()) for _ in routes)
+    order = draw(hs.permutations(range(n)))
+    removals = draw(hs.lists(hs.tuples(hs.booleans(), hs.integers(0, 10_000)), max_size=10))
+    return n, routes, roots, usable, order, removals
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(worlds())
-def test_forest_matches_networkx_before_and_after_repairs(world) -> None:
-    n, routes, roots, usable, removals, batches = world
-    graph = RouteGraph(n, [r[0] for r in routes], [r[1] for r in routes], [r[2] for r in routes],
-                       [r[3] for r in routes])
-    forest = Forest(graph, bytearray(usable), roots)
-    _check(forest, routes, n, roots)
-    copy = forest.copy(bytearray(forest.usable))
-    active = list(roots)
-    step = max(1, len(removals) // batches)
-    for i, (is_route, k) in enumerate(removals):
-        if is_route:
-            forest.hide(k % len(routes))
-        else:
-            forest.drop_root(k % n)
-            if k % n in active:
-                active.remove(k % n)
-        # a path that crosses a removal is void until the repair
-        for v in range(n):
-            found = forest.path(v)
-            if found is not None:
-                assert all(forest.usable[r] for r in found[0]) and found[1][0] in active
-        if (i + 1) % step == 0 or i == len(removals) - 1:
-            forest.repair()
-            _check(forest, routes, n, active)
-    # the copy kept the state it had
-    _check(copy, routes, n, roots)
+def test_forest_matches_networkx_whatever_order_nodes_are_asked_in(world) -> None:
+    n, routes, roots, usable, order, _ = world
+    graph = _graph(n, routes)
+    want = _nx_distances(n, routes, usable, roots)
+    lazy, full = Forest(graph, usable, roots), Forest(graph, usable, roots, settle_all=True)
+    assert full.settled_count == len(want)
+    for v in order:  # the lazy forest settles as far as each query needs, in any order
+        for f in (lazy, full):
+            found = f.path(v)
+            if v in want:
+                assert f.reaches(v) and f.dist[v] == pytest.approx(want[v], abs=1e-9)
+                assert _check_path(found, routes, usable, v) == pytest.approx(want[v], abs=1e-9)
+                assert found[1][0] in roots and f.root[v] == found[1][0]
+            else:
+                assert found is None and not f.reaches(v) and f.dist[v] == math.inf
+    assert lazy.path(order[0]) == full.path(order[0])  # same ties either way
 
 
-def test_ties_and_parallel_routes() -> None:
-    # two parallel routes 0-1, the second faster; a tie 0-2-3 vs 0-1-3 goes to the lower node (1)
+@settings(max_examples=200, deadline=None)
+@given(worlds())
+def test_clearance_blocks_exactly_the_paths_that_cross_a_removal(world) -> None:
+    n, routes, roots, usable, order, removals = world
+    graph = _graph(n, routes)
+    forest = Forest(graph, usable, roots)
+    clear = Clearance(bytearray(usable), bytearray(1 if v in roots else 0 for v in range(n)))
+    for is_route, k in [(None, 0)] + removals:
+        if is_route is True:
+            clear.remove_route(k % len(routes))
+        elif is_route is False:
+            clear.remove_root(k % n)
+        for v in order:
+            got = forest.clear_path(v, clear)
+            plain = forest.path(v)
+            if plain is None:
+                assert got is None
+            elif all(clear.usable[r] for r in plain[0]) and clear.active[plain[1][0]]:
+                assert got == plain
+            else:
+                assert got is BLOCKED
+    # a forest computed afresh from what is left matches networkx
+    left = [v for v in range(n) if clear.active[v]]
+    fresh = Forest(graph, bytes(clear.usable), left)
+    want = _nx_distances(n, routes, clear.usable, left)
+    for v in range(n):
+        assert (fresh.dist[v] if fresh.reaches(v) else math.inf) == pytest.approx(want.get(v, math.inf), abs=1e-9)
+
+
+def test_ties_go_to_the_lower_node_and_parallel_routes_to_the_faster() -> None:
+    # two parallel routes 0-1, the second faster; 0-2-3 and 0-1-3 tie, and 1 < 2
     graph = RouteGraph(4, [0, 0, 0, 1, 2], [1, 1, 2, 3, 3], [True] * 5, [2.0, 1.0, 1.0, 1.0, 1.0])
-    f = Forest(graph, bytearray([1] * 5), [0])
-    assert f.path(1) == ([1], [0, 1])
-    assert f.path(3) == ([1, 3], [0, 1, 3])
-    f.hide(1)
-    f.repair()
-    assert f.path(3) == ([2, 4], [0, 2, 3]) and f.dist[1] == 2.0 and f.path(1) == ([0], [0, 1])
+    f = Forest(graph, bytes([1] * 5), [0])
+    assert f.path(1) == ([1], [0, 1]) and f.path(3) == ([1, 3], [0, 1, 3])
+    g = Forest(graph, bytes([1, 0, 1, 1, 1]), [0])
+    assert g.path(3) == ([2, 4], [0, 2, 3]) and g.path(1) == ([0], [0, 1])
 
 
-def test_copy_refuses_pending_removals() -> None:
-    graph = RouteGraph(2, [0], [1], [True], [1.0])
-    f = Forest(graph, bytearray([1]), [0])
-    f.hide(0)
-    with pytest.raises(RuntimeError, match="pending"):
-        f.copy(bytearray([1]))
-    f.repair()
-    assert f.copy(bytearray([0])).path(1) is None
+def test_lazy_forest_settles_only_what_queries_reach() -> None:
+    # a line 0 - 1 - ... - 99
+    graph = RouteGraph(100, list(range(99)), list(range(1, 100)), [True] * 99, [1.0] * 99)
+    f = Forest(graph, bytes([1] * 99), [0])
+    assert f.path(3) == ([0, 1, 2], [0, 1, 2, 3]) and f.settled_count == 4
+    assert f.reaches(50) and f.settled_count == 51
