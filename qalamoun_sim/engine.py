@@ -400,7 +400,7 @@ class Engine:
         heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(town_node)
                 if towns.receiving[t] and towns.need_list[t] > 0.0]
         heapq.heapify(heap)
-        waiting: list[int] = []
+        waiting: list[tuple[float, int]] = []
         while n_active:
             if not heap:
                 if not waiting:
@@ -410,7 +410,7 @@ class Engine:
                 round_forests.append(forest)
                 clear.renew()
                 self.rounds += 1
-                heap = [(towns.days_of_stock(d, t), t) for t in waiting]
+                heap = waiting  # no convoy went to them since they were put aside: their keys hold
                 heapq.heapify(heap)
                 waiting = []
                 continue
@@ -419,7 +419,7 @@ class Engine:
             if found is None:  # no source reaches it: nor will any later this day
                 continue
             if found is BLOCKED:  # its path runs into a route that filled up or a source that ran out
-                waiting.append(t)
+                waiting.append((days_left, t))
                 continue
             routes, nodes = found  # type: ignore[misc]
             si = self.source_of_node[nodes[0]]
