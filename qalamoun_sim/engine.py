@@ -80,8 +80,8 @@ __all__ = ["simulate_replication", "Engine", "CountingEnvironment"]
 
 _ADMITTED = "admitted"  # value a queued convoy is woken with when it may go
 
-#: Nodes held by the memoized path forests before the memo is emptied (about 50 MB).
-MAX_CACHED_NODES = 250_000
+#: Nodes of the memoized path forests before the memo is emptied: memory stays under about 60 MB.
+MAX_CACHED_NODES = 500_000
 
 
 class CountingEnvironment(simpy.Environment):
@@ -175,8 +175,7 @@ class Engine:
         self.forests_built = 0
         self.trees_built = 0
         self.rounds = 0
-        self.round_forests = 0
-        self.settled_nodes = 0  # nodes settled by the forests of past dispatch rounds and emptied memos
+        self.settled_nodes = 0  # nodes settled by the forests of emptied memos
 
         # ---- today's state (set by _start_day)
         self.day = -1
@@ -204,13 +203,15 @@ class Engine:
             self._trees.clear()
             self._cached_nodes = n_nodes
 
-    def sources_forest(self) -> Forest:
-        """Today's fastest paths from the nearest source that is not army-held (memoized per network state)."""
-        hit = self._forests.get(self._key)
+    def forest(self, usable: bytes, roots: bytes) -> Forest:
+        """Fastest paths from the nearest of the sources marked in ``roots`` (one byte per node) over the
+        routes marked in ``usable``: memoized on both."""
+        key = (usable, roots)
+        hit = self._forests.get(key)
         if hit is None:
             self._memo(len(self.node_ids))
-            hit = Forest(self.graph, self._usable_bytes, [s for s, _ in self.sources if not self.blocked[s]])
-            self._forests[self._key] = hit
+            hit = Forest(self.graph, usable, [s for s, _ in self.sources if roots[s]])
+            self._forests[key] = hit
             self.forests_built += 1
         return hit
 
@@ -354,7 +355,10 @@ class Engine:
         self.budget = self.budget_dn[d].tolist()
         # towns cut off from every source today
         if self.scenario.interdiction is not None and self.scenario.interdiction.capture_after_cut_days:
-            forest = self.sources_forest()
+            roots = bytearray(len(self.node_ids))
+            for k, _ in self.sources:
+                roots[k] = not self.blocked[k]
+            forest = self.forest(self._usable_bytes, bytes(roots))
             self._cut = np.array([not forest.reaches(k) for k in self.town_node], dtype=bool)
         for r in list(self.queues):
             self._admit(r)
@@ -364,6 +368,9 @@ class Engine:
     def _close_day(self, d: int) -> None:
         self.flow[d] = self.budget_dn[d] - np.asarray(self.budget)
         self._pending = self.towns.close_day(d, self._cut, self.rng)
+
+    def _has_way_out(self, node: int, usable: bytearray) -> bool:
+        return any(usable[r] for _, _, r in self.graph.out[node])
 
     def _dispatch(self, d: int) -> None:
         towns = self.towns
@@ -385,17 +392,19 @@ class Engine:
         if not n_active:
             return
         # the first round's paths: from the sources with supply, over the routes with capacity left
-        # (convoys already on the way may have filled some): the memoized forest when none is missing
+        # (convoys already on the way may have filled some); each round's forest is memoized on that state
         usable = bytearray(self._usable_bytes)
         for r in np.flatnonzero(self.open_dn[d] & (np.asarray(budget) <= EPS)).tolist():
             usable[r] = 0
-        unblocked = [s for s, _ in self.sources if not self.blocked[s]]
-        round_forests: list[Forest] = []
-        if usable == self._usable_bytes and all(active[s] for s in unblocked):
-            forest = self.sources_forest()
-        else:
-            forest = Forest(self.graph, bytes(usable), [s for s in unblocked if active[s]])
-            round_forests.append(forest)
+        for s, _ in self.sources:
+            if active[s] and not self._has_way_out(s, usable):
+                active[s] = 0  # no route out of it is open with capacity left: it sends nothing today
+                n_active -= 1
+        if not n_active:
+            for si, rem in enumerate(left):
+                self.undispatched_t[si] += rem
+            return
+        forest = self.forest(bytes(usable), bytes(active))
         clear = Clearance(usable, active)
         heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(town_node)
                 if towns.receiving[t] and towns.need_list[t] > 0.0]
@@ -406,8 +415,7 @@ class Engine:
                 if not waiting:
                     break
                 # a new round: fresh paths around the routes that filled up and the sources that ran out
-                forest = Forest(self.graph, bytes(usable), [s for s in unblocked if active[s]])
-                round_forests.append(forest)
+                forest = self.forest(bytes(usable), bytes(active))
                 clear.renew()
                 self.rounds += 1
                 heap = waiting  # no convoy went to them since they were put aside: their keys hold
@@ -463,12 +471,13 @@ class Engine:
                 rem = 0.0
                 clear.remove_root(nodes[0])
                 n_active -= 1
+            elif not usable[routes[0]] and not self._has_way_out(nodes[0], usable):
+                clear.remove_root(nodes[0])  # every route out of it is full: it sends no more today
+                n_active -= 1
             left[si] = rem
             heapq.heappush(heap, (towns.days_of_stock(d, t), t))
         for si, rem in enumerate(left):
             self.undispatched_t[si] += rem
-        self.settled_nodes += sum(f.settled_count for f in round_forests)
-        self.round_forests += len(round_forests)
 
     def _days(self) -> Generator[simpy.Event, Any, None]:
         for d in range(self.n_days):
@@ -564,7 +573,7 @@ class Engine:
             "dispatched_t": dict(zip(src_ids, self.dispatched_t, strict=True)),
             "undispatched_t": dict(zip(src_ids, self.undispatched_t, strict=True)),
             "patterns": self.forests_built,
-            "path_trees": self.forests_built + self.trees_built + self.round_forests,
+            "path_trees": self.forests_built + self.trees_built,
             "rounds": self.rounds,
             "settled_nodes": self.settled_nodes + sum(f.settled_count for f in
                                                       (*self._forests.values(), *self._trees.values())),

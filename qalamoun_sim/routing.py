@@ -74,8 +74,8 @@ class Forest:
     ----------
     dist : list of float
         Hours from the node's root for settled nodes (``inf`` where no root reaches it).
-    prev, via, root : list of int
-        Previous node, route and root of each settled node's path (-1 at roots and unreached nodes).
+    prev, via : list of int
+        Previous node and route of each settled node's path (-1 at roots and unreached nodes).
     settled_count : int
         Nodes settled so far: the work done.
 
@@ -97,7 +97,6 @@ class Forest:
         self.dist: list[float] = [_INF] * n
         self.prev: list[int] = [-1] * n
         self.via: list[int] = [-1] * n
-        self.root: list[int] = [-1] * n
         self.settled = bytearray(n)
         self.settled_count = 0
         heap: list[tuple[float, int]] = []
@@ -115,18 +114,16 @@ class Forest:
         heap = self._heap
         if not heap:
             return
-        dist, prev, via, root, settled = self.dist, self.prev, self.via, self.root, self.settled
+        dist, prev, via, settled = self.dist, self.prev, self.via, self.settled
         out, usable = self.graph.out, self.usable
         pop, push = heapq.heappop, heapq.heappush
         count = 0
         while heap:
             d, v = pop(heap)
-            if settled[v] or d > dist[v]:
-                continue  # superseded
+            if d > dist[v]:
+                continue  # superseded (a node is pushed again only with a shorter distance)
             settled[v] = 1
             count += 1
-            u = prev[v]
-            root[v] = root[u] if u >= 0 else v
             for x, w, r in out[v]:
                 if usable[r]:
                     nd = d + w
