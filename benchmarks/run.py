@@ -122,8 +122,8 @@ def bench_des_overhead(quick: bool) -> dict[str, Any]:
             t0 = time.perf_counter()
             run, eng = run_engine(scn, net, states.replication(k), seed, k)
             wall += time.perf_counter() - t0
-            sim += eng.timings["simulate_s"]
-            tables += eng.timings["tables_s"]
+            sim += getattr(eng, "timings", {}).get("simulate_s", math.nan)
+            tables += getattr(eng, "timings", {}).get("tables_s", math.nan)
             events += run.event_count
             convoys += len(run.convoys)
             per_day = np.bincount(run.convoys["dispatched_day"].to_numpy(), minlength=eng.n_days).tolist()
@@ -228,11 +228,11 @@ def bench_scale(quick: bool) -> dict[str, Any]:
         secs, (run, eng) = best_of(lambda: run_engine(scn, net, state, SYNTH_SEED, 0), repeat)  # noqa: B023
         rows.append({"routes": net.n_routes, "nodes": len(net.nodes),
                      "sources": len(net.nodes_of_kind("source")), "towns": len(net.nodes_of_kind("town")),
-                     "seconds": secs, "simulate_seconds": eng.timings["simulate_s"],
-                     "tables_seconds": eng.timings["tables_s"], "events": run.event_count,
-                     "convoys": len(run.convoys), "events_per_s": run.event_count / secs,
-                     "rounds": run.meta["rounds"], "path_repaired_nodes": run.meta["path_repaired_nodes"],
-                     "patterns": run.meta["patterns"]})
+                     "seconds": secs, "simulate_seconds": getattr(eng, "timings", {}).get("simulate_s", math.nan),
+                     "tables_seconds": getattr(eng, "timings", {}).get("tables_s", math.nan),
+                     "events": run.event_count, "convoys": len(run.convoys), "events_per_s": run.event_count / secs,
+                     "rounds": run.meta.get("rounds", 0), "path_repaired_nodes": run.meta.get("path_repaired_nodes", 0),
+                     "patterns": run.meta.get("patterns", 0)})
         log(f"  scale: {net.n_routes:>6} routes {secs:8.2f} s  {run.event_count:>8} events  {len(run.convoys):>6} convoys")
     lr = np.log([r["routes"] for r in rows])
     lt = np.log([r["seconds"] for r in rows])
