@@ -374,7 +374,7 @@ def machine() -> dict[str, Any]:
         root = HERE.parent
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "qalamoun_sim", "benchmarks"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "qalamoun_sim", "benchmarks/*.py"], cwd=root,
                                capture_output=True, text=True, timeout=10).stdout.strip()
         if dirty:
             commit += " (with uncommitted changes)"
