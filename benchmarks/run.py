@@ -224,7 +224,7 @@ def bench_scale(quick: bool) -> dict[str, Any]:
         scn = synthetic_scenario(n, seed=SYNTH_SEED)
         net = RouteNetwork.from_scenario(scn)
         state = compute_state(scn, [0], SYNTH_SEED, net)
-        repeat = 3 if net.n_routes <= 1200 else 1
+        repeat = 3 if net.n_routes <= 1200 else 2 if net.n_routes <= 4000 else 1
         secs, (run, eng) = best_of(lambda: run_engine(scn, net, state, SYNTH_SEED, 0), repeat)  # noqa: B023
         rows.append({"routes": net.n_routes, "nodes": len(net.nodes),
                      "sources": len(net.nodes_of_kind("source")), "towns": len(net.nodes_of_kind("town")),
@@ -261,7 +261,7 @@ def bench_supplynetpy(quick: bool) -> dict[str, Any]:
         net = RouteNetwork.from_scenario(scn)
         state = compute_state(scn, [0], SYNTH_SEED, net)
         assert state.snow_capacity_factor.min() == 1.0 and not state.interdicted.any()
-        ours, (run, eng) = best_of(lambda: run_engine(scn, net, state, SYNTH_SEED, 0), 3 if n <= 1200 else 2)  # noqa: B023
+        ours, (run, eng) = best_of(lambda: run_engine(scn, net, state, SYNTH_SEED, 0), 3 if n <= 5000 else 2)  # noqa: B023
         env = CountingEnvironment()
         with contextlib.redirect_stdout(sys.stderr):
             t0 = time.perf_counter()
