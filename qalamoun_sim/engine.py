@@ -162,6 +162,11 @@ class Engine:
                 siege[network.route_index[rid]] = True
         self.open_dn = (factor > 0.0) & ~siege[None, :] & (network.route_side != "army")[None, :]
         self.budget_dn = np.where(self.open_dn, network.capacity_tpd[None, :] * factor, 0.0)
+        self._filled: list[int] = []  # routes filled up today before the dispatch (by convoys on the way)
+        empty = np.argwhere(self.open_dn & (self.budget_dn <= EPS))  # open, but with no capacity at all
+        self._empty_dn: list[list[int]] = [[] for _ in range(n_days)]
+        for d_, r_ in empty.tolist():
+            self._empty_dn[d_].append(r_)
         self.speed_dn = state.snow_speed_factor[0]
         self.flow = np.zeros((n_days, network.n_routes))
         self.graph = RouteGraph(len(self.node_ids), self.route_from, self.route_to,
@@ -258,7 +263,11 @@ class Engine:
     # ------------------------------------------------------------------ route capacity
     def _spend(self, r: int, tonnes: float) -> None:
         b = self.budget[r] - tonnes
-        self.budget[r] = 0.0 if b <= EPS else b
+        if b <= EPS:
+            self.budget[r] = 0.0
+            self._filled.append(r)
+        else:
+            self.budget[r] = b
 
     def take(self, r: int, tonnes: float, u: int, v: int) -> simpy.Event | None:
         """Take ``tonnes`` of route ``r``'s capacity today; an event to wait for when it is short.
@@ -353,6 +362,7 @@ class Engine:
         self.open_today = open_np.tolist()
         self.speed_today = self.speed_dn[d].tolist()
         self.budget = self.budget_dn[d].tolist()
+        self._filled = list(self._empty_dn[d])
         # towns cut off from every source today
         if self.scenario.interdiction is not None and self.scenario.interdiction.capture_after_cut_days:
             roots = bytearray(len(self.node_ids))
@@ -394,7 +404,7 @@ class Engine:
         # the first round's paths: from the sources with supply, over the routes with capacity left
         # (convoys already on the way may have filled some); each round's forest is memoized on that state
         usable = bytearray(self._usable_bytes)
-        for r in np.flatnonzero(self.open_dn[d] & (np.asarray(budget) <= EPS)).tolist():
+        for r in self._filled:
             usable[r] = 0
         for s, _ in self.sources:
             if active[s] and not self._has_way_out(s, usable):
