@@ -224,7 +224,7 @@ def bench_scale(quick: bool) -> dict[str, Any]:
         scn = synthetic_scenario(n, seed=SYNTH_SEED)
         net = RouteNetwork.from_scenario(scn)
         state = compute_state(scn, [0], SYNTH_SEED, net)
-        repeat = 3 if net.n_routes <= 1200 else 2 if net.n_routes <= 4000 else 1
+        repeat = 5 if net.n_routes <= 1200 else 3 if net.n_routes <= 4000 else 2
         secs, (run, eng) = best_of(lambda: run_engine(scn, net, state, SYNTH_SEED, 0), repeat)  # noqa: B023
         rows.append({"routes": net.n_routes, "nodes": len(net.nodes),
                      "sources": len(net.nodes_of_kind("source")), "towns": len(net.nodes_of_kind("town")),

@@ -23,8 +23,9 @@ At the start of each day:
    books capacity on the routes the convoy will enter that day and sizes the convoy to what they
    can still carry (and to what the source has left). A town whose path runs into a route that
    filled up, or whose source ran out, during the round waits for the next round, which starts
-   from fresh paths around them; rounds go on while supply is left and a town waits. Supply that
-   no open path can carry is not sent (``Run.meta["undispatched_t"]``).
+   from fresh paths around them; rounds go on while supply is left and a town waits. A source
+   whose every route out is full sends no more that day. Supply that no open path can carry is not
+   sent (``Run.meta["undispatched_t"]``).
 
 A convoy travels route by route, ``length_km / (speed_kph * snow_speed_factor) / 24`` days each.
 Entering a route it did not book, it takes what is left of the day's budget and queues (first
@@ -61,7 +62,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,31 @@ _ADMITTED = "admitted"  # value a queued convoy is woken with when it may go
 
 #: Nodes of the memoized path forests before the memo is emptied: memory stays under about 60 MB.
 MAX_CACHED_NODES = 500_000
+
+
+class _Memo:
+    """Forests by network state, emptied whenever they would hold more than ``budget`` nodes."""
+
+    def __init__(self, n_nodes: int, budget: int) -> None:
+        self.items: dict[Any, Forest] = {}
+        self.room = max(1, budget // max(1, n_nodes))  # forests held at most
+        self.built = 0
+        self._settled_before = 0  # nodes settled by the forests of emptied memos
+
+    def get(self, key: Any, make: Callable[[], Forest]) -> Forest:
+        hit = self.items.get(key)
+        if hit is None:
+            if len(self.items) >= self.room:
+                self._settled_before += sum(f.settled_count for f in self.items.values())
+                self.items.clear()
+            hit = self.items[key] = make()
+            self.built += 1
+        return hit
+
+    @property
+    def settled(self) -> int:
+        """Nodes settled so far by every forest this memo built: the work done."""
+        return self._settled_before + sum(f.settled_count for f in self.items.values())
 
 
 class CountingEnvironment(simpy.Environment):
@@ -173,14 +199,12 @@ class Engine:
                                 [r.bidirectional for r in network.routes], hours.tolist())
         self.source_of_node: dict[int, int] = {s: si for si, (s, _) in enumerate(self.sources)}
         self.has_checkpoints = any(p > 0.0 for p in self.towns.checkpoint_p)
-        # forests memoized per network state (the usable-route mask and the army-held nodes)
-        self._forests: dict[tuple[bytes, bytes], Forest] = {}
-        self._trees: dict[tuple[bytes, bytes, int], Forest] = {}
-        self._cached_nodes = 0
-        self.forests_built = 0
-        self.trees_built = 0
+        # forests memoized per network state (the usable-route mask and the sources or node they start from)
+        n_nodes = len(self.node_ids)
+        self._day_forests = _Memo(n_nodes, MAX_CACHED_NODES * 2 // 5)
+        self._round_forests = _Memo(n_nodes, MAX_CACHED_NODES * 2 // 5)
+        self._trees = _Memo(n_nodes, MAX_CACHED_NODES // 5)
         self.rounds = 0
-        self.settled_nodes = 0  # nodes settled by the forests of emptied memos
 
         # ---- today's state (set by _start_day)
         self.day = -1
@@ -199,37 +223,16 @@ class Engine:
         self.timings: dict[str, float] = {}
 
     # ------------------------------------------------------------------ paths
-    def _memo(self, n_nodes: int) -> None:
-        """Empty the path memo when it holds more than :data:`MAX_CACHED_NODES` nodes (memory stays bounded)."""
-        self._cached_nodes += n_nodes
-        if self._cached_nodes > MAX_CACHED_NODES:
-            self.settled_nodes += sum(f.settled_count for f in (*self._forests.values(), *self._trees.values()))
-            self._forests.clear()
-            self._trees.clear()
-            self._cached_nodes = n_nodes
-
-    def forest(self, usable: bytes, roots: bytes) -> Forest:
+    def forest(self, usable: bytes, roots: bytes, first: bool = True) -> Forest:
         """Fastest paths from the nearest of the sources marked in ``roots`` (one byte per node) over the
-        routes marked in ``usable``: memoized on both."""
-        key = (usable, roots)
-        hit = self._forests.get(key)
-        if hit is None:
-            self._memo(len(self.node_ids))
-            hit = Forest(self.graph, usable, [s for s, _ in self.sources if roots[s]])
-            self._forests[key] = hit
-            self.forests_built += 1
-        return hit
+        routes marked in ``usable``: memoized on both (``first``: a day's first forest, else a later
+        round's, kept apart so that the many one-off states of later rounds do not push out the first)."""
+        memo = self._day_forests if first else self._round_forests
+        return memo.get((usable, roots), lambda: Forest(self.graph, usable, [s for s, _ in self.sources if roots[s]]))
 
     def tree(self, node: int) -> Forest:
         """Today's fastest paths from ``node`` (memoized per network state)."""
-        key = (*self._key, node)
-        hit = self._trees.get(key)
-        if hit is None:
-            self._memo(len(self.node_ids))
-            hit = Forest(self.graph, self._usable_bytes, [node])
-            self._trees[key] = hit
-            self.trees_built += 1
-        return hit
+        return self._trees.get((*self._key, node), lambda: Forest(self.graph, self._usable_bytes, [node]))
 
     # ------------------------------------------------------------------ queries used by convoys
     def usable(self, r: int, u: int, v: int) -> bool:
@@ -382,6 +385,26 @@ class Engine:
     def _has_way_out(self, node: int, usable: bytearray) -> bool:
         return any(usable[r] for _, _, r in self.graph.out[node])
 
+    def _reaches_a_town(self, node: int, usable: bytearray) -> bool:
+        """Whether some town that takes supply can be reached from ``node`` over the ``usable`` routes.
+
+        A search that stops at the first such town. Within a dispatch routes only fill up, so a
+        source that reaches none can send nothing more that day.
+        """
+        towns, town_of_node, out = self.towns, self.town_of_node, self.graph.out
+        seen = {node}
+        stack = [node]
+        while stack:
+            u = stack.pop()
+            t = town_of_node[u]
+            if t >= 0 and towns.receiving[t] and towns.need_list[t] > 0.0:
+                return True
+            for v, _, r in out[u]:
+                if usable[r] and v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        return False
+
     def _dispatch(self, d: int) -> None:
         towns = self.towns
         budget = self.budget
@@ -407,8 +430,8 @@ class Engine:
         for r in self._filled:
             usable[r] = 0
         for s, _ in self.sources:
-            if active[s] and not self._has_way_out(s, usable):
-                active[s] = 0  # no route out of it is open with capacity left: it sends nothing today
+            if active[s] and not (self._has_way_out(s, usable) and self._reaches_a_town(s, usable)):
+                active[s] = 0  # no town it can reach over routes with capacity left: it sends nothing today
                 n_active -= 1
         if not n_active:
             for si, rem in enumerate(left):
@@ -425,7 +448,14 @@ class Engine:
                 if not waiting:
                     break
                 # a new round: fresh paths around the routes that filled up and the sources that ran out
-                forest = self.forest(bytes(usable), bytes(active))
+                # (and without the sources that can no longer reach any town: they send nothing more)
+                for s, _ in self.sources:
+                    if active[s] and not self._reaches_a_town(s, usable):
+                        active[s] = 0
+                        n_active -= 1
+                if not n_active:
+                    break
+                forest = self.forest(bytes(usable), bytes(active), first=False)
                 clear.renew()
                 self.rounds += 1
                 heap = waiting  # no convoy went to them since they were put aside: their keys hold
@@ -582,11 +612,10 @@ class Engine:
             "convoy_t": self.convoy_t,
             "dispatched_t": dict(zip(src_ids, self.dispatched_t, strict=True)),
             "undispatched_t": dict(zip(src_ids, self.undispatched_t, strict=True)),
-            "patterns": self.forests_built,
-            "path_trees": self.forests_built + self.trees_built,
+            "patterns": self._day_forests.built,
+            "path_trees": self._day_forests.built + self._round_forests.built + self._trees.built,
             "rounds": self.rounds,
-            "settled_nodes": self.settled_nodes + sum(f.settled_count for f in
-                                                      (*self._forests.values(), *self._trees.values())),
+            "settled_nodes": self._day_forests.settled + self._round_forests.settled + self._trees.settled,
         }
         return Run(routes=routes, towns=town_table, convoys=convoys, weather=weather, events=events,
                    replication=self.replication, seed=self.seed, event_count=self.env.events_processed,
