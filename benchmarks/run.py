@@ -427,15 +427,51 @@ def print_tables(res: dict[str, Any]) -> None:
         print(f"  {d['what']}: peak RSS {d['peak_mib']:.0f} MiB, +{d['increase_mib']:.0f} MiB during the run")
 
 
+def print_markdown(res: dict[str, Any]) -> None:
+    """The tables of benchmarks/README.md ("run.py: speed and scale") for a result."""
+    print("| case | events | events/convoy | engine s | µs/event | events/s | of which tables s | bare µs/event "
+          "| bare events/s | ratio | ratio, loop only |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, d in res["des_overhead"].items():
+        print(f"| {label}, {d['replications']} replications | {d['events']:,} | {d['events_per_convoy']:.1f} | "
+              f"{d['engine_seconds']:.3f} | {d['engine_us_per_event']:.2f} | {d['engine_events_per_s']:,.0f} | "
+              f"{d['tables_seconds']:.3f} | {d['bare_us_per_event']:.2f} | {d['bare_events_per_s']:,.0f} | "
+              f"{d['ratio']:.1f} | {d['ratio_loop_only']:.1f} |")
+    s = res["state_vs_des"]
+    print(f"\nState: {s['state_replications_per_s']:.0f} replications/s ({s['state_replications']:,} in "
+          f"{s['state_seconds']:.2f} s); engine: {s['des_replications_per_s']:.1f} replications/s "
+          f"({s['des_replications']} in {s['des_seconds']:.2f} s, of which {s['des_shares_seconds']:.2f} s "
+          f"for the shares): {s['ratio']:.0f}x; largest difference {s['max_abs_difference']:.1g}.\n")
+    print("| routes | nodes | sources | towns | seconds | events | convoys | events/s | dispatch rounds after the first |"
+          "\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in res["scale"]["rows"]:
+        print(f"| {r['routes']:,} | {r['nodes']:,} | {r['sources']} | {r['towns']:,} | {r['seconds']:.3f} | "
+              f"{r['events']:,} | {r['convoys']:,} | {r['events_per_s']:,.0f} | {r['rounds']} |")
+    sc = res["scale"]
+    print(f"\nslope {sc['exponent']:.2f}; from 1,000 routes {sc['exponent_from_1000_routes']:.2f}\n")
+    print("| routes | nodes | ours s | our events | our events/s | SupplyNetPy s (build) | its events | its events/s "
+          "| speedup |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in res["supplynetpy"]["rows"]:
+        print(f"| {r['routes']:,} | {r['nodes']:,} | {r['ours_seconds']:.3f} | {r['ours_events']:,} | "
+              f"{r['ours_events_per_s']:,.0f} | {r['supplynetpy_seconds']:.2f} ({r['supplynetpy_build_seconds']:.2f}) | "
+              f"{r['supplynetpy_events']:,} | {r['supplynetpy_events_per_s']:,.0f} | {r['speedup']:.1f} |")
+    print("\n| item | resident before | peak | increase |\n|---|---:|---:|---:|")
+    for d in res["memory"].values():
+        print(f"| {d['what']} | {d['before_mib']:.0f} | {d['peak_mib']:.0f} | {d['increase_mib']:.0f} |")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    ap.add_argument("--markdown", metavar="JSON", help="print the README tables of a saved --json result")
     ap.add_argument("--probe", help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.probe:
         print(json.dumps(probe(args.probe, args.size)))
+        return 0
+    if args.markdown:
+        print_markdown(json.loads(Path(args.markdown).read_text()))
         return 0
     t0 = time.perf_counter()
     res: dict[str, Any] = {"quick": args.quick, "machine": machine()}

@@ -23,9 +23,9 @@ At the start of each day:
    books capacity on the routes the convoy will enter that day and sizes the convoy to what they
    can still carry (and to what the source has left). A town whose path runs into a route that
    filled up, or whose source ran out, during the round waits for the next round, which starts
-   from fresh paths around them; rounds go on while supply is left and a town waits. A source
-   whose every route out is full sends no more that day. Supply that no open path can carry is not
-   sent (``Run.meta["undispatched_t"]``).
+   from fresh paths around them; rounds go on while supply is left and a town waits. A source that
+   can no longer reach any town over routes with capacity left sends no more that day. Supply that no
+   open path can carry is not sent (``Run.meta["undispatched_t"]``).
 
 A convoy travels route by route, ``length_km / (speed_kph * snow_speed_factor) / 24`` days each.
 Entering a route it did not book, it takes what is left of the day's budget and queues (first
