@@ -126,10 +126,18 @@ def _serial(scenario: Scenario, seed: int, chunks: list[Chunk]) -> Iterator[tupl
         yield c, simulate_chunk(scenario, seed, c.start, c.stop)
 
 
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which keeps finished chunks and stops the pool."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _processes(scenario: Scenario, seed: int, chunks: list[Chunk],
                workers: int) -> Iterator[tuple[Chunk, dict[str, Any]]]:
     pending = list(chunks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                             initializer=_ignore_sigint) as pool:
         running: dict[Any, Chunk] = {}
         try:
             while pending or running:

@@ -22,8 +22,8 @@ def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     try:
+        os.close(fd)
         writer(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
