@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import qalamoun_sim.cli
 from qalamoun_sim.network import RouteNetwork
 from qalamoun_sim.scenario import Scenario, scenario_from_dict
 from qalamoun_sim.state import ExogenousState
@@ -71,3 +72,13 @@ def line_scenario() -> Callable[..., Scenario]:
                              days=days, **sections)
 
     return build
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """qalamoun_sim.cli.main in this process; argparse errors arrive as SystemExit."""
+    try:
+        rc = qalamoun_sim.cli.main(list(args))
+    except SystemExit as exc:
+        rc = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return rc, out, err

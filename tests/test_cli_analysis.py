@@ -9,24 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_main
 
-from qalamoun_sim import cli, load_scenario, run_ensemble
+from qalamoun_sim import load_scenario, run_ensemble
 from qalamoun_sim.plotting import FIGURES
 
 TINY = Path(__file__).parent / "data" / "tiny.toml"
 _SCRIPT = Path(sys.executable).parent / "qalamoun-sim"
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "qalamoun_sim.cli"]
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """cli.main in this process; argparse errors arrive as SystemExit."""
-    try:
-        rc = cli.main(list(args))
-    except SystemExit as exc:
-        rc = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def one_line_error(rc: int, out: str, err: str, *needles: str) -> None:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 
-from qalamoun_sim import cli
 from qalamoun_sim.scenario import default_scenario_path
 
 DATA = Path(__file__).parent / "data"
@@ -28,16 +28,6 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     """The installed console script in a fresh process (stdin closed, not a terminal)."""
     return subprocess.run([*COMMAND, *args], capture_output=True, text=True, cwd=cwd, timeout=60,
                           stdin=subprocess.DEVNULL)
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """cli.main in this process; argparse errors arrive as SystemExit."""
-    try:
-        rc = cli.main(list(args))
-    except SystemExit as exc:
-        rc = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 # --------------------------------------------------------------------------- bad scenario files
