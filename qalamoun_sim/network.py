@@ -256,11 +256,8 @@ class RouteNetwork:
     @classmethod
     def from_graphml(cls, path: str | Path) -> RouteNetwork:
         """Read a GraphML file (ours, or an OSMnx graph with ``elevation`` on its nodes)."""
-        from .scenario import Node as _Node
-        from .scenario import Route as _Route
-
         doc = graphml_to_document(path)
-        return cls([_Node(**n) for n in doc["nodes"]], [_Route(**r) for r in doc["routes"]])
+        return cls([Node(**n) for n in doc["nodes"]], [Route(**r) for r in doc["routes"]])
 
     def to_geojson(self, path: str | Path | None = None) -> dict[str, Any]:
         """GeoJSON FeatureCollection: nodes as Points, routes as LineStrings; written when ``path`` is given."""
