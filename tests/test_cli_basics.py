@@ -98,6 +98,14 @@ def _assert_one_line_error(rc: int, out: str, err: str, path: Path, start: str, 
         assert fragment in line
 
 
+def validate(via: str, path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``validate PATH`` through the console script (``subprocess``) or ``cli.main`` in this process."""
+    if via == "subprocess":
+        res = run_cli("validate", str(path))
+        return res.returncode, res.stdout, res.stderr
+    return run_main(capsys, "validate", str(path))
+
+
 @pytest.mark.parametrize("via", ["subprocess", "main"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_scenario_is_one_line_exit_2(case: str, via: str, tmp_path: Path,
@@ -108,11 +116,7 @@ def test_bad_scenario_is_one_line_exit_2(case: str, via: str, tmp_path: Path,
     assert bad != text
     path = tmp_path / f"{case}.toml"
     path.write_text(bad)
-    if via == "subprocess":
-        res = run_cli("validate", str(path))
-        rc, out, err = res.returncode, res.stdout, res.stderr
-    else:
-        rc, out, err = run_main(capsys, "validate", str(path))
+    rc, out, err = validate(via, path, capsys)
     _assert_one_line_error(rc, out, err, path, start, fragments)
 
 
@@ -121,22 +125,14 @@ def test_toml_syntax_error_names_the_line(via: str, tmp_path: Path, capsys: pyte
     bad, line = _syntax_error(TINY.read_text())
     path = tmp_path / "syntax.toml"
     path.write_text(bad)
-    if via == "subprocess":
-        res = run_cli("validate", str(path))
-        rc, out, err = res.returncode, res.stdout, res.stderr
-    else:
-        rc, out, err = run_main(capsys, "validate", str(path))
+    rc, out, err = validate(via, path, capsys)
     _assert_one_line_error(rc, out, err, path, "TOML syntax", (f"line {line}",))
 
 
 @pytest.mark.parametrize("via", ["subprocess", "main"])
 def test_missing_file(via: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "no_such_scenario.toml"
-    if via == "subprocess":
-        res = run_cli("validate", str(path))
-        rc, out, err = res.returncode, res.stdout, res.stderr
-    else:
-        rc, out, err = run_main(capsys, "validate", str(path))
+    rc, out, err = validate(via, path, capsys)
     _assert_one_line_error(rc, out, err, path, "file not found", ())
 
 
@@ -167,11 +163,7 @@ def test_bad_command_line_is_one_line_exit_2(args: tuple[str, ...], capsys: pyte
 @pytest.mark.parametrize("via", ["subprocess", "main"])
 def test_unreachable_town_validates_with_a_warning(via: str, capsys: pytest.CaptureFixture[str]) -> None:
     path = DATA / "unreachable.toml"
-    if via == "subprocess":
-        res = run_cli("validate", str(path))
-        rc, out, err = res.returncode, res.stdout, res.stderr
-    else:
-        rc, out, err = run_main(capsys, "validate", str(path))
+    rc, out, err = validate(via, path, capsys)
     assert rc == 0
     assert out.count("\n") == 1 and out.startswith(f"{path}: ok")
     assert err.count("\n") == 1, err
