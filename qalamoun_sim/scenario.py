@@ -530,19 +530,9 @@ def _check_references(scn: Scenario, source: str) -> None:
 
 
 def _warn_unreachable(scn: Scenario, source: str) -> None:
-    import networkx as nx
+    from .network import RouteNetwork  # network builds on this module: import at call time
 
-    g = nx.DiGraph()
-    g.add_nodes_from(n.id for n in scn.nodes)
-    for r in scn.routes:
-        g.add_edge(r.from_, r.to)
-        if r.bidirectional:
-            g.add_edge(r.to, r.from_)
-    reach: set[str] = set()
-    for n in scn.nodes:
-        if n.kind == "source":
-            reach |= nx.descendants(g, n.id) | {n.id}
-    lost = [n.id for n in scn.nodes if n.kind == "town" and n.id not in reach]
+    lost = RouteNetwork(scn.nodes, scn.routes).unreachable_towns()
     if lost:
         warnings.warn(f"{source}: towns not reachable from any source: {', '.join(lost)}",
                       UnreachableTownWarning, stacklevel=3)
