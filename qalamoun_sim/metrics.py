@@ -49,15 +49,19 @@ def connectivity_cut_share(network: RouteNetwork, factors: np.ndarray, corridor:
 
     Only the corridor's own routes take their factors; every other route keeps its nominal
     capacity, so like the count and capacity shares this measures the corridor's cut, and the
-    flow depends on the corridor's state alone. It is computed once per distinct corridor state
-    (most days repeat an earlier one) and memoized on the network. A corridor with no nominal
-    flow has share 0.
+    flow depends on the corridor's state alone: it is a minimum over the corridor's cuts
+    (:class:`~qalamoun_sim.cuts.CorridorCuts`, enumerated once per network), one matrix product
+    for all days. A corridor with too many end nodes to enumerate falls back to one max flow per
+    distinct corridor state, memoized on the network. A corridor with no nominal flow has share 0.
     """
     nominal = network.max_flow(corridor)
     shape = factors.shape[:-1]
     if nominal <= 0:
         return np.zeros(shape)
     mask = network.corridor_mask(corridor)
+    cuts = network.corridor_cuts(corridor)
+    if cuts is not None:
+        return 1.0 - cuts.max_flow(factors[..., mask]) / nominal
     flat = factors[..., mask].reshape(-1, int(mask.sum()))
     patterns, inverse = np.unique(flat, axis=0, return_inverse=True)
     full = np.ones((len(patterns), network.n_routes))

@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from .cuts import CorridorCuts
 from .scenario import Node, Route, Scenario
 
 __all__ = ["RouteNetwork", "graphml_to_document", "SUPER_SOURCE", "SUPER_SINK"]
@@ -87,6 +88,7 @@ class RouteNetwork:
         self.graph = self._build_graph()
         self._flow_cache: dict[tuple[Any, ...], float] = {}
         self._solvers: dict[tuple[str, str], _FlowSolver] = {}
+        self._cuts: dict[tuple[str, str], CorridorCuts | None] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -205,6 +207,19 @@ class RouteNetwork:
         if len(self._flow_cache) < 500_000:
             self._flow_cache[key] = value
         return value
+
+    def corridor_cuts(self, corridor: str, side: str = "militant") -> CorridorCuts | None:
+        """The corridor's max flow as a minimum over cuts (:class:`~qalamoun_sim.cuts.CorridorCuts`), built once.
+
+        None when the corridor has too many end nodes to enumerate its cuts.
+        """
+        key = (corridor, side)
+        if key not in self._cuts:
+            try:
+                self._cuts[key] = CorridorCuts(self, corridor, side)
+            except ValueError:
+                self._cuts[key] = None
+        return self._cuts[key]
 
     def _factors(self, factors: Sequence[float] | np.ndarray | None) -> np.ndarray:
         if factors is None:

@@ -1,0 +1,165 @@
+"""A corridor's max flow as a function of its own routes' factors: a minimum over pinned cuts.
+
+By max-flow min-cut, the max flow from a corridor's sources to the militant towns is the smallest
+capacity of a cut that puts the sources on one side and the towns on the other. With every route
+outside the corridor at its nominal capacity (as the connectivity share has it, design.md s.5),
+the capacity of a cut is affine in the corridor's capacity factors ``f``: ``b + a . f``, where
+``a`` holds the nominal capacities of the corridor routes the cut crosses (source side to town
+side) and ``b`` the capacity of the other routes it crosses. Which corridor routes a cut crosses
+depends only on the sides of their end nodes. For each assignment of those nodes to a side, the
+cheapest ``b`` is one max flow on the network without the corridor's routes, with the assignment
+pinned by arcs from the super-source or to the super-sink. Hence, exactly::
+
+    max_flow(f) = min over assignments of (b + a . f)
+
+and for many days at once it is one matrix product and a minimum. The corridor's sources are
+always on the source side and the militant towns on the town side (any other cut is infinite),
+so only the ``k`` other end nodes are assigned: ``2**k`` max flows, once per corridor (``k`` = 6
+in the default scenario: the passes and the junction of Jurd Arsal). Cuts that another beats for
+every ``f >= 0`` are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .network import RouteNetwork
+
+__all__ = ["CorridorCuts", "MAX_FREE_NODES"]
+
+#: Most end nodes to assign (2**12 = 4,096 max flows); beyond, callers solve each pattern instead.
+MAX_FREE_NODES = 12
+
+_SOURCE = "__cuts_source__"
+_SINK = "__cuts_sink__"
+
+
+class CorridorCuts:
+    """The cuts that decide a corridor's max flow; :meth:`max_flow` evaluates them for many patterns.
+
+    Parameters
+    ----------
+    network : RouteNetwork
+    corridor : str
+        Label of the corridor whose routes vary; every other route keeps its nominal capacity.
+    side : str
+        Whose routes count, as in :meth:`RouteNetwork.flow_graph`.
+
+    Raises
+    ------
+    ValueError
+        When more than :data:`MAX_FREE_NODES` end nodes of corridor routes are neither a corridor
+        source nor a militant town (use :meth:`RouteNetwork.max_flow` per pattern instead).
+
+    Examples
+    --------
+    >>> from qalamoun_sim import load_scenario
+    >>> from qalamoun_sim.network import RouteNetwork
+    >>> net = RouteNetwork.from_scenario(load_scenario())
+    >>> cuts = CorridorCuts(net, "arsal")
+    >>> float(cuts.max_flow(np.ones(cuts.n_routes))) == net.max_flow("arsal")
+    True
+    """
+
+    def __init__(self, network: RouteNetwork, corridor: str, side: str = "militant") -> None:
+        mask = network.corridor_mask(corridor)
+        self.route_positions = np.flatnonzero(mask)
+        m = len(self.route_positions)
+        enemy = "army" if side == "militant" else "militant"
+        position = {int(i): j for j, i in enumerate(self.route_positions)}
+        fixed = nx.DiGraph()
+        variable: dict[tuple[str, str], np.ndarray] = {}
+        for u, v, data in network.graph.edges(data=True):
+            i = data["index"]
+            if network.route_side[i] == enemy or network.nodes[u].side == enemy or network.nodes[v].side == enemy:
+                continue
+            fixed.add_nodes_from((u, v))
+            if i in position:
+                variable.setdefault((u, v), np.zeros(m))[position[i]] += data["capacity"]
+            elif fixed.has_edge(u, v):
+                fixed[u][v]["capacity"] += data["capacity"]
+            else:
+                fixed.add_edge(u, v, capacity=data["capacity"])
+        sources = [s for s in network.corridor_sources(corridor) if s in fixed]
+        sinks = [t for t in network.militant_towns() if t in fixed]
+        ends = sorted({x for arc in variable for x in arc})
+        self.free_nodes = [x for x in ends if x not in sources and x not in sinks]
+        if len(self.free_nodes) > MAX_FREE_NODES:
+            raise ValueError(f"corridor '{corridor}': {len(self.free_nodes)} end nodes to assign "
+                             f"(at most {MAX_FREE_NODES})")
+        if not (sources and sinks):
+            self.a, self.b = np.zeros((1, m)), np.zeros(1)
+            return
+        a, b = self._enumerate(fixed, variable, set(sources), set(sinks), m)
+        self.a, self.b = _undominated(a, b)
+
+    @property
+    def n_routes(self) -> int:
+        """Number of corridor routes (the length of a pattern)."""
+        return len(self.route_positions)
+
+    @property
+    def n_cuts(self) -> int:
+        """Number of cuts kept."""
+        return len(self.b)
+
+    def _enumerate(self, fixed: nx.DiGraph, variable: dict[tuple[str, str], np.ndarray],
+                   sources: set[str], sinks: set[str], m: int) -> tuple[np.ndarray, np.ndarray]:
+        """``a`` (C, m) and ``b`` (C,) for every assignment of the free nodes."""
+        from networkx.algorithms.flow import build_residual_network, edmonds_karp
+
+        # pins are finite but larger than any cut of the fixed network, so a min cut never takes one
+        big = 2.0 * sum(c for _, _, c in fixed.edges(data="capacity")) + 1.0
+        g = fixed.copy()
+        for s in sources:
+            g.add_edge(_SOURCE, s, capacity=big)
+        for t in sinks:
+            g.add_edge(t, _SINK, capacity=big)
+        for x in self.free_nodes:  # the residual network keeps only arcs with capacity: set per assignment
+            g.add_edge(_SOURCE, x, capacity=big)
+            g.add_edge(x, _SINK, capacity=big)
+        residual = build_residual_network(g, "capacity")
+        n_free = len(self.free_nodes)
+        a = np.zeros((2 ** n_free, m))
+        b = np.zeros(2 ** n_free)
+        for bits in range(2 ** n_free):
+            source_side = set(sources)
+            for j, x in enumerate(self.free_nodes):
+                on_source_side = bool(bits >> j & 1)
+                residual[_SOURCE][x]["capacity"] = big if on_source_side else 0.0
+                residual[x][_SINK]["capacity"] = 0.0 if on_source_side else big
+                if on_source_side:
+                    source_side.add(x)
+            flow = edmonds_karp(g, _SOURCE, _SINK, capacity="capacity", residual=residual)
+            b[bits] = flow.graph["flow_value"]
+            for (u, v), caps in variable.items():
+                if u in source_side and v not in source_side:
+                    a[bits] += caps
+        return a, b
+
+    def max_flow(self, factors: np.ndarray, rows_per_block: int = 65_536) -> np.ndarray:
+        """Max flow for corridor factors shaped ``(..., n_routes)``: an array shaped ``(...)``."""
+        f = np.asarray(factors, dtype=float)
+        if f.shape[-1:] != (self.n_routes,):
+            raise ValueError(f"expected {self.n_routes} corridor factors on the last axis, got shape {f.shape}")
+        flat = f.reshape(-1, self.n_routes)
+        out = np.empty(len(flat))
+        at = self.a.T
+        for lo in range(0, len(flat), rows_per_block):
+            block = flat[lo:lo + rows_per_block]
+            out[lo:lo + len(block)] = (block @ at + self.b).min(axis=1)
+        return out.reshape(f.shape[:-1])
+
+
+def _undominated(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cuts no other cut beats (or ties) for every nonnegative pattern: ``a2 <= a`` and ``b2 <= b``."""
+    order = np.lexsort((a.sum(axis=1), b))  # a cut can only be dominated by one sorted before it
+    keep: list[int] = []
+    for i in order:
+        if not any((a[j] <= a[i]).all() and b[j] <= b[i] for j in keep):
+            keep.append(int(i))
+    return a[keep], b[keep]
