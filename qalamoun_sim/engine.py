@@ -59,6 +59,7 @@ then goes route by route. ``Run.event_count`` counts the SimPy events processed.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import time
 from collections import deque
@@ -163,9 +164,13 @@ class Engine:
         nidx = {nid: i for i, nid in enumerate(self.node_ids)}
         self.node_index = nidx
         self.blocked = bytearray(1 if n.side == "army" else 0 for n in network.nodes.values())
+        self._blocked_bytes = b""  # bytes(blocked), and what depends on blocked: set by _blocked_changed
+        self._route_ok = np.empty(0, dtype=np.uint8)
+        self._roots = b""
         town_nodes = [n for n in network.nodes.values() if n.kind == "town"]
         self.towns = TownLedger(town_nodes, state.dates, itd)
         self.town_node: list[int] = [nidx[n.id] for n in town_nodes]
+        self._town_nodes = tuple(self.town_node)
         self.town_of_node: list[int] = [-1] * len(self.node_ids)
         for t, k in enumerate(self.town_node):
             self.town_of_node[k] = t
@@ -194,10 +199,13 @@ class Engine:
         for d_, r_ in empty.tolist():
             self._empty_dn[d_].append(r_)
         self.speed_dn = state.snow_speed_factor[0]
-        self.flow = np.zeros((n_days, network.n_routes))
+        self._open_u8 = self.open_dn.view(np.uint8)  # bools are bytes: no copy
+        self._budget_left: list[list[float]] = []  # each closed day's budget left, for the flow table
         self.graph = RouteGraph(len(self.node_ids), self.route_from, self.route_to,
                                 [r.bidirectional for r in network.routes], hours.tolist())
         self.source_of_node: dict[int, int] = {s: si for si, (s, _) in enumerate(self.sources)}
+        self._track_cut = bool(itd is not None and itd.capture_after_cut_days)
+        self._blocked_changed()
         self.has_checkpoints = any(p > 0.0 for p in self.towns.checkpoint_p)
         # forests memoized per network state (the usable-route mask and the sources or node they start from)
         n_nodes = len(self.node_ids)
@@ -208,14 +216,13 @@ class Engine:
 
         # ---- today's state (set by _start_day)
         self.day = -1
-        self.open_today: list[bool] = []
         self.speed_today: list[float] = []
         self.budget: list[float] = []
         self._usable_bytes = b""
         self._key: tuple[bytes, bytes] = (b"", b"")
         self.queues: dict[int, deque[list[Any]]] = {}
         self.new_day: simpy.Event = self.env.event()
-        self._cut: np.ndarray | None = None
+        self._cut: list[bool] | None = None
         self._pending: tuple[list[int], list[int]] = ([], [])
         self.log = ConvoyLog()
         self.dispatched_t = [0.0] * len(self.sources)
@@ -236,8 +243,11 @@ class Engine:
 
     # ------------------------------------------------------------------ queries used by convoys
     def usable(self, r: int, u: int, v: int) -> bool:
-        """Whether a militant convoy may take route ``r`` from node ``u`` to ``v`` today."""
-        return self.open_today[r] and not self.blocked[u] and not self.blocked[v]
+        """Whether a militant convoy may take route ``r`` from node ``u`` to ``v`` today.
+
+        That is today's usable-route mask: open, and neither end army-held (whichever way it runs).
+        """
+        return bool(self._usable_bytes[r])
 
     def plan(self, cid: int, node: int, town: int, tonnes: float) -> tuple[int, list[int], list[int]] | None:
         """A path for convoy ``cid`` from ``node`` on today's network: to ``town`` while it still receives,
@@ -249,7 +259,7 @@ class Engine:
             return None if p is None else (town, p[0], p[1])
         best: tuple[float, int] | None = None
         for t, k in enumerate(self.town_node):
-            if towns.receiving[t] and towns.need_list[t] > 0.0 and tree.reaches(k):
+            if towns.wanted[t] and tree.reaches(k):
                 cand = (towns.days_of_stock(self.day, t), t)
                 if best is None or cand < best:
                     best = cand
@@ -299,7 +309,7 @@ class Engine:
         while q:
             entry = q[0]
             need, ev, u, v = entry
-            if not self.usable(r, u, v):
+            if not self._usable_bytes[r]:
                 q.popleft()
                 ev.succeed(CLOSED)
                 continue
@@ -344,6 +354,18 @@ class Engine:
     def _capture(self, day: int, town: int, cause: str) -> None:
         if self.towns.capture(day, town, cause):
             self.blocked[self.town_node[town]] = 1
+            self._blocked_changed()
+
+    def _blocked_changed(self) -> None:
+        """Recompute what follows from the army-held nodes: the routes whose ends are both free,
+        and the sources that can still send (the roots of the cut-off test)."""
+        blocked = np.frombuffer(self.blocked, dtype=np.uint8)
+        self._blocked_bytes = bytes(self.blocked)
+        self._route_ok = (1 - (blocked[self._route_from_np] | blocked[self._route_to_np])).astype(np.uint8)
+        roots = bytearray(len(self.node_ids))
+        for k, _ in self.sources:
+            roots[k] = not self.blocked[k]
+        self._roots = bytes(roots)
 
     def _start_day(self, d: int) -> None:
         towns = self.towns
@@ -353,33 +375,24 @@ class Engine:
         for t in settles:
             if towns.receiving[t]:
                 towns.settle(d, t)
-        for t, day in enumerate(towns.scripted_capture):
-            if day == d:
-                self._capture(d, t, "scripted")
+        for t in towns.scripted_captures.get(d, ()):
+            self._capture(d, t, "scripted")
         self.day = d
-        open_np = self.open_dn[d]
-        blocked = np.frombuffer(self.blocked, dtype=np.uint8).astype(bool)
-        usable = open_np & ~blocked[self._route_from_np] & ~blocked[self._route_to_np]
-        self._usable_bytes = usable.tobytes()
-        self._key = (self._usable_bytes, bytes(self.blocked))
-        self.open_today = open_np.tolist()
+        self._usable_bytes = (self._open_u8[d] & self._route_ok).tobytes()
+        self._key = (self._usable_bytes, self._blocked_bytes)
         self.speed_today = self.speed_dn[d].tolist()
         self.budget = self.budget_dn[d].tolist()
         self._filled = list(self._empty_dn[d])
-        # towns cut off from every source today
-        if self.scenario.interdiction is not None and self.scenario.interdiction.capture_after_cut_days:
-            roots = bytearray(len(self.node_ids))
-            for k, _ in self.sources:
-                roots[k] = not self.blocked[k]
-            forest = self.forest(self._usable_bytes, bytes(roots))
-            self._cut = np.array([not forest.reaches(k) for k in self.town_node], dtype=bool)
+        if self._track_cut:  # towns cut off from every source today
+            forest = self.forest(self._usable_bytes, self._roots)
+            self._cut = [not reached for reached in forest.reach_list(self._town_nodes)]
         for r in list(self.queues):
             self._admit(r)
         old, self.new_day = self.new_day, self.env.event()
         old.succeed()
 
     def _close_day(self, d: int) -> None:
-        self.flow[d] = self.budget_dn[d] - np.asarray(self.budget)
+        self._budget_left.append(self.budget)  # no longer changed: tomorrow has a list of its own
         self._pending = self.towns.close_day(d, self._cut, self.rng)
 
     def _has_way_out(self, node: int, usable: bytearray) -> bool:
@@ -397,7 +410,7 @@ class Engine:
         while stack:
             u = stack.pop()
             t = town_of_node[u]
-            if t >= 0 and towns.receiving[t] and towns.need_list[t] > 0.0:
+            if t >= 0 and towns.wanted[t]:
                 return True
             for v, _, r in out[u]:
                 if usable[r] and v not in seen:
@@ -440,7 +453,7 @@ class Engine:
         forest = self.forest(bytes(usable), bytes(active))
         clear = Clearance(usable, active)
         heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(town_node)
-                if towns.receiving[t] and towns.need_list[t] > 0.0]
+                if towns.wanted[t]]
         heapq.heapify(heap)
         waiting: list[tuple[float, int]] = []
         while n_active:
@@ -544,70 +557,20 @@ class Engine:
 
     # ------------------------------------------------------------------ tables
     def _result(self) -> Run:
-        st, net, towns, log = self.state, self.network, self.towns, self.log
-        n_days, n_routes, n_towns = self.n_days, net.n_routes, len(towns.ids)
-        days = np.arange(n_days)
+        st, towns = self.state, self.towns
+        days = np.arange(self.n_days)
         dates = np.array(st.dates, dtype="datetime64[ms]")  # Parquet's own unit: reads back unchanged
-        rcat = pd.CategoricalDtype(list(net.route_ids))
-        routes = pd.DataFrame({
-            "day": np.repeat(days, n_routes),
-            "date": np.repeat(dates, n_routes),
-            "route": pd.Categorical.from_codes(np.tile(np.arange(n_routes), n_days), dtype=rcat),
-            "snow_depth_cm": st.route_depth_cm[0].ravel(),
-            "capacity_factor": st.capacity_factor[0].ravel(),
-            "state": pd.Categorical.from_codes(st.state_code[0].ravel().astype(np.int64),
-                                               dtype=pd.CategoricalDtype(list(ROUTE_STATES))),
-            "flow_t": self.flow.ravel(),
-        })
-        tcat = pd.CategoricalDtype(towns.ids)
-        town_table = pd.DataFrame({
-            "day": np.repeat(days, n_towns),
-            "date": np.repeat(dates, n_towns),
-            "town": pd.Categorical.from_codes(np.tile(np.arange(n_towns), n_days), dtype=tcat),
-            "delivered_t": towns.delivered.ravel(),
-            "stock_t": towns.stock.ravel(),
-            "consumed_t": towns.consumed.ravel(),
-            "shortfall_t": towns.shortfall.ravel(),
-        })
+        tcat = _categories(tuple(towns.ids))
         src_ids = [self.node_ids[s] for s, _ in self.sources]
-
-        def nullable(values: list[int]) -> Any:
-            return pd.array([v if v >= 0 else None for v in values], dtype="Int64")
-
-        convoys = pd.DataFrame({
-            "id": np.arange(len(log), dtype=np.int64),
-            "source": pd.Categorical.from_codes(np.asarray(log.source, dtype=np.int64),
-                                                dtype=pd.CategoricalDtype(src_ids)),
-            "town": pd.Categorical.from_codes(np.asarray(log.town, dtype=np.int64), dtype=tcat),
-            "dispatched_day": np.asarray(log.dispatched_day, dtype=np.int64),
-            "arrived_day": nullable(log.arrived_day),
-            "tonnes": np.asarray(log.tonnes, dtype=float),
-            "fate": pd.Categorical.from_codes(np.asarray(log.fate, dtype=np.int64),
-                                              dtype=pd.CategoricalDtype(list(FATES))),
-            "end_day": nullable(log.end_day),
-            "reason": pd.array(log.reason, dtype=str),
-        })
-        weather = pd.DataFrame({
-            "day": days,
-            "date": dates,
-            "temperature_c": st.temperature_c[0],
-            "precipitation_mm": st.precipitation_mm[0],
-            "storm": np.asarray(st.storm[0], dtype=bool),
-        })
-        for b, z in enumerate(np.asarray(st.band_elevations_m).tolist()):
-            weather[f"depth_{z:g}m_cm"] = st.band_depth_cm[0, :, b]
-        ev = sorted(towns.events)
-        events = pd.DataFrame({
-            "day": np.asarray([e[0] for e in ev], dtype=np.int64),
-            "date": np.array([st.dates[e[0]] for e in ev], dtype="datetime64[ms]"),
-            "town": pd.Categorical.from_codes(np.asarray([e[1] for e in ev], dtype=np.int64), dtype=tcat),
-            "event": pd.Categorical([e[2] for e in ev], categories=list(TOWN_EVENTS)),
-            "cause": pd.array([e[3] for e in ev], dtype=str),
-        })
+        routes = self._routes_table(days, dates)
+        town_table = self._towns_table(days, dates, tcat)
+        convoys = self._convoys_table(tcat, _categories(tuple(src_ids)))
+        weather = self._weather_table(days, dates)
+        events = self._events_table(tcat)
         meta = {
             "scenario": self.scenario.scenario.name,
             "start": st.dates[0].isoformat(),
-            "days": n_days,
+            "days": self.n_days,
             "closed_route_policy": self.policy,
             "convoy_t": self.convoy_t,
             "dispatched_t": dict(zip(src_ids, self.dispatched_t, strict=True)),
@@ -620,6 +583,85 @@ class Engine:
         return Run(routes=routes, towns=town_table, convoys=convoys, weather=weather, events=events,
                    replication=self.replication, seed=self.seed, event_count=self.env.events_processed,
                    meta=meta)
+
+    def _routes_table(self, days: np.ndarray, dates: np.ndarray) -> pd.DataFrame:
+        st, n_routes = self.state, self.network.n_routes
+        flow = self.budget_dn - np.array(self._budget_left, dtype=float).reshape(self.budget_dn.shape)
+        return pd.DataFrame({
+            "day": np.repeat(days, n_routes),
+            "date": np.repeat(dates, n_routes),
+            "route": _from_codes(np.tile(np.arange(n_routes), self.n_days), tuple(self.network.route_ids)),
+            "snow_depth_cm": st.route_depth_cm[0].ravel(),
+            "capacity_factor": st.capacity_factor[0].ravel(),
+            "state": _from_codes(st.state_code[0].ravel().astype(np.int64), tuple(ROUTE_STATES)),
+            "flow_t": flow.ravel(),
+        })
+
+    def _towns_table(self, days: np.ndarray, dates: np.ndarray, tcat: pd.CategoricalDtype) -> pd.DataFrame:
+        n_towns = len(self.towns.ids)
+        rows = self.towns.tables()
+        return pd.DataFrame({
+            "day": np.repeat(days, n_towns),
+            "date": np.repeat(dates, n_towns),
+            "town": pd.Categorical.from_codes(np.tile(np.arange(n_towns), self.n_days), dtype=tcat, validate=False),
+            **{f"{name}_t": rows[name].ravel() for name in ("delivered", "stock", "consumed", "shortfall")},
+        })
+
+    def _convoys_table(self, tcat: pd.CategoricalDtype, scat: pd.CategoricalDtype) -> pd.DataFrame:
+        log = self.log
+        return pd.DataFrame({
+            "id": np.arange(len(log), dtype=np.int64),
+            "source": pd.Categorical.from_codes(np.asarray(log.source, dtype=np.int64), dtype=scat, validate=False),
+            "town": pd.Categorical.from_codes(np.asarray(log.town, dtype=np.int64), dtype=tcat, validate=False),
+            "dispatched_day": np.asarray(log.dispatched_day, dtype=np.int64),
+            "arrived_day": _nullable(log.arrived_day),
+            "tonnes": np.asarray(log.tonnes, dtype=float),
+            "fate": _from_codes(np.asarray(log.fate, dtype=np.int64), FATES),
+            "end_day": _nullable(log.end_day),
+            "reason": pd.array(log.reason, dtype=str),
+        })
+
+    def _weather_table(self, days: np.ndarray, dates: np.ndarray) -> pd.DataFrame:
+        st = self.state
+        columns: dict[str, Any] = {
+            "day": days,
+            "date": dates,
+            "temperature_c": st.temperature_c[0],
+            "precipitation_mm": st.precipitation_mm[0],
+            "storm": np.asarray(st.storm[0], dtype=bool),
+        }
+        for b, z in enumerate(np.asarray(st.band_elevations_m).tolist()):
+            columns[f"depth_{z:g}m_cm"] = st.band_depth_cm[0, :, b]
+        return pd.DataFrame(columns)
+
+    def _events_table(self, tcat: pd.CategoricalDtype) -> pd.DataFrame:
+        ev = sorted(self.towns.events)
+        kinds = {kind: i for i, kind in enumerate(TOWN_EVENTS)}
+        return pd.DataFrame({
+            "day": np.asarray([e[0] for e in ev], dtype=np.int64),
+            "date": np.array([self.state.dates[e[0]] for e in ev], dtype="datetime64[ms]"),
+            "town": pd.Categorical.from_codes(np.asarray([e[1] for e in ev], dtype=np.int64), dtype=tcat, validate=False),
+            "event": _from_codes(np.asarray([kinds[e[2]] for e in ev], dtype=np.int64), TOWN_EVENTS),
+            "cause": pd.array([e[3] for e in ev], dtype=str),
+        })
+
+
+@functools.lru_cache(maxsize=64)
+def _categories(names: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical dtype of ``names`` (built once per set of names: checking them costs more than the
+    columns that use them)."""
+    return pd.CategoricalDtype(list(names))
+
+
+def _from_codes(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
+    """A categorical of ``names[codes]``; the codes are the engine's own, valid by construction."""
+    return pd.Categorical.from_codes(codes, dtype=_categories(names), validate=False)
+
+
+def _nullable(values: list[int]) -> pd.arrays.IntegerArray:
+    """An ``Int64`` array of ``values``, null where negative."""
+    data = np.asarray(values, dtype=np.int64)
+    return pd.arrays.IntegerArray(data, data < 0)
 
 
 def simulate_replication(scenario: Scenario, replication: int = 0, seed: int | None = None, *,

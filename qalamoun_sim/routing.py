@@ -99,6 +99,7 @@ class Forest:
         self.via: list[int] = [-1] * n
         self.settled = bytearray(n)
         self.settled_count = 0
+        self._reach_lists: dict[tuple[int, ...], list[bool]] = {}
         heap: list[tuple[float, int]] = []
         for s in roots:
             if self.dist[s] != 0.0:
@@ -141,6 +142,13 @@ class Forest:
         if not self.settled[target]:
             self.settle(target)
         return self.dist[target] != _INF
+
+    def reach_list(self, targets: tuple[int, ...]) -> list[bool]:
+        """Whether a root reaches each of ``targets``; remembered per ``targets`` for this forest."""
+        known = self._reach_lists.get(targets)
+        if known is None:
+            known = self._reach_lists[targets] = [self.reaches(k) for k in targets]
+        return known
 
     def path(self, target: int) -> tuple[list[int], list[int]] | None:
         """``(routes, nodes)`` of the fastest path from the nearest root to ``target`` (``nodes[0]`` the

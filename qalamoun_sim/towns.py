@@ -1,6 +1,7 @@
 """Towns: stocks, daily consumption, captures, settlements and checkpoints, for one replication.
 
-The :class:`TownLedger` keeps one row per day and town in numpy arrays. Deliveries are added to
+The :class:`TownLedger` keeps one row per day (a list of floats, one per town): the engine reads and
+writes single towns many times a day, which plain floats do far faster than numpy. Deliveries are added to
 the day they arrive; each day is closed once, in order: the town consumes
 ``min(stock of yesterday + delivered today, consumption_tpd)``, so that
 
@@ -43,15 +44,20 @@ class TownLedger:
     Attributes
     ----------
     ids : list of str
-    stock, delivered, consumed, shortfall : (D, T) float arrays
+    stock, delivered, consumed, shortfall : list of list of float
+        One row per day, one float per town (:meth:`tables` gives them as (D, T) arrays).
     receiving : list of bool
         Militant, not captured, not settled: the towns convoys are sent to.
+    wanted : list of bool
+        Receiving and needing supply: the towns the dispatcher serves.
     captured_day, settled_day : list of int
         First day captured / settled, :data:`NEVER` if not.
     checkpoint_p : list of float
         Stop probability of each town's checkpoint (0 where none).
     checkpoint_start : list of int
         First day each checkpoint works (:data:`NEVER` while unknown, i.e. until the town's capture).
+    scripted_captures : dict of int to list of int
+        Towns the scenario has captured, by day.
     pipeline : list of float
         Tonnes now travelling to each town.
     events : list of tuple
@@ -64,21 +70,23 @@ class TownLedger:
         self.index: dict[str, int] = {tid: i for i, tid in enumerate(self.ids)}
         n_days, n_towns = len(dates), len(towns)
         self.n_days = n_days
-        self.initial_stock = np.array([t.stock_t for t in towns], dtype=float)
-        self.need = np.array([t.consumption_tpd for t in towns], dtype=float)
-        self.need_list: list[float] = self.need.tolist()
+        self.initial_stock: list[float] = [float(t.stock_t) for t in towns]
+        self.need_list: list[float] = [float(t.consumption_tpd) for t in towns]
         self.militant = [t.side == "militant" for t in towns]
-        self.stock = np.zeros((n_days, n_towns))
-        self.delivered = np.zeros((n_days, n_towns))
-        self.consumed = np.zeros((n_days, n_towns))
-        self.shortfall = np.zeros((n_days, n_towns))
+        self.stock = self._rows(n_days, n_towns)
+        self.delivered = self._rows(n_days, n_towns)
+        self.consumed = self._rows(n_days, n_towns)
+        self.shortfall = self._rows(n_days, n_towns)
         self.receiving: list[bool] = list(self.militant)
+        self.wanted: list[bool] = [m and need > 0.0 for m, need in zip(self.militant, self.need_list, strict=True)]
+        # daily need of the towns in the militant supply system (see need_today)
+        self._need_now: list[float] = [need if m else 0.0 for m, need in zip(self.militant, self.need_list, strict=True)]
         self.captured_day: list[int] = [NEVER] * n_towns
         self.settled_day: list[int] = [NEVER] * n_towns
         self.pipeline: list[float] = [0.0] * n_towns
         self.events: list[tuple[int, int, str, str]] = []
-        self._cut_run = np.zeros(n_towns, dtype=np.int64)
-        self._short_run = np.zeros(n_towns, dtype=np.int64)
+        self._cut_run = [0] * n_towns
+        self._short_run = [0] * n_towns
         self._closed_through = -1
         start = dates[0] if dates else dt.date.min
         self.checkpoint_p: list[float] = [0.0] * n_towns
@@ -98,34 +106,49 @@ class TownLedger:
                 day = max(0, _day_index(cap.date, start))
                 if day < n_days:
                     self.scripted_capture[i] = min(self.scripted_capture[i], day)
+        self.scripted_captures: dict[int, list[int]] = {}
+        for i, day in enumerate(self.scripted_capture):
+            if day != NEVER:
+                self.scripted_captures.setdefault(day, []).append(i)
         self._explicit_cp = [self.checkpoint_start[i] != NEVER for i in range(n_towns)]
+
+    @staticmethod
+    def _rows(n_days: int, n_towns: int) -> list[list[float]]:
+        return [[0.0] * n_towns for _ in range(n_days)]
 
     # ------------------------------------------------------------------ during a day
     def stock_now(self, day: int, town: int) -> float:
         """Yesterday's closing stock plus what arrived so far today."""
-        prev = self.stock[day - 1, town] if day > 0 else self.initial_stock[town]
-        return float(prev + self.delivered[day, town])
+        prev = self.stock[day - 1][town] if day > 0 else self.initial_stock[town]
+        return prev + self.delivered[day][town]
 
     def days_of_stock(self, day: int, town: int) -> float:
         """(Stock now + tonnes on the way) / daily need; infinite for a town that needs nothing."""
         need = self.need_list[town]
         if need <= 0.0:
             return float("inf")
-        return (self.stock_now(day, town) + self.pipeline[town]) / need
+        prev = self.stock[day - 1][town] if day > 0 else self.initial_stock[town]
+        return (prev + self.delivered[day][town] + self.pipeline[town]) / need
 
     def deliver(self, day: int, town: int, tonnes: float) -> None:
         """Add a convoy's tonnes to the town's deliveries of ``day``."""
         if day <= self._closed_through:
             raise RuntimeError(f"delivery to {self.ids[town]} on day {day}, which is already closed")
-        self.delivered[day, town] += tonnes
+        self.delivered[day][town] += tonnes
         self.pipeline[town] -= tonnes
+
+    def _leave(self, town: int) -> None:
+        """The town leaves the militant supply system: it receives nothing and draws nothing."""
+        self.receiving[town] = False
+        self.wanted[town] = False
+        self._need_now[town] = 0.0
 
     def capture(self, day: int, town: int, cause: str) -> bool:
         """The army takes a town from ``day`` on; its checkpoint starts then unless dated. False if no change."""
         if self.captured_day[town] != NEVER:
             return False
         self.captured_day[town] = day
-        self.receiving[town] = False
+        self._leave(town)
         if not self._explicit_cp[town]:
             self.checkpoint_start[town] = min(self.checkpoint_start[town], day)
         self.events.append((day, town, "captured", cause))
@@ -134,7 +157,7 @@ class TownLedger:
     def settle(self, day: int, town: int) -> None:
         """A town accepts a settlement from ``day`` on: it stops receiving militant convoys."""
         self.settled_day[town] = day
-        self.receiving[town] = False
+        self._leave(town)
         self.events.append((day, town, "settled", "shortage"))
 
     def need_today(self) -> np.ndarray:
@@ -143,19 +166,18 @@ class TownLedger:
         A town held by the army from the start, captured, or settled leaves that system: the army
         (or the settlement) feeds it, so it draws nothing from militant stock and records no shortfall.
         """
-        active = np.array([m and c == NEVER and s == NEVER for m, c, s in
-                           zip(self.militant, self.captured_day, self.settled_day, strict=True)])
-        return np.where(active, self.need, 0.0)
+        return np.array(self._need_now, dtype=float)
 
     # ------------------------------------------------------------------ end of a day
-    def close_day(self, day: int, cut: np.ndarray | None, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+    def close_day(self, day: int, cut: Sequence[bool] | None,
+                  rng: np.random.Generator) -> tuple[list[int], list[int]]:
         """Consume, record, and decide the captures and settlements that hold from ``day + 1``.
 
         Parameters
         ----------
         day : int
             The day to close (days are closed in order).
-        cut : (T,) bool array or None
+        cut : (T,) sequence of bool, or None
             Towns with no open path from any source today.
         rng : Generator
             Draws of the settlement lottery (towns in scenario order, only those eligible).
@@ -168,30 +190,37 @@ class TownLedger:
         if day != self._closed_through + 1:
             raise RuntimeError(f"day {day} closed out of order")
         prev = self.stock[day - 1] if day > 0 else self.initial_stock
-        avail = prev + self.delivered[day]
-        need = self.need_today()
-        used = np.minimum(avail, need)
-        self.consumed[day] = used
-        self.stock[day] = avail - used
-        self.shortfall[day] = need - used
-        if (self.stock[day] < 0.0).any():  # pragma: no cover - guaranteed by min(); the invariant, checked
+        stock, consumed, shortfall = self.stock[day], self.consumed[day], self.shortfall[day]
+        for t, (p, got, need) in enumerate(zip(prev, self.delivered[day], self._need_now, strict=True)):
+            avail = p + got
+            used = avail if avail < need else need
+            consumed[t] = used
+            stock[t] = avail - used
+            shortfall[t] = need - used
+        if min(stock, default=0.0) < 0.0:  # pragma: no cover - guaranteed by min(); the invariant, checked
             raise AssertionError(f"negative stock on day {day}")
         self._closed_through = day
         itd = self.interdiction
         if itd is None:
             return [], []
-        receiving = np.array(self.receiving, dtype=bool)
+        receiving = self.receiving
         to_capture: list[int] = []
         if itd.capture_after_cut_days is not None and cut is not None:
-            self._cut_run = np.where(cut & receiving, self._cut_run + 1, 0)
-            to_capture = np.flatnonzero(receiving & (self._cut_run >= itd.capture_after_cut_days)).tolist()
-        self._short_run = np.where((self.shortfall[day] > 1e-9) & receiving, self._short_run + 1, 0)
+            runs = self._cut_run = [n + 1 if c and r else 0 for n, c, r in zip(self._cut_run, cut, receiving, strict=True)]
+            to_capture = [t for t, (n, r) in enumerate(zip(runs, receiving, strict=True)) if r and n >= itd.capture_after_cut_days]
+        short = self._short_run = [n + 1 if s > 1e-9 and r else 0
+                                   for n, s, r in zip(self._short_run, shortfall, receiving, strict=True)]
         policy = itd.settlement
         to_settle: list[int] = []
         if policy.daily_probability > 0.0:
-            eligible = receiving & (self._short_run >= policy.shortage_days)
-            eligible[to_capture] = False
-            for town in np.flatnonzero(eligible).tolist():
-                if rng.random() < policy.daily_probability:
-                    to_settle.append(town)
+            for town, (n, r) in enumerate(zip(short, receiving, strict=True)):
+                if r and n >= policy.shortage_days and town not in to_capture:
+                    if rng.random() < policy.daily_probability:
+                        to_settle.append(town)
         return to_capture, to_settle
+
+    def tables(self) -> dict[str, np.ndarray]:
+        """The (D, T) arrays ``delivered``, ``stock``, ``consumed`` and ``shortfall``."""
+        n_towns = len(self.ids)
+        return {name: np.array(getattr(self, name), dtype=float).reshape(self.n_days, n_towns)
+                for name in ("delivered", "stock", "consumed", "shortfall")}
