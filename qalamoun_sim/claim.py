@@ -53,7 +53,8 @@ def claim_shares(scenario: Scenario, replications: int | None = None, seed: int 
                  network: RouteNetwork | None = None) -> ClaimShares:
     """Daily snow / interdiction / total cut shares of the claim corridor for each replication.
 
-    The state is computed ``block`` replications at a time; ``progress(n)`` is called after each block.
+    The state of the corridor's routes alone (and the snow bands they need) is computed ``block``
+    replications at a time; ``progress(n)`` is called after each block.
     """
     net = network or RouteNetwork.from_scenario(scenario)
     n = replications or scenario.scenario.replications
@@ -70,7 +71,7 @@ def claim_shares(scenario: Scenario, replications: int | None = None, seed: int 
     parts: dict[str, dict[str, list[np.ndarray]]] = {k: {m: [] for m in METRICS} for k in KINDS}
     for lo in range(0, n, block):
         reps = range(lo, min(n, lo + block))
-        state = compute_state(scenario, reps, seed, net)
+        state = compute_state(scenario, reps, seed, net, routes=net.corridor_routes(corridor))
         shares = corridor_shares(state, net, corridor)
         for k in KINDS:
             for m in METRICS:

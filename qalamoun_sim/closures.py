@@ -58,19 +58,26 @@ def recent_snowfall(snowfall_cm: np.ndarray, days: int) -> np.ndarray:
 
 
 def snow_factors(depth_cm: np.ndarray, snowfall_cm: np.ndarray, network: RouteNetwork,
-                 cfg: SnowConfig) -> tuple[np.ndarray, np.ndarray]:
+                 cfg: SnowConfig, columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Capacity and speed factors (R, D, N) of every route from the snow on its highest point.
 
     Parameters
     ----------
-    depth_cm, snowfall_cm : (R, D, N)
-        Snow depth and that day's fresh snow at each route's highest point.
+    depth_cm : (R, D, N)
+        Snow depth at each route's highest point.
+    snowfall_cm : (R, D, N) or (R, D, P)
+        That day's fresh snow at each route's highest point, or at the P ploughed routes' only.
+    columns : (N,) int, optional
+        The network indices of the N routes given, in order; default every route.
     """
-    cap, speed = factors_from_depth(depth_cm, limits_of_routes(network, cfg))
-    ploughed = network.ploughed
+    cols = np.arange(network.n_routes) if columns is None else np.asarray(columns)
+    limits = limits_of_routes(network, cfg)
+    cap, speed = factors_from_depth(depth_cm, [limits[i] for i in cols])
+    ploughed = network.ploughed[cols]
     if ploughed.any():
         # a ploughed road is closed only until cleared: afterwards, at worst slowed
-        uncleared = recent_snowfall(snowfall_cm[..., ploughed], cfg.plough_days)
+        fresh = snowfall_cm[..., ploughed] if snowfall_cm.shape[-1] != ploughed.sum() else snowfall_cm
+        uncleared = recent_snowfall(fresh, cfg.plough_days)
         lim = cfg.ploughed_road
         cleared_cap = np.where(cap[..., ploughed] == 0.0, lim.slowed_capacity_factor, cap[..., ploughed])
         cleared_speed = np.where(speed[..., ploughed] == 0.0, lim.slowed_speed_factor, speed[..., ploughed])

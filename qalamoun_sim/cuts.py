@@ -141,17 +141,26 @@ class CorridorCuts:
                     a[bits] += caps
         return a, b
 
-    def max_flow(self, factors: np.ndarray, rows_per_block: int = 65_536) -> np.ndarray:
-        """Max flow for corridor factors shaped ``(..., n_routes)``: an array shaped ``(...)``."""
+    def max_flow(self, factors: np.ndarray, rows_per_block: int = 400) -> np.ndarray:
+        """Max flow for corridor factors shaped ``(..., n_routes)``: an array shaped ``(...)``.
+
+        Rows go ``rows_per_block`` at a time: blocks this small stay on one BLAS thread, which on
+        two cores is 5-15 times faster than letting OpenBLAS spread one large product over threads
+        (45,000 rows x 15 routes x 40 cuts: 5 ms against 24-88 ms, measured on the benchmark machine).
+        """
         f = np.asarray(factors, dtype=float)
         if f.shape[-1:] != (self.n_routes,):
             raise ValueError(f"expected {self.n_routes} corridor factors on the last axis, got shape {f.shape}")
         flat = f.reshape(-1, self.n_routes)
         out = np.empty(len(flat))
         at = self.a.T
+        buf = np.empty((min(rows_per_block, len(flat)), self.n_cuts))
         for lo in range(0, len(flat), rows_per_block):
             block = flat[lo:lo + rows_per_block]
-            out[lo:lo + len(block)] = (block @ at + self.b).min(axis=1)
+            values = buf[:len(block)]
+            np.matmul(block, at, out=values)
+            values += self.b
+            values.min(axis=1, out=out[lo:lo + len(block)])
         return out.reshape(f.shape[:-1])
 
 

@@ -7,7 +7,7 @@ days (the day of the strike included). The air force (and any asset marked so) i
 days with precipitation or a storm. Routes on siege lines are closed every day.
 
 The strike sequence does not depend on convoys, so it is part of the exogenous state: draws are
-made per replication from its own generator, then the days run across replications at once.
+made per replication from its own generator, then every day of every replication at once.
 """
 
 from __future__ import annotations
@@ -44,16 +44,25 @@ def grounded_days(asset: Asset, weather: Weather) -> np.ndarray:
 
 
 def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather,
-                     rngs: Sequence[np.random.Generator]) -> np.ndarray:
-    """(R, D, N) bool: routes closed by interdiction (strikes not yet repaired, siege lines)."""
+                     rngs: Sequence[np.random.Generator], columns: np.ndarray | None = None) -> np.ndarray:
+    """(R, D, N) bool: routes closed by interdiction (strikes not yet repaired, siege lines).
+
+    ``columns`` (network route indices, increasing) keeps those routes only; the strikes are
+    drawn over the whole network all the same.
+    """
     n_rep, n_day = weather.precipitation_mm.shape
     n_route = network.n_routes
-    closed = np.zeros((n_rep, n_day, n_route), dtype=bool)
+    cols = np.arange(n_route) if columns is None else np.asarray(columns)
+    column_of = np.full(n_route, -1)
+    column_of[cols] = np.arange(len(cols))
+    n_col = len(cols)
+    closed = np.zeros((n_rep, n_day, n_col), dtype=bool)
     cfg = scenario.interdiction
     if cfg is None:
         return closed
     for rid in cfg.siege_lines:
-        closed[:, :, network.route_index[rid]] = True
+        if column_of[network.route_index[rid]] >= 0:
+            closed[:, :, column_of[network.route_index[rid]]] = True
 
     # draws: for each replication, for each asset in order, target and hit uniforms (days, strikes)
     plans = []
@@ -64,25 +73,31 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
             continue
         plans.append((asset, np.cumsum(w) / w.sum(), asset_active_days(asset, scenario),
                       grounded_days(asset, weather)))
-    u_target = [np.empty((n_rep, n_day, a.strikes_per_day)) for a in cfg.assets]
-    u_hit = [np.empty((n_rep, n_day, a.strikes_per_day)) for a in cfg.assets]
+    # one call per replication draws them all in that order (the same numbers as one call per array):
+    # per asset, its (days, strikes) target uniforms, then its (days, strikes) hit uniforms
+    per_array = [n_day * a.strikes_per_day for a in cfg.assets]
+    row = 2 * sum(per_array)
+    draws = np.empty((n_rep, row))
     for k, rng in enumerate(rngs):
-        for j, a in enumerate(cfg.assets):
-            u_target[j][k] = rng.random((n_day, a.strikes_per_day))
-            u_hit[j][k] = rng.random((n_day, a.strikes_per_day))
-
-    until = np.full((n_rep, n_route), -1, dtype=np.int64)  # last closed day of each route
-    rows = np.arange(n_rep)[:, None]
-    for d in range(n_day):
-        for j, plan in enumerate(plans):
-            if plan is None:
-                continue
+        rng.random(out=draws[k])
+    flat_draws = draws.ravel()
+    flat_closed = closed.reshape(-1)
+    at = 0
+    for plan, size in zip(plans, per_array, strict=True):
+        if plan is not None:
             asset, cdf, active, grounded = plan
-            if not active[d]:
-                continue
-            target = np.minimum(np.searchsorted(cdf, u_target[j][:, d, :], side="right"), n_route - 1)
-            hit = (u_hit[j][:, d, :] < asset.hit_probability) & ~grounded[:, d, None]
-            last = np.where(hit, d + asset.repair_days - 1, -1)
-            np.maximum.at(until, (np.broadcast_to(rows, target.shape), target), last)
-        closed[:, d, :] |= until >= d
+            k = asset.strikes_per_day
+            u_hit = draws[:, at + size:at + 2 * size].reshape(n_rep, n_day, k)
+            hit = (u_hit < asset.hit_probability) & ~grounded[:, :, None] & active[None, :, None]
+            cell = np.flatnonzero(hit)                      # rep * size + day * k + strike
+            rep, col = np.divmod(cell, size)
+            u_target = flat_draws[rep * row + at + col]
+            route = column_of[np.minimum(np.searchsorted(cdf, u_target, side="right"), n_route - 1)]
+            kept = route >= 0
+            rep, day, route = rep[kept], col[kept] // k, route[kept]
+            # a hit on day d closes its route on days d .. d + repair_days - 1
+            for offset in range(asset.repair_days):
+                on = day + offset < n_day
+                flat_closed[((rep[on] * n_day) + day[on] + offset) * n_col + route[on]] = True
+        at += 2 * size
     return closed

@@ -54,16 +54,21 @@ def connectivity_cut_share(network: RouteNetwork, factors: np.ndarray, corridor:
     for all days. A corridor with too many end nodes to enumerate falls back to one max flow per
     distinct corridor state, memoized on the network. A corridor with no nominal flow has share 0.
     """
+    mask = network.corridor_mask(corridor)
+    return _flow_cut_share(network, corridor, factors[..., mask])
+
+
+def _flow_cut_share(network: RouteNetwork, corridor: str, corridor_factors: np.ndarray) -> np.ndarray:
+    """The connectivity share from the factors of the corridor's routes alone ``(..., corridor routes)``."""
     nominal = network.max_flow(corridor)
-    shape = factors.shape[:-1]
+    shape = corridor_factors.shape[:-1]
     if nominal <= 0:
         return np.zeros(shape)
-    mask = network.corridor_mask(corridor)
     cuts = network.corridor_cuts(corridor)
     if cuts is not None:
-        return 1.0 - cuts.max_flow(factors[..., mask]) / nominal
-    flat = factors[..., mask].reshape(-1, int(mask.sum()))
-    patterns, inverse = np.unique(flat, axis=0, return_inverse=True)
+        return 1.0 - cuts.max_flow(corridor_factors) / nominal
+    mask = network.corridor_mask(corridor)
+    patterns, inverse = np.unique(corridor_factors.reshape(-1, int(mask.sum())), axis=0, return_inverse=True)
     full = np.ones((len(patterns), network.n_routes))
     full[:, mask] = patterns
     flows = np.array([network.max_flow(corridor, p) for p in full])
@@ -74,30 +79,53 @@ def corridor_shares(state: ExogenousState, network: RouteNetwork, corridor: str,
                     metrics: tuple[str, ...] = METRICS) -> dict[str, dict[str, np.ndarray]]:
     """Daily shares ``{"snow"|"interdiction"|"total": {metric: (R, D) array}}`` of a corridor.
 
+    The state may hold every route or any routes that include the corridor's (``compute_state(...,
+    routes=network.corridor_routes(corridor))`` computes no more than the shares need).
+
     Raises
     ------
     ValueError
         When no route carries the corridor label.
     """
-    mask = network.corridor_mask(corridor)
-    if not mask.any():
+    full_mask = network.corridor_mask(corridor)
+    if not full_mask.any():
         raise ValueError(f"no route is labelled with corridor '{corridor}' (have: {', '.join(network.corridors())})")
-    snow_f = state.snow_capacity_factor
-    total_f = state.capacity_factor
+    mask, capacity = _corridor_columns(state, network, corridor)
+    # the corridor's columns only: the other routes never enter a share
+    snow_f = state.snow_capacity_factor[..., mask]
+    interdicted = state.interdicted[..., mask]
+    total_f = np.where(interdicted, 0.0, snow_f)
+    snow_closed = snow_f <= 0.0
+    every = np.ones(snow_f.shape[-1], dtype=bool)
     out: dict[str, dict[str, np.ndarray]] = {"snow": {}, "interdiction": {}, "total": {}}
     for m in metrics:
         if m == "count":
-            snow = count_cut_share(state.snow_closed, mask)
-            total = count_cut_share(state.snow_closed | state.interdicted, mask)
+            snow = count_cut_share(snow_closed, every)
+            total = count_cut_share(snow_closed | interdicted, every)
         elif m == "capacity":
-            snow = capacity_cut_share(snow_f, network.capacity_tpd, mask)
-            total = capacity_cut_share(total_f, network.capacity_tpd, mask)
+            snow = capacity_cut_share(snow_f, capacity, every)
+            total = capacity_cut_share(total_f, capacity, every)
         elif m == "connectivity":
-            snow = connectivity_cut_share(network, snow_f, corridor)
-            total = connectivity_cut_share(network, total_f, corridor)
+            snow = _flow_cut_share(network, corridor, snow_f)
+            total = _flow_cut_share(network, corridor, total_f)
         else:
             raise ValueError(f"unknown metric '{m}' (choose from {', '.join(METRICS)})")
         out["snow"][m] = snow
         out["total"][m] = total
         out["interdiction"][m] = np.maximum(total - snow, 0.0)
     return out
+
+
+def _corridor_columns(state: ExogenousState, network: RouteNetwork, corridor: str) -> tuple[np.ndarray, np.ndarray]:
+    """The state's columns that are the corridor's routes (a mask), and their nominal capacities."""
+    if tuple(state.route_ids) == tuple(network.route_ids):
+        mask = network.corridor_mask(corridor)
+        return mask, network.capacity_tpd[mask]
+    try:
+        index = np.array([network.route_index[r] for r in state.route_ids], dtype=int)
+    except KeyError as exc:
+        raise ValueError(f"the state holds route {exc} that the network does not have") from None
+    mask = network.corridor_mask(corridor)[index]
+    if mask.sum() != network.corridor_mask(corridor).sum() or np.any(np.diff(index) <= 0):
+        raise ValueError(f"the state must hold every route of corridor '{corridor}', in network order")
+    return mask, network.capacity_tpd[index[mask]]

@@ -115,7 +115,7 @@ class ExogenousState:
 
 
 def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: int | None = None,
-                  network: RouteNetwork | None = None) -> ExogenousState:
+                  network: RouteNetwork | None = None, routes: Sequence[str] | None = None) -> ExogenousState:
     """Compute the exogenous state of a block of replications.
 
     Parameters
@@ -127,6 +127,10 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
         Root seed; default the scenario's.
     network : RouteNetwork, optional
         Built from the scenario when not given.
+    routes : sequence of str, optional
+        Route ids: the state of these routes only (in network order), with only the snow bands
+        their highest points need. Their values are those of the whole network's state: every
+        random draw is made as for the whole network. Default all routes and bands.
 
     Examples
     --------
@@ -134,27 +138,59 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
     >>> s = compute_state(load_scenario(), 3, seed=1)
     >>> s.snow_capacity_factor.shape[:2]
     (3, 181)
+    >>> compute_state(load_scenario(), 3, seed=1, routes=["arsal-jurd"]).snow_capacity_factor.shape
+    (3, 181, 1)
     """
     net = network or RouteNetwork.from_scenario(scenario)
     seed = scenario.scenario.seed if seed is None else int(seed)
     reps = np.arange(replications) if isinstance(replications, int) else np.asarray(list(replications), dtype=int)
     if reps.ndim != 1 or len(reps) == 0:
         raise ValueError("replications must be a positive count or a non-empty sequence of indices")
+    columns = _route_columns(net, routes)
     weather_rngs = [replication_rng(seed, int(r), STREAM_WEATHER) for r in reps]
     strike_rngs = [replication_rng(seed, int(r), STREAM_STRIKES) for r in reps]
     dates = scenario.dates
     wx = simulate_weather(scenario.weather, dates, weather_rngs)
     bands = band_elevations(scenario.weather)
+    elevations = net.max_elevation_m[columns]
+    if routes is not None:
+        bands = bands[bands_needed(bands, elevations)]
     pack = simulate_snowpack(wx, scenario.weather, scenario.snow, bands)
-    depth = route_depth_from_bands(pack.depth_cm, bands, net.max_elevation_m)
-    fresh = route_depth_from_bands(pack.snowfall_cm, bands, net.max_elevation_m)
-    cap_f, speed_f = snow_factors(depth, fresh, net, scenario.snow)
-    interdicted = simulate_strikes(scenario, net, wx, strike_rngs)
+    depth = route_depth_from_bands(pack.depth_cm, bands, elevations)
+    plough = net.ploughed[columns]
+    fresh = route_depth_from_bands(pack.snowfall_cm, bands, elevations[plough])  # only ploughed roads use it
+    cap_f, speed_f = snow_factors(depth, fresh, net, scenario.snow, columns)
+    interdicted = simulate_strikes(scenario, net, wx, strike_rngs, columns)
     return ExogenousState(
-        replications=reps, dates=dates, route_ids=net.route_ids,
+        replications=reps, dates=dates, route_ids=tuple(net.route_ids[i] for i in columns),
         temperature_c=wx.temperature_c, precipitation_mm=wx.precipitation_mm, storm=wx.storm,
         band_elevations_m=bands, band_depth_cm=pack.depth_cm, route_depth_cm=depth,
         snow_capacity_factor=cap_f, snow_speed_factor=speed_f, interdicted=interdicted)
+
+
+def _route_columns(network: RouteNetwork, routes: Sequence[str] | None) -> np.ndarray:
+    """Network indices of the routes asked for, in network order (all when ``routes`` is None)."""
+    if routes is None:
+        return np.arange(network.n_routes)
+    unknown = [r for r in routes if r not in network.route_index]
+    if unknown:
+        raise ValueError(f"unknown route ids: {', '.join(map(str, unknown))}")
+    if not routes:
+        raise ValueError("routes must name at least one route")
+    return np.array(sorted({network.route_index[r] for r in routes}), dtype=int)
+
+
+def bands_needed(bands_m: np.ndarray, elevations_m: np.ndarray) -> slice:
+    """The contiguous bands that :func:`route_depth_from_bands` reads for these elevations.
+
+    Examples
+    --------
+    >>> bands_needed(np.array([1000.0, 1100.0, 1200.0, 1300.0]), np.array([1150.0, 1160.0]))
+    slice(1, 3, None)
+    """
+    z = np.clip(np.asarray(elevations_m, dtype=float), bands_m[0], bands_m[-1])
+    hi = np.clip(np.searchsorted(bands_m, z, side="left"), 1, len(bands_m) - 1)
+    return slice(int(hi.min()) - 1, int(hi.max()) + 1)
 
 
 def route_depth_from_bands(band_depth_cm: np.ndarray, bands_m: np.ndarray, elevations_m: np.ndarray) -> np.ndarray:

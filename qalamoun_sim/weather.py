@@ -112,11 +112,11 @@ def simulate_weather(cfg: WeatherConfig, dates: Sequence[dt.date], rngs: Sequenc
     u_storm = np.empty((n_rep, n_day))
     g_storm = np.empty((n_rep, n_day))
     for k, rng in enumerate(rngs):
-        z[k] = rng.standard_normal(n_day)
-        u_wet[k] = rng.random(n_day)
-        g_amount[k] = rng.standard_gamma(cfg.precip_gamma_shape, n_day)
-        u_storm[k] = rng.random(n_day)
-        g_storm[k] = rng.standard_gamma(2.0, n_day)
+        rng.standard_normal(out=z[k])
+        rng.random(out=u_wet[k])
+        rng.standard_gamma(cfg.precip_gamma_shape, out=g_amount[k])
+        rng.random(out=u_storm[k])
+        rng.standard_gamma(2.0, out=g_storm[k])
 
     clim = seasonal_cycle(cfg.monthly_mean_c, dates, cfg.harmonics)
     wet_mean = _wet_day_mean_mm(cfg, dates)
@@ -218,19 +218,20 @@ def simulate_snowpack(weather: Weather, wcfg: WeatherConfig, scfg: SnowConfig, b
     swe = np.zeros((n_rep, n_band))
     rho = np.full((n_rep, n_band), rho_new)
     swe_out = np.empty_like(temp)
-    depth_out = np.empty_like(temp)
+    rho_out = np.empty_like(temp)
     melt_out = np.empty_like(temp)
+    fall_volume = snowfall / rho_new
     for d in range(n_day):
-        fall = snowfall[:, d]
-        total = swe + fall
+        total = swe + snowfall[:, d]
         # fresh snow adds its own depth: the bulk density is total water over total volume
-        volume = swe / rho + fall / rho_new
-        rho = np.where(volume > 0, total / np.where(volume > 0, volume, 1.0), rho_new)
-        melt = np.minimum(total, potential_melt[:, d])
-        swe = total - melt
+        volume = swe / rho
+        volume += fall_volume[:, d]
+        has_snow = volume > 0
+        rho = np.where(has_snow, total / np.where(has_snow, volume, 1.0), rho_new)
+        melt = np.minimum(total, potential_melt[:, d], out=melt_out[:, d])
+        swe = np.subtract(total, melt, out=swe_out[:, d])
         rho = np.where(swe > 0, rho + (rho_old - rho) * relax, rho_new)
-        swe_out[:, d] = swe
-        melt_out[:, d] = melt
-        depth_out[:, d] = 100.0 * swe / rho
+        rho_out[:, d] = rho
+    depth_out = 100.0 * swe_out / rho_out
     return Snowpack(depth_cm=depth_out, swe_mm=swe_out, snowfall_mm=snowfall,
                     snowfall_cm=100.0 * snowfall / rho_new, melt_mm=melt_out)
