@@ -64,11 +64,13 @@ import heapq
 import time
 from collections import deque
 from collections.abc import Callable, Generator
+from heapq import heappush
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import simpy
+from simpy.events import NORMAL, EventPriority
 
 from .convoys import CLOSED, DELIVERED, EPS, ConvoyLog, convoy_process
 from .network import RouteNetwork
@@ -112,16 +114,28 @@ class _Memo:
 
 
 class CountingEnvironment(simpy.Environment):
-    """A :class:`simpy.Environment` that counts the events it processes (``events_processed``)."""
+    """A :class:`simpy.Environment` that counts the events it processes (``events_processed``).
+
+    It counts the events it schedules instead of those it steps through: every event processed was
+    scheduled once and left the queue, so the count is the events scheduled less those still queued
+    (SimPy puts the ``until`` event it stops on back in the queue, and counts it again as it does).
+    :meth:`schedule` runs once per event anyway; overriding :meth:`step` instead would add a call to
+    every event.
+    """
 
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
-        self.events_processed = 0
+        self._scheduled = 0
 
-    def step(self) -> None:
-        """Process the next event, and count it."""
-        self.events_processed += 1
-        super().step()
+    def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL, delay: float = 0) -> None:
+        """Schedule ``event`` with ``priority`` after ``delay`` (as SimPy does), and count it."""
+        self._scheduled += 1
+        heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
+
+    @property
+    def events_processed(self) -> int:
+        """Events processed so far."""
+        return self._scheduled - len(self._queue)
 
 
 class Engine:
@@ -204,6 +218,7 @@ class Engine:
         self.graph = RouteGraph(len(self.node_ids), self.route_from, self.route_to,
                                 [r.bidirectional for r in network.routes], hours.tolist())
         self.source_of_node: dict[int, int] = {s: si for si, (s, _) in enumerate(self.sources)}
+        self._out_routes: list[list[int]] = [[r for _, _, r in out] for out in self.graph.out]
         self._track_cut = bool(itd is not None and itd.capture_after_cut_days)
         self._blocked_changed()
         self.has_checkpoints = any(p > 0.0 for p in self.towns.checkpoint_p)
@@ -396,7 +411,11 @@ class Engine:
         self._pending = self.towns.close_day(d, self._cut, self.rng)
 
     def _has_way_out(self, node: int, usable: bytearray) -> bool:
-        return any(usable[r] for _, _, r in self.graph.out[node])
+        """Whether some route out of ``node`` is ``usable``."""
+        for r in self._out_routes[node]:
+            if usable[r]:
+                return True
+        return False
 
     def _reaches_a_town(self, node: int, usable: bytearray) -> bool:
         """Whether some town that takes supply can be reached from ``node`` over the ``usable`` routes.
@@ -419,41 +438,60 @@ class Engine:
         return False
 
     def _dispatch(self, d: int) -> None:
-        towns = self.towns
-        budget = self.budget
-        speed = self.speed_today
-        route_days = self.route_days
-        convoy_t = self.convoy_t
-        town_node = self.town_node
-        end_of_day = float(d + 1)
-        left = [0.0] * len(self.sources)
-        active = bytearray(len(self.node_ids))
+        """Send today's supply out in convoys, round by round (see the module docstring)."""
+        left = [0.0] * len(self.sources)  # tonnes each source has left to send today
+        active = bytearray(len(self.node_ids))  # the sources still sending
+        n_active = 0
         for si, (s, supply) in enumerate(self.sources):
             if self.blocked[s]:
                 self.undispatched_t[si] += supply
             elif supply > EPS:
                 left[si] = supply
                 active[s] = 1
-        n_active = sum(1 for x in left if x > 0.0)
-        if not n_active:
-            return
-        # the first round's paths: from the sources with supply, over the routes with capacity left
-        # (convoys already on the way may have filled some); each round's forest is memoized on that state
-        usable = bytearray(self._usable_bytes)
-        for r in self._filled:
-            usable[r] = 0
+                n_active += 1
+        if n_active:
+            # the first round's paths: from the sources with supply, over the routes with capacity left
+            # (convoys already on the way may have filled some)
+            usable = bytearray(self._usable_bytes)
+            for r in self._filled:
+                usable[r] = 0
+            n_active -= self._drop_stuck_sources(usable, active, check_way_out=True)
+            if n_active:
+                self._rounds(d, left, active, n_active, usable)
+        for si, rem in enumerate(left):
+            self.undispatched_t[si] += rem
+
+    def _drop_stuck_sources(self, usable: bytearray, active: bytearray, check_way_out: bool) -> int:
+        """Stop the active sources that reach no town over the ``usable`` routes (``check_way_out``: or
+        have no usable route out at all): they send nothing more today. Returns how many stopped."""
+        stopped = 0
         for s, _ in self.sources:
-            if active[s] and not (self._has_way_out(s, usable) and self._reaches_a_town(s, usable)):
-                active[s] = 0  # no town it can reach over routes with capacity left: it sends nothing today
-                n_active -= 1
-        if not n_active:
-            for si, rem in enumerate(left):
-                self.undispatched_t[si] += rem
-            return
+            if active[s] and not ((not check_way_out or self._has_way_out(s, usable))
+                                  and self._reaches_a_town(s, usable)):
+                active[s] = 0
+                stopped += 1
+        return stopped
+
+    def _rounds(self, d: int, left: list[float], active: bytearray, n_active: int, usable: bytearray) -> None:
+        """The dispatch rounds of day ``d``: convoys to the neediest towns until no supply is left, no
+        town waits, or no source can reach one. ``left``, ``active`` and ``usable`` are updated."""
+        towns = self.towns
+        days_of_stock = towns.days_of_stock
+        pipeline = towns.pipeline
+        budget = self.budget
+        speed = self.speed_today
+        route_days = self.route_days
+        convoy_t = self.convoy_t
+        town_node = self.town_node
+        source_of_node = self.source_of_node
+        log = self.log
+        process = self.env.process
+        heappop, heappush = heapq.heappop, heapq.heappush
+        end_of_day = float(d + 1)
+        # each round's forest is memoized on its state
         forest = self.forest(bytes(usable), bytes(active))
         clear = Clearance(usable, active)
-        heap = [(towns.days_of_stock(d, t), t) for t, k in enumerate(town_node)
-                if towns.wanted[t]]
+        heap = [(days_of_stock(d, t), t) for t, wanted in enumerate(towns.wanted) if wanted]
         heapq.heapify(heap)
         waiting: list[tuple[float, int]] = []
         while n_active:
@@ -462,10 +500,7 @@ class Engine:
                     break
                 # a new round: fresh paths around the routes that filled up and the sources that ran out
                 # (and without the sources that can no longer reach any town: they send nothing more)
-                for s, _ in self.sources:
-                    if active[s] and not self._reaches_a_town(s, usable):
-                        active[s] = 0
-                        n_active -= 1
+                n_active -= self._drop_stuck_sources(usable, active, check_way_out=False)
                 if not n_active:
                     break
                 forest = self.forest(bytes(usable), bytes(active), first=False)
@@ -475,7 +510,7 @@ class Engine:
                 heapq.heapify(heap)
                 waiting = []
                 continue
-            days_left, t = heapq.heappop(heap)
+            days_left, t = heappop(heap)
             found = forest.clear_path(town_node[t], clear)
             if found is None:  # no source reaches it: nor will any later this day
                 continue
@@ -483,7 +518,8 @@ class Engine:
                 waiting.append((days_left, t))
                 continue
             routes, nodes = found  # type: ignore[misc]
-            si = self.source_of_node[nodes[0]]
+            src = nodes[0]
+            si = source_of_node[src]
             # book the routes the convoy enters today and size it to what they can still carry;
             # ``leg`` hops end today (at ``leg_end``), before anything on the way can change
             rem = left[si]
@@ -506,7 +542,7 @@ class Engine:
                     if budget[r] <= EPS:
                         budget[r] = 0.0
                         clear.remove_route(r)
-                heapq.heappush(heap, (days_left, t))
+                heappush(heap, (days_left, t))
                 continue
             for r in routes[:booked]:
                 b = budget[r] - room
@@ -515,22 +551,20 @@ class Engine:
                     clear.remove_route(r)
                 else:
                     budget[r] = b
-            cid = self.log.add(si, t, d, room)
-            towns.pipeline[t] += room
-            self.env.process(convoy_process(self, cid, nodes[0], t, room, routes, nodes, booked, d, leg, leg_end))
+            cid = log.add(si, t, d, room)
+            pipeline[t] += room
+            process(convoy_process(self, cid, src, t, room, routes, nodes, booked, d, leg, leg_end))
             self.dispatched_t[si] += room
             rem -= room
             if rem <= EPS:
                 rem = 0.0
-                clear.remove_root(nodes[0])
+                clear.remove_root(src)
                 n_active -= 1
-            elif not usable[routes[0]] and not self._has_way_out(nodes[0], usable):
-                clear.remove_root(nodes[0])  # every route out of it is full: it sends no more today
+            elif not usable[routes[0]] and not self._has_way_out(src, usable):
+                clear.remove_root(src)  # every route out of it is full: it sends no more today
                 n_active -= 1
             left[si] = rem
-            heapq.heappush(heap, (towns.days_of_stock(d, t), t))
-        for si, rem in enumerate(left):
-            self.undispatched_t[si] += rem
+            heappush(heap, (days_of_stock(d, t), t))
 
     def _days(self) -> Generator[simpy.Event, Any, None]:
         for d in range(self.n_days):

@@ -144,11 +144,53 @@ class Forest:
         return self.dist[target] != _INF
 
     def reach_list(self, targets: tuple[int, ...]) -> list[bool]:
-        """Whether a root reaches each of ``targets``; remembered per ``targets`` for this forest."""
+        """Whether a root reaches each of ``targets``; remembered per ``targets`` for this forest.
+
+        One search settles them all; it stops where asking for them one by one would have stopped:
+        Dijkstra settles nodes in a fixed order, so that is where the last of them is settled.
+        """
         known = self._reach_lists.get(targets)
         if known is None:
-            known = self._reach_lists[targets] = [self.reaches(k) for k in targets]
+            self.settle_all_of(targets)
+            dist = self.dist
+            known = self._reach_lists[targets] = [dist[k] != _INF for k in targets]
         return known
+
+    def settle_all_of(self, targets: Sequence[int]) -> None:
+        """Go on with Dijkstra until every node of ``targets`` is settled (every node, if one is not reached).
+
+        The same loop as :meth:`settle`, stopping when the last of ``targets`` is settled: where
+        settling them one at a time would have stopped too, since Dijkstra settles nodes in a fixed
+        order (by distance, then node index).
+        """
+        settled = self.settled
+        wanted = {k for k in targets if not settled[k]}
+        heap = self._heap
+        if not wanted or not heap:
+            return
+        dist, prev, via = self.dist, self.prev, self.via
+        out, usable = self.graph.out, self.usable
+        pop, push = heapq.heappop, heapq.heappush
+        count = 0
+        while heap:
+            d, v = pop(heap)
+            if d > dist[v]:
+                continue  # superseded
+            settled[v] = 1
+            count += 1
+            for x, w, r in out[v]:
+                if usable[r]:
+                    nd = d + w
+                    if nd < dist[x]:
+                        dist[x] = nd
+                        prev[x] = v
+                        via[x] = r
+                        push(heap, (nd, x))
+            if v in wanted:
+                wanted.discard(v)
+                if not wanted:
+                    break
+        self.settled_count += count
 
     def path(self, target: int) -> tuple[list[int], list[int]] | None:
         """``(routes, nodes)`` of the fastest path from the nearest root to ``target`` (``nodes[0]`` the
