@@ -4,12 +4,15 @@ Not a test (pytest collects only ``tests/``). Three phases, each in a fresh Pyth
 its peak memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) and its caches are its own:
 
 ``state``
-    the exogenous state alone: weather, snowpack, closures and strikes, ``compute_state`` in
-    blocks of ``--block`` replications (as ``claim_shares`` does), arrays dropped after each block;
+    the exogenous state of the whole network (every route and snow band, what an ensemble block
+    needs): weather, snowpack, closures and strikes, ``compute_state`` in blocks of ``--block``
+    replications, arrays dropped after each block;
 ``shares``
-    the state plus the count and capacity shares of the claim corridor (no connectivity, so no max flow);
+    the state of the claim corridor's routes alone (and the bands they need), as ``claim_shares``
+    computes it, plus the count and capacity shares (no connectivity);
 ``claim``
-    ``evaluate_claim``: the state, all three metrics (max flow per distinct day pattern) and the verdict.
+    ``evaluate_claim``: the corridor's state, all three metrics (connectivity as a minimum over the
+    corridor's cuts) and the verdict.
 
 Usage::
 
@@ -26,8 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -35,6 +36,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _machine import git_commit, machine
 
 PHASES = ("state", "shares", "claim")
 
@@ -63,7 +66,8 @@ def _run_phase(phase: str, scenario: str | None, replications: int, seed: int, b
         net = RouteNetwork.from_scenario(scn)
         cells = 0
         for lo in range(0, replications, block):
-            state = compute_state(scn, range(lo, min(replications, lo + block)), seed, net)
+            routes = net.corridor_routes(scn.claim.corridor) if phase == "shares" else None
+            state = compute_state(scn, range(lo, min(replications, lo + block)), seed, net, routes=routes)
             cells += state.snow_capacity_factor.size + state.band_depth_cm.size
             if phase == "shares":
                 corridor_shares(state, net, scn.claim.corridor, metrics=("count", "capacity"))
@@ -91,30 +95,6 @@ def _child(args: argparse.Namespace) -> int:
     res["peak_rss_over_baseline_mib"] = round(res["peak_rss_mib"] - baseline, 1)
     print(json.dumps(res))
     return 0
-
-
-def _machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        model = platform.processor() or "unknown"
-    import numpy
-
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "numpy": numpy.__version__, "platform": platform.platform()}
-
-
-def _commit() -> str | None:
-    try:
-        p = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                           cwd=Path(__file__).resolve().parent, timeout=10)
-    except OSError:
-        return None
-    return p.stdout.strip() or None if p.returncode == 0 else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "benchmark": "claim", "scenario": args.scenario or "default (qalamoun_winter_2013.toml)",
         "replications": args.replications, "seed": args.seed, "block": args.block, "repeat": args.repeat,
-        "commit": _commit(), "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": _machine(), "phases": results,
+        "commit": git_commit(), "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(), "phases": results,
     }
     if args.json:
         print(json.dumps(report))

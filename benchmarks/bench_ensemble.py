@@ -28,10 +28,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -41,6 +39,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from _machine import machine
 
 
 def _mib(kib: int) -> float:
@@ -169,31 +169,6 @@ def _measure(n: int, args: argparse.Namespace) -> dict[str, Any]:
     return res
 
 
-def _machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    import numpy
-    import pandas
-
-    import qalamoun_sim
-
-    return {"date": dt.date.today().isoformat(), "commit": commit, "qalamoun_sim": qalamoun_sim.__version__,
-            "nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "numpy": numpy.__version__, "pandas": pandas.__version__, "platform": platform.platform(),
-            "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--replications", type=int, nargs="+", default=[1000, 10000])
@@ -211,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child is not None:
         return _child(args)
     sizes = [40] if args.quick else args.replications
-    machine = _machine()
+    info = machine()
     results = []
     for n in sizes:
         results.append(_measure(n, args))
@@ -221,12 +196,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"tree peak {r.get('tree_peak_mib', float('nan')):7.0f} MiB  main {r['main_maxrss_mib']:5.0f} MiB  "
                   f"worker {r['worker_maxrss_mib']:5.0f} MiB  disk {r['disk_mib']:8.1f} MiB "
                   f"({r['files']} files)", flush=True)
-    machine["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    info["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     if args.json:
-        print(json.dumps({"benchmark": "ensemble", "machine": machine, "results": results}))
+        print(json.dumps({"benchmark": "ensemble", "machine": info, "results": results}))
     else:
-        print(f"commit {machine['commit']}, {machine['date']}, nproc {machine['nproc']}, {machine['cpu']}, "
-              f"load {machine['loadavg_before']} -> {machine['loadavg_after']}")
+        print(f"commit {info['commit']}, {info['date']}, nproc {info['nproc']}, {info['cpu']}, "
+              f"load {info['loadavg_before']} -> {info['loadavg_after']}")
     return 0
 
 

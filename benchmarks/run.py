@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import math
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -33,6 +30,8 @@ import simpy
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+from _machine import machine  # noqa: E402
 
 from qalamoun_sim import load_scenario  # noqa: E402
 from qalamoun_sim.claim import claim_shares  # noqa: E402
@@ -362,31 +361,11 @@ def bench_memory(quick: bool, des: dict[str, Any], scale: dict[str, Any]) -> dic
 
 
 # --------------------------------------------------------------------------- report
-def machine() -> dict[str, Any]:
-    model = platform.processor() or "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    commit = "unknown"
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        root = HERE.parent
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                                text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "qalamoun_sim", "benchmarks/*.py"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        if dirty:
-            commit += " (with uncommitted changes)"
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    import pandas
+def machine_with_supplynetpy() -> dict[str, Any]:
+    """:func:`_machine.machine` and SupplyNetPy's version."""
     import SupplyNetPy
 
-    return {"nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-            "cpu": model, "python": platform.python_version(), "numpy": np.__version__,
-            "simpy": getattr(simpy, "__version__", "?"), "pandas": pandas.__version__,
-            "supplynetpy": getattr(SupplyNetPy, "__version__", "0.5.1"), "commit": commit,
-            "date": dt.date.today().isoformat(), "load_average": load}
+    return {**machine(), "supplynetpy": getattr(SupplyNetPy, "__version__", "0.5.1")}
 
 
 def verdict(figures: dict[str, float]) -> dict[str, Any]:
@@ -474,7 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_markdown(json.loads(Path(args.markdown).read_text()))
         return 0
     t0 = time.perf_counter()
-    res: dict[str, Any] = {"quick": args.quick, "machine": machine()}
+    res: dict[str, Any] = {"quick": args.quick, "machine": machine_with_supplynetpy()}
     log("DES overhead ...")
     res["des_overhead"] = bench_des_overhead(args.quick)
     log("state vs engine ...")
