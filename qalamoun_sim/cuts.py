@@ -152,16 +152,22 @@ class CorridorCuts:
         if f.shape[-1:] != (self.n_routes,):
             raise ValueError(f"expected {self.n_routes} corridor factors on the last axis, got shape {f.shape}")
         flat = f.reshape(-1, self.n_routes)
-        out = np.empty(len(flat))
+        if len(flat) == 0:
+            return np.zeros(f.shape[:-1])
+        # a row like the one before it (most days repeat the day before) takes that row's value
+        new = np.ones(len(flat), dtype=bool)
+        np.any(flat[1:] != flat[:-1], axis=1, out=new[1:])
+        rows = flat[new]
+        values = np.empty(len(rows))
         at = self.a.T
-        buf = np.empty((min(rows_per_block, len(flat)), self.n_cuts))
-        for lo in range(0, len(flat), rows_per_block):
-            block = flat[lo:lo + rows_per_block]
-            values = buf[:len(block)]
-            np.matmul(block, at, out=values)
-            values += self.b
-            values.min(axis=1, out=out[lo:lo + len(block)])
-        return out.reshape(f.shape[:-1])
+        buf = np.empty((min(rows_per_block, len(rows)), self.n_cuts))
+        for lo in range(0, len(rows), rows_per_block):
+            block = rows[lo:lo + rows_per_block]
+            cut = buf[:len(block)]
+            np.matmul(block, at, out=cut)
+            cut += self.b
+            cut.min(axis=1, out=values[lo:lo + len(block)])
+        return values[np.cumsum(new) - 1].reshape(f.shape[:-1])
 
 
 def _undominated(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

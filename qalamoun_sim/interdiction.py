@@ -88,8 +88,9 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
             asset, cdf, active, grounded = plan
             k = asset.strikes_per_day
             u_hit = draws[:, at + size:at + 2 * size].reshape(n_rep, n_day, k)
-            hit = (u_hit < asset.hit_probability) & ~grounded[:, :, None] & active[None, :, None]
-            cell = np.flatnonzero(hit)                      # rep * size + day * k + strike
+            # a uniform below the day's threshold hits: the hit probability on days the asset strikes, else -1
+            threshold = np.where(active[None, :] & ~grounded, asset.hit_probability, -1.0)
+            cell = np.flatnonzero(u_hit < threshold[:, :, None])  # rep * size + day * k + strike
             rep, col = np.divmod(cell, size)
             u_target = flat_draws[rep * row + at + col]
             route = column_of[np.minimum(np.searchsorted(cdf, u_target, side="right"), n_route - 1)]

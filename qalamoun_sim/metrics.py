@@ -92,8 +92,8 @@ def corridor_shares(state: ExogenousState, network: RouteNetwork, corridor: str,
         raise ValueError(f"no route is labelled with corridor '{corridor}' (have: {', '.join(network.corridors())})")
     mask, capacity = _corridor_columns(state, network, corridor)
     # the corridor's columns only: the other routes never enter a share
-    snow_f = state.snow_capacity_factor[..., mask]
-    interdicted = state.interdicted[..., mask]
+    snow_f = state.snow_capacity_factor if mask.all() else state.snow_capacity_factor[..., mask]
+    interdicted = state.interdicted if mask.all() else state.interdicted[..., mask]
     total_f = np.where(interdicted, 0.0, snow_f)
     snow_closed = snow_f <= 0.0
     every = np.ones(snow_f.shape[-1], dtype=bool)

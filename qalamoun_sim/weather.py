@@ -124,8 +124,9 @@ def simulate_weather(cfg: WeatherConfig, dates: Sequence[dt.date], rngs: Sequenc
     phi, sd = cfg.anomaly_autocorrelation, cfg.anomaly_sd_c
     innov = sd * math.sqrt(1.0 - phi * phi)
 
-    temp = np.empty((n_rep, n_day))
-    precip = np.empty((n_rep, n_day))
+    # the recursions (anomaly, storm countdown, wet-day chain) run day by day; the rest for all days at once
+    anomalies = np.empty((n_rep, n_day))
+    wet_days = np.empty((n_rep, n_day), dtype=bool)
     storm = np.zeros((n_rep, n_day), dtype=bool)
     anomaly = sd * z[:, 0]
     wet = np.zeros(n_rep, dtype=bool)
@@ -133,17 +134,19 @@ def simulate_weather(cfg: WeatherConfig, dates: Sequence[dt.date], rngs: Sequenc
     for d in range(n_day):
         if d > 0:
             anomaly = phi * anomaly + innov * z[:, d]
+        anomalies[:, d] = anomaly
         starts = (storm_left == 0) & (u_storm[:, d] < onset[d])
         storm_left = np.where(starts, cfg.storm_days, storm_left)
         in_storm = storm_left > 0
         storm[:, d] = in_storm
         wet = u_wet[:, d] < np.where(wet, cfg.p_wet_after_wet, cfg.p_wet_after_dry)
-        amount = np.where(wet, g_amount[:, d] * (wet_mean[d] / cfg.precip_gamma_shape), 0.0)
-        storm_amount = g_storm[:, d] * (cfg.storm_precip_mm / 2.0)
-        precip[:, d] = np.where(in_storm, np.maximum(amount, storm_amount), amount)
-        temp[:, d] = clim[d] + anomaly - np.where(in_storm, cfg.storm_cold_anomaly_c, 0.0)
+        wet_days[:, d] = wet
         wet = wet | in_storm
         storm_left = np.maximum(storm_left - 1, 0)
+    amount = np.where(wet_days, g_amount * (wet_mean / cfg.precip_gamma_shape), 0.0)
+    storm_amount = g_storm * (cfg.storm_precip_mm / 2.0)
+    precip = np.where(storm, np.maximum(amount, storm_amount), amount)
+    temp = clim + anomalies - np.where(storm, cfg.storm_cold_anomaly_c, 0.0)
     return Weather(temp, precip, storm, cfg.reference_elevation_m, cfg.lapse_rate_c_per_km)
 
 
