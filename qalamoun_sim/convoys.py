@@ -56,6 +56,13 @@ class ConvoyLog:
         self.reason.append("")
         return len(self.tonnes) - 1
 
+    def delivered(self, cid: int, town: int, day: int) -> None:
+        """Record that convoy ``cid`` unloaded at ``town`` on ``day``."""
+        self.town[cid] = town
+        self.fate[cid] = DELIVERED
+        self.end_day[cid] = day
+        self.arrived_day[cid] = day
+
     def end(self, cid: int, fate: int, day: int, reason: str = "") -> None:
         """Record a convoy's fate on ``day``."""
         self.fate[cid] = fate
@@ -84,21 +91,20 @@ def convoy_process(eng: Engine, cid: int, node: int, town: int, tonnes: float, r
     waited = 0
     spent = 0.0  # days travelled so far: the way back for "turn_back"
     if leg:
-        if eng.has_checkpoints:
-            for k in range(1, leg + 1):
-                t = eng.town_of_node[nodes[k]]
-                if t >= 0:
-                    p = towns.checkpoint_p[t]
-                    if p > 0.0 and day >= towns.checkpoint_start[t] and rng.random() < p:
-                        clock = float(day)
-                        for r in routes[:k]:
-                            clock += eng.route_days[r] / eng.speed_today[r]
-                        yield env.timeout(clock - env.now)
-                        if booked > k:
-                            eng.release(set(routes[k:booked]), day, tonnes)
-                        eng.end(cid, town, tonnes, INTERCEPTED, "checkpoint")
-                        return
+        k = eng.stopped_at(nodes, leg, day) if eng.has_checkpoints else 0
+        if k:
+            clock = float(day)
+            for r in routes[:k]:
+                clock += eng.route_days[r] / eng.speed_today[r]
+            yield env.timeout(clock - env.now)
+            if booked > k:
+                eng.release(set(routes[k:booked]), day, tonnes)
+            eng.end(cid, town, tonnes, INTERCEPTED, "checkpoint")
+            return
         yield env.timeout(leg_end - env.now)
+        if leg == len(routes) and towns.receiving[town]:  # there already (the usual case)
+            eng.deliver(cid, town, tonnes)
+            return
         spent = leg_end - day
         i = leg
         node = nodes[leg]

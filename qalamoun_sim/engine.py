@@ -72,7 +72,7 @@ import pandas as pd
 import simpy
 from simpy.events import NORMAL, EventPriority
 
-from .convoys import CLOSED, DELIVERED, EPS, ConvoyLog, convoy_process
+from .convoys import CLOSED, EPS, ConvoyLog, convoy_process
 from .network import RouteNetwork
 from .results import FATES, TOWN_EVENTS, Run
 from .routing import BLOCKED, Clearance, Forest, RouteGraph
@@ -222,6 +222,8 @@ class Engine:
         self._track_cut = bool(itd is not None and itd.capture_after_cut_days)
         self._blocked_changed()
         self.has_checkpoints = any(p > 0.0 for p in self.towns.checkpoint_p)
+        # the town of each node that is a town with a checkpoint, else -1
+        self._checkpoint_town = [t if t >= 0 and self.towns.checkpoint_p[t] > 0.0 else -1 for t in self.town_of_node]
         # forests memoized per network state (the usable-route mask and the sources or node they start from)
         n_nodes = len(self.node_ids)
         self._day_forests = _Memo(n_nodes, MAX_CACHED_NODES * 2 // 5)
@@ -287,6 +289,18 @@ class Engine:
         towns.pipeline[new] += tonnes
         self.log.town[cid] = new
         return new, p[0], p[1]
+
+    def stopped_at(self, nodes: list[int], last: int, day: int) -> int:
+        """The first of ``nodes[1:last + 1]`` whose checkpoint stops a convoy on ``day`` (its index), else 0.
+
+        One draw per working checkpoint passed, in order, up to the one that stops it.
+        """
+        cp_town, p, start, rng = self._checkpoint_town, self.towns.checkpoint_p, self.towns.checkpoint_start, self.rng
+        for k in range(1, last + 1):
+            t = cp_town[nodes[k]]
+            if t >= 0 and day >= start[t] and rng.random() < p[t]:
+                return k
+        return 0
 
     # ------------------------------------------------------------------ route capacity
     def _spend(self, r: int, tonnes: float) -> None:
@@ -356,8 +370,7 @@ class Engine:
         """Convoy ``cid`` unloads at ``town``."""
         day = int(self.env.now)
         self.towns.deliver(day, town, tonnes)
-        self.log.town[cid] = town
-        self.log.end(cid, DELIVERED, day)
+        self.log.delivered(cid, town, day)
 
     def end(self, cid: int, town: int, tonnes: float, fate: int, reason: str) -> None:
         """Convoy ``cid`` is intercepted or stranded now."""

@@ -203,20 +203,24 @@ class TownLedger:
         itd = self.interdiction
         if itd is None:
             return [], []
-        receiving = self.receiving
+        # one pass over the towns: the runs of days cut off and short of supply, who falls, who may settle
+        cut_after = itd.capture_after_cut_days if cut is not None else None
+        shortage_days = itd.settlement.shortage_days
+        cut_run, short_run = self._cut_run, self._short_run
         to_capture: list[int] = []
-        if itd.capture_after_cut_days is not None and cut is not None:
-            runs = self._cut_run = [n + 1 if c and r else 0 for n, c, r in zip(self._cut_run, cut, receiving, strict=True)]
-            to_capture = [t for t, (n, r) in enumerate(zip(runs, receiving, strict=True)) if r and n >= itd.capture_after_cut_days]
-        short = self._short_run = [n + 1 if s > 1e-9 and r else 0
-                                   for n, s, r in zip(self._short_run, shortfall, receiving, strict=True)]
-        policy = itd.settlement
-        to_settle: list[int] = []
-        if policy.daily_probability > 0.0:
-            for town, (n, r) in enumerate(zip(short, receiving, strict=True)):
-                if r and n >= policy.shortage_days and town not in to_capture:
-                    if rng.random() < policy.daily_probability:
-                        to_settle.append(town)
+        eligible: list[int] = []  # for the settlement lottery
+        for t, r in enumerate(self.receiving):
+            captured = False
+            if cut_after is not None:
+                n = cut_run[t] = cut_run[t] + 1 if r and cut[t] else 0  # type: ignore[index]
+                if r and n >= cut_after:
+                    to_capture.append(t)
+                    captured = True
+            n = short_run[t] = short_run[t] + 1 if r and shortfall[t] > 1e-9 else 0
+            if r and n >= shortage_days and not captured:
+                eligible.append(t)
+        p = itd.settlement.daily_probability
+        to_settle = [t for t in eligible if rng.random() < p] if p > 0.0 else []
         return to_capture, to_settle
 
     def tables(self) -> dict[str, np.ndarray]:
