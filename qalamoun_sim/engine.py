@@ -61,16 +61,15 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Generator
-from heapq import heappush
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import simpy
-from simpy.events import NORMAL, EventPriority
 
 from .convoys import CLOSED, EPS, ConvoyLog, convoy_process
 from .network import RouteNetwork
@@ -116,26 +115,19 @@ class _Memo:
 class CountingEnvironment(simpy.Environment):
     """A :class:`simpy.Environment` that counts the events it processes (``events_processed``).
 
-    It counts the events it schedules instead of those it steps through: every event processed was
-    scheduled once and left the queue, so the count is the events scheduled less those still queued
-    (SimPy puts the ``until`` event it stops on back in the queue, and counts it again as it does).
-    :meth:`schedule` runs once per event anyway; overriding :meth:`step` instead would add a call to
-    every event.
+    Every event processed was scheduled once, taking the next id from the environment's counter,
+    and has left the queue: the count is the ids handed out less the events still queued (SimPy
+    puts the ``until`` event it stops on back in the queue with a new id, so it is counted once).
+    Nothing is added to each event: overriding :meth:`step` or :meth:`schedule` to count would add
+    a call or more to every one.
     """
-
-    def __init__(self, initial_time: float = 0) -> None:
-        super().__init__(initial_time)
-        self._scheduled = 0
-
-    def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL, delay: float = 0) -> None:
-        """Schedule ``event`` with ``priority`` after ``delay`` (as SimPy does), and count it."""
-        self._scheduled += 1
-        heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
 
     @property
     def events_processed(self) -> int:
         """Events processed so far."""
-        return self._scheduled - len(self._queue)
+        issued = next(self._eid)  # ids handed out so far (ids start at 0) ...
+        self._eid = itertools.count(issued)  # ... and the counter put back where it was
+        return issued - len(self._queue)
 
 
 class Engine:
