@@ -157,7 +157,7 @@ class Engine:
         self.replication = replication
         self.rng = replication_rng(seed, replication, STREAM_ENGINE)
         self.env = CountingEnvironment()
-        self.n_days = n_days = state.n_days
+        self.n_days = state.n_days
         eng_cfg = scenario.engine
         self.policy = eng_cfg.closed_route_policy
         self.max_wait_days = eng_cfg.max_wait_days
@@ -201,9 +201,9 @@ class Engine:
         self.budget_dn = np.where(self.open_dn, network.capacity_tpd[None, :] * factor, 0.0)
         self._filled: list[int] = []  # routes filled up today before the dispatch (by convoys on the way)
         empty = np.argwhere(self.open_dn & (self.budget_dn <= EPS))  # open, but with no capacity at all
-        self._empty_dn: list[list[int]] = [[] for _ in range(n_days)]
+        self._empty_dn: dict[int, list[int]] = {}  # by day, only the days that have some
         for d_, r_ in empty.tolist():
-            self._empty_dn[d_].append(r_)
+            self._empty_dn.setdefault(d_, []).append(r_)
         self.speed_dn = state.snow_speed_factor[0]
         self._open_u8 = self.open_dn.view(np.uint8)  # bools are bytes: no copy
         self._budget_left: list[list[float]] = []  # each closed day's budget left, for the flow table
@@ -402,7 +402,7 @@ class Engine:
         self._key = (self._usable_bytes, self._blocked_bytes)
         self.speed_today = self.speed_dn[d].tolist()
         self.budget = self.budget_dn[d].tolist()
-        self._filled = list(self._empty_dn[d])
+        self._filled = list(self._empty_dn.get(d, ()))
         if self._track_cut:  # towns cut off from every source today
             forest = self.forest(self._usable_bytes, self._roots)
             self._cut = [not reached for reached in forest.reach_list(self._town_nodes)]
