@@ -55,12 +55,13 @@ same way.
 Events: a convoy covers the hops it starts and ends on the day it leaves in one timeout (nothing
 on them can change before the next day begins: see :func:`~qalamoun_sim.convoys.convoy_process`),
 then goes route by route. ``Run.event_count`` counts the SimPy events processed.
+
+The dispatcher of point 4 is :class:`~qalamoun_sim.dispatch.Dispatcher` (a mixin of :class:`Engine`);
+the ``Run`` tables are built by :mod:`qalamoun_sim.tables`.
 """
 
 from __future__ import annotations
 
-import functools
-import heapq
 import itertools
 import time
 from collections import deque
@@ -68,15 +69,16 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import simpy
 
-from .convoys import CLOSED, EPS, ConvoyLog, convoy_process
+from . import tables
+from .convoys import CLOSED, EPS, ConvoyLog
+from .dispatch import Dispatcher
 from .network import RouteNetwork
-from .results import FATES, TOWN_EVENTS, Run
-from .routing import BLOCKED, Clearance, Forest, RouteGraph
+from .results import Run
+from .routing import Forest, RouteGraph
 from .scenario import Scenario
-from .state import ROUTE_STATES, STREAM_ENGINE, ExogenousState, compute_state, replication_rng
+from .state import STREAM_ENGINE, ExogenousState, compute_state, replication_rng
 from .towns import TownLedger
 
 __all__ = ["simulate_replication", "Engine", "CountingEnvironment"]
@@ -130,7 +132,7 @@ class CountingEnvironment(simpy.Environment):
         return issued - len(self._queue)
 
 
-class Engine:
+class Engine(Dispatcher):
     """The state of one replication while it runs; build it and call :meth:`run`.
 
     Use :func:`simulate_replication` rather than this class directly.
@@ -415,162 +417,6 @@ class Engine:
         self._budget_left.append(self.budget)  # no longer changed: tomorrow has a list of its own
         self._pending = self.towns.close_day(d, self._cut, self.rng)
 
-    def _has_way_out(self, node: int, usable: bytearray) -> bool:
-        """Whether some route out of ``node`` is ``usable``."""
-        for r in self._out_routes[node]:
-            if usable[r]:
-                return True
-        return False
-
-    def _reaches_a_town(self, node: int, usable: bytearray) -> bool:
-        """Whether some town that takes supply can be reached from ``node`` over the ``usable`` routes.
-
-        A search that stops at the first such town. Within a dispatch routes only fill up, so a
-        source that reaches none can send nothing more that day.
-        """
-        towns, town_of_node, out = self.towns, self.town_of_node, self.graph.out
-        seen = {node}
-        stack = [node]
-        while stack:
-            u = stack.pop()
-            t = town_of_node[u]
-            if t >= 0 and towns.wanted[t]:
-                return True
-            for v, _, r in out[u]:
-                if usable[r] and v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        return False
-
-    def _dispatch(self, d: int) -> None:
-        """Send today's supply out in convoys, round by round (see the module docstring)."""
-        left = [0.0] * len(self.sources)  # tonnes each source has left to send today
-        active = bytearray(len(self.node_ids))  # the sources still sending
-        n_active = 0
-        for si, (s, supply) in enumerate(self.sources):
-            if self.blocked[s]:
-                self.undispatched_t[si] += supply
-            elif supply > EPS:
-                left[si] = supply
-                active[s] = 1
-                n_active += 1
-        if n_active:
-            # the first round's paths: from the sources with supply, over the routes with capacity left
-            # (convoys already on the way may have filled some)
-            usable = bytearray(self._usable_bytes)
-            for r in self._filled:
-                usable[r] = 0
-            n_active -= self._drop_stuck_sources(usable, active, check_way_out=True)
-            if n_active:
-                self._rounds(d, left, active, n_active, usable)
-        for si, rem in enumerate(left):
-            self.undispatched_t[si] += rem
-
-    def _drop_stuck_sources(self, usable: bytearray, active: bytearray, check_way_out: bool) -> int:
-        """Stop the active sources that reach no town over the ``usable`` routes (``check_way_out``: or
-        have no usable route out at all): they send nothing more today. Returns how many stopped."""
-        stopped = 0
-        for s, _ in self.sources:
-            if active[s] and not ((not check_way_out or self._has_way_out(s, usable))
-                                  and self._reaches_a_town(s, usable)):
-                active[s] = 0
-                stopped += 1
-        return stopped
-
-    def _rounds(self, d: int, left: list[float], active: bytearray, n_active: int, usable: bytearray) -> None:
-        """The dispatch rounds of day ``d``: convoys to the neediest towns until no supply is left, no
-        town waits, or no source can reach one. ``left``, ``active`` and ``usable`` are updated."""
-        towns = self.towns
-        days_of_stock = towns.days_of_stock
-        pipeline = towns.pipeline
-        budget = self.budget
-        speed = self.speed_today
-        route_days = self.route_days
-        convoy_t = self.convoy_t
-        town_node = self.town_node
-        source_of_node = self.source_of_node
-        log = self.log
-        process = self.env.process
-        heappop, heappush = heapq.heappop, heapq.heappush
-        end_of_day = float(d + 1)
-        # each round's forest is memoized on its state
-        forest = self.forest(bytes(usable), bytes(active))
-        clear = Clearance(usable, active)
-        heap = [(days_of_stock(d, t), t) for t, wanted in enumerate(towns.wanted) if wanted]
-        heapq.heapify(heap)
-        waiting: list[tuple[float, int]] = []
-        while n_active:
-            if not heap:
-                if not waiting:
-                    break
-                # a new round: fresh paths around the routes that filled up and the sources that ran out
-                # (and without the sources that can no longer reach any town: they send nothing more)
-                n_active -= self._drop_stuck_sources(usable, active, check_way_out=False)
-                if not n_active:
-                    break
-                forest = self.forest(bytes(usable), bytes(active), first=False)
-                clear.renew()
-                self.rounds += 1
-                heap = waiting  # no convoy went to them since they were put aside: their keys hold
-                heapq.heapify(heap)
-                waiting = []
-                continue
-            days_left, t = heappop(heap)
-            found = forest.clear_path(town_node[t], clear)
-            if found is None:  # no source reaches it: nor will any later this day
-                continue
-            if found is BLOCKED:  # its path runs into a route that filled up or a source that ran out
-                waiting.append((days_left, t))
-                continue
-            routes, nodes = found  # type: ignore[misc]
-            src = nodes[0]
-            si = source_of_node[src]
-            # book the routes the convoy enters today and size it to what they can still carry;
-            # ``leg`` hops end today (at ``leg_end``), before anything on the way can change
-            rem = left[si]
-            room = rem if rem < convoy_t else convoy_t
-            clock = float(d)
-            booked = leg = 0
-            leg_end = clock
-            for r in routes:
-                if clock >= end_of_day:
-                    break
-                booked += 1
-                if budget[r] < room:
-                    room = budget[r]
-                clock += route_days[r] / speed[r]
-                if clock < end_of_day:
-                    leg = booked
-                    leg_end = clock
-            if room <= EPS:  # pragma: no cover - float dust: the routes are full, try again
-                for r in routes[:booked]:
-                    if budget[r] <= EPS:
-                        budget[r] = 0.0
-                        clear.remove_route(r)
-                heappush(heap, (days_left, t))
-                continue
-            for r in routes[:booked]:
-                b = budget[r] - room
-                if b <= EPS:
-                    budget[r] = 0.0
-                    clear.remove_route(r)
-                else:
-                    budget[r] = b
-            cid = log.add(si, t, d, room)
-            pipeline[t] += room
-            process(convoy_process(self, cid, src, t, room, routes, nodes, booked, d, leg, leg_end))
-            self.dispatched_t[si] += room
-            rem -= room
-            if rem <= EPS:
-                rem = 0.0
-                clear.remove_root(src)
-                n_active -= 1
-            elif not usable[routes[0]] and not self._has_way_out(src, usable):
-                clear.remove_root(src)  # every route out of it is full: it sends no more today
-                n_active -= 1
-            left[si] = rem
-            heappush(heap, (days_of_stock(d, t), t))
-
     def _days(self) -> Generator[simpy.Event, Any, None]:
         for d in range(self.n_days):
             if d:
@@ -599,13 +445,13 @@ class Engine:
         st, towns = self.state, self.towns
         days = np.arange(self.n_days)
         dates = np.array(st.dates, dtype="datetime64[ms]")  # Parquet's own unit: reads back unchanged
-        tcat = _categories(tuple(towns.ids))
         src_ids = [self.node_ids[s] for s, _ in self.sources]
-        routes = self._routes_table(days, dates)
-        town_table = self._towns_table(days, dates, tcat)
-        convoys = self._convoys_table(tcat, _categories(tuple(src_ids)))
-        weather = self._weather_table(days, dates)
-        events = self._events_table(tcat)
+        flow = self.budget_dn - np.array(self._budget_left, dtype=float).reshape(self.budget_dn.shape)
+        routes = tables.routes_table(st, self.network, flow, days, dates)
+        town_table = tables.towns_table(towns.tables(), towns.ids, days, dates)
+        convoys = tables.convoys_table(self.log, towns.ids, src_ids)
+        weather = tables.weather_table(st, days, dates)
+        events = tables.events_table(towns.events, st.dates, towns.ids)
         meta = {
             "scenario": self.scenario.scenario.name,
             "start": st.dates[0].isoformat(),
@@ -622,85 +468,6 @@ class Engine:
         return Run(routes=routes, towns=town_table, convoys=convoys, weather=weather, events=events,
                    replication=self.replication, seed=self.seed, event_count=self.env.events_processed,
                    meta=meta)
-
-    def _routes_table(self, days: np.ndarray, dates: np.ndarray) -> pd.DataFrame:
-        st, n_routes = self.state, self.network.n_routes
-        flow = self.budget_dn - np.array(self._budget_left, dtype=float).reshape(self.budget_dn.shape)
-        return pd.DataFrame({
-            "day": np.repeat(days, n_routes),
-            "date": np.repeat(dates, n_routes),
-            "route": _from_codes(np.tile(np.arange(n_routes), self.n_days), tuple(self.network.route_ids)),
-            "snow_depth_cm": st.route_depth_cm[0].ravel(),
-            "capacity_factor": st.capacity_factor[0].ravel(),
-            "state": _from_codes(st.state_code[0].ravel().astype(np.int64), tuple(ROUTE_STATES)),
-            "flow_t": flow.ravel(),
-        })
-
-    def _towns_table(self, days: np.ndarray, dates: np.ndarray, tcat: pd.CategoricalDtype) -> pd.DataFrame:
-        n_towns = len(self.towns.ids)
-        rows = self.towns.tables()
-        return pd.DataFrame({
-            "day": np.repeat(days, n_towns),
-            "date": np.repeat(dates, n_towns),
-            "town": pd.Categorical.from_codes(np.tile(np.arange(n_towns), self.n_days), dtype=tcat, validate=False),
-            **{f"{name}_t": rows[name].ravel() for name in ("delivered", "stock", "consumed", "shortfall")},
-        })
-
-    def _convoys_table(self, tcat: pd.CategoricalDtype, scat: pd.CategoricalDtype) -> pd.DataFrame:
-        log = self.log
-        return pd.DataFrame({
-            "id": np.arange(len(log), dtype=np.int64),
-            "source": pd.Categorical.from_codes(np.asarray(log.source, dtype=np.int64), dtype=scat, validate=False),
-            "town": pd.Categorical.from_codes(np.asarray(log.town, dtype=np.int64), dtype=tcat, validate=False),
-            "dispatched_day": np.asarray(log.dispatched_day, dtype=np.int64),
-            "arrived_day": _nullable(log.arrived_day),
-            "tonnes": np.asarray(log.tonnes, dtype=float),
-            "fate": _from_codes(np.asarray(log.fate, dtype=np.int64), FATES),
-            "end_day": _nullable(log.end_day),
-            "reason": pd.array(log.reason, dtype=str),
-        })
-
-    def _weather_table(self, days: np.ndarray, dates: np.ndarray) -> pd.DataFrame:
-        st = self.state
-        columns: dict[str, Any] = {
-            "day": days,
-            "date": dates,
-            "temperature_c": st.temperature_c[0],
-            "precipitation_mm": st.precipitation_mm[0],
-            "storm": np.asarray(st.storm[0], dtype=bool),
-        }
-        for b, z in enumerate(np.asarray(st.band_elevations_m).tolist()):
-            columns[f"depth_{z:g}m_cm"] = st.band_depth_cm[0, :, b]
-        return pd.DataFrame(columns)
-
-    def _events_table(self, tcat: pd.CategoricalDtype) -> pd.DataFrame:
-        ev = sorted(self.towns.events)
-        kinds = {kind: i for i, kind in enumerate(TOWN_EVENTS)}
-        return pd.DataFrame({
-            "day": np.asarray([e[0] for e in ev], dtype=np.int64),
-            "date": np.array([self.state.dates[e[0]] for e in ev], dtype="datetime64[ms]"),
-            "town": pd.Categorical.from_codes(np.asarray([e[1] for e in ev], dtype=np.int64), dtype=tcat, validate=False),
-            "event": _from_codes(np.asarray([kinds[e[2]] for e in ev], dtype=np.int64), TOWN_EVENTS),
-            "cause": pd.array([e[3] for e in ev], dtype=str),
-        })
-
-
-@functools.lru_cache(maxsize=64)
-def _categories(names: tuple[str, ...]) -> pd.CategoricalDtype:
-    """The categorical dtype of ``names`` (built once per set of names: checking them costs more than the
-    columns that use them)."""
-    return pd.CategoricalDtype(list(names))
-
-
-def _from_codes(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
-    """A categorical of ``names[codes]``; the codes are the engine's own, valid by construction."""
-    return pd.Categorical.from_codes(codes, dtype=_categories(names), validate=False)
-
-
-def _nullable(values: list[int]) -> pd.arrays.IntegerArray:
-    """An ``Int64`` array of ``values``, null where negative."""
-    data = np.asarray(values, dtype=np.int64)
-    return pd.arrays.IntegerArray(data, data < 0)
 
 
 def simulate_replication(scenario: Scenario, replication: int = 0, seed: int | None = None, *,
