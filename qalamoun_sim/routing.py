@@ -112,6 +112,11 @@ class Forest:
 
     def settle(self, target: int = -1) -> None:
         """Go on with Dijkstra until ``target`` is settled (every node when ``target`` is -1)."""
+        self._dijkstra(None if target < 0 else {target})
+
+    def _dijkstra(self, wanted: set[int] | None) -> None:
+        """Settle nodes in order (by distance, then node index) until every node of ``wanted`` is settled,
+        or every node when ``wanted`` is None. ``wanted`` is emptied as it goes."""
         heap = self._heap
         if not heap:
             return
@@ -133,8 +138,10 @@ class Forest:
                         prev[x] = v
                         via[x] = r
                         push(heap, (nd, x))
-            if v == target:
-                break
+            if wanted is not None and v in wanted:
+                wanted.discard(v)
+                if not wanted:
+                    break
         self.settled_count += count
 
     def reaches(self, target: int) -> bool:
@@ -159,38 +166,13 @@ class Forest:
     def settle_all_of(self, targets: Sequence[int]) -> None:
         """Go on with Dijkstra until every node of ``targets`` is settled (every node, if one is not reached).
 
-        The same loop as :meth:`settle`, stopping when the last of ``targets`` is settled: where
-        settling them one at a time would have stopped too, since Dijkstra settles nodes in a fixed
-        order (by distance, then node index).
+        It stops where settling them one at a time would have stopped too, since Dijkstra settles nodes
+        in a fixed order (by distance, then node index).
         """
         settled = self.settled
         wanted = {k for k in targets if not settled[k]}
-        heap = self._heap
-        if not wanted or not heap:
-            return
-        dist, prev, via = self.dist, self.prev, self.via
-        out, usable = self.graph.out, self.usable
-        pop, push = heapq.heappop, heapq.heappush
-        count = 0
-        while heap:
-            d, v = pop(heap)
-            if d > dist[v]:
-                continue  # superseded
-            settled[v] = 1
-            count += 1
-            for x, w, r in out[v]:
-                if usable[r]:
-                    nd = d + w
-                    if nd < dist[x]:
-                        dist[x] = nd
-                        prev[x] = v
-                        via[x] = r
-                        push(heap, (nd, x))
-            if v in wanted:
-                wanted.discard(v)
-                if not wanted:
-                    break
-        self.settled_count += count
+        if wanted:
+            self._dijkstra(wanted)
 
     def path(self, target: int) -> tuple[list[int], list[int]] | None:
         """``(routes, nodes)`` of the fastest path from the nearest root to ``target`` (``nodes[0]`` the
