@@ -82,3 +82,30 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
         rc = int(exc.code or 0)
     out, err = capsys.readouterr()
     return rc, out, err
+
+
+def three_route_network() -> RouteNetwork:
+    """The network of the metric tests, small enough to do by hand::
+
+        src --a (40 t/d)--------------------> town        corridor "c": a, b, x
+         \\                                    ^ \\
+          +--b (20 t/d)--> mid --x (10 t/d)---+  +--d (100 t/d, "interior")--> town2
+
+    Nominal max flow from src to the militant towns: a + min(b, x) = 40 + 10 = 50 t/day.
+    """
+    def place(nid: str, kind: str, lat: float, **kw: object) -> dict[str, object]:
+        return {"id": nid, "kind": kind, "side": "militant", "elevation_m": 1400, "lat": lat, "lon": 36.5, **kw}
+
+    def track(rid: str, a: str, b: str, cap: float, corridor: str = "c") -> dict[str, object]:
+        return {"id": rid, "from": a, "to": b, "length_km": 10, "surface": "track", "capacity_tpd": cap,
+                "corridor": corridor}
+
+    scn = scenario_from_dict({
+        "scenario": {"name": "three routes", "start": "2013-12-01", "days": 6},
+        "nodes": [place("src", "source", 34.2, corridor="c"), place("mid", "junction", 34.1),
+                  place("town", "town", 34.0), place("town2", "town", 33.9)],
+        "routes": [track("a", "src", "town", 40), track("b", "src", "mid", 20), track("x", "mid", "town", 10),
+                   track("d", "town", "town2", 100, "interior")],
+    })
+    return RouteNetwork.from_scenario(scn)
+

@@ -1,13 +1,14 @@
 """The corridor's max flow as a minimum over pinned cuts equals a max flow solved pattern by pattern.
 
-On the three-route network of ``test_metrics`` (corridor routes a: src->town 40 t/d, b: src->mid
-20 t/d, x: mid->town 10 t/d) the max flow is ``40 f_a + min(20 f_b, 10 f_x)`` by hand.
+On the three-route network of the metric tests (``conftest.three_route_network``: corridor routes a:
+src->town 40 t/d, b: src->mid 20 t/d, x: mid->town 10 t/d) the max flow is ``40 f_a + min(20 f_b, 10 f_x)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import node, route, three_route_network
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -20,25 +21,9 @@ from qalamoun_sim.scenario import UnreachableTownWarning
 from qalamoun_sim.synthetic import synthetic_scenario
 
 
-def _node(nid: str, kind: str, lat: float, **kw: object) -> dict[str, object]:
-    return {"id": nid, "kind": kind, "side": "militant", "elevation_m": 1400, "lat": lat, "lon": 36.5, **kw}
-
-
-def _route(rid: str, a: str, b: str, cap: float, corridor: str = "c", **kw: object) -> dict[str, object]:
-    return {"id": rid, "from": a, "to": b, "length_km": 10, "surface": "track", "capacity_tpd": cap,
-            "corridor": corridor, **kw}
-
-
 @pytest.fixture(scope="module")
 def small() -> RouteNetwork:
-    scn = scenario_from_dict({
-        "scenario": {"name": "three routes", "start": "2013-12-01", "days": 2},
-        "nodes": [_node("src", "source", 34.2, corridor="c"), _node("mid", "junction", 34.1),
-                  _node("town", "town", 34.0), _node("town2", "town", 33.9)],
-        "routes": [_route("a", "src", "town", 40), _route("b", "src", "mid", 20), _route("x", "mid", "town", 10),
-                   _route("d", "town", "town2", 100, "interior")],
-    })
-    return RouteNetwork.from_scenario(scn)
+    return three_route_network()
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +110,8 @@ def test_a_corridor_without_sources_has_no_flow() -> None:
     with pytest.warns(UnreachableTownWarning):  # the town is unreachable on purpose
         scn = scenario_from_dict({
             "scenario": {"name": "no source", "start": "2013-12-01", "days": 2},
-            "nodes": [_node("src", "source", 34.2, corridor="other"), _node("mid", "junction", 34.1),
-                      _node("town", "town", 34.0)],
-            "routes": [_route("b", "mid", "town", 20)],
+            "nodes": [node("src", "source", corridor="other"), node("mid"), node("town", "town")],
+            "routes": [route("b", "mid", "town", corridor="c")],
         })
     cuts = CorridorCuts(RouteNetwork.from_scenario(scn), "c")
     assert cuts.max_flow(np.array([[1.0], [0.5]])).tolist() == [0.0, 0.0]

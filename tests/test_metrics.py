@@ -14,8 +14,9 @@ import datetime as dt
 import networkx as nx
 import numpy as np
 import pytest
+from conftest import three_route_network
 
-from qalamoun_sim import RouteNetwork, load_scenario, scenario_from_dict
+from qalamoun_sim import RouteNetwork, load_scenario
 from qalamoun_sim.metrics import (
     METRICS,
     capacity_cut_share,
@@ -28,21 +29,7 @@ from qalamoun_sim.state import ExogenousState, compute_state
 
 @pytest.fixture(scope="module")
 def net() -> RouteNetwork:
-    def node(nid: str, kind: str, lat: float, **kw: object) -> dict[str, object]:
-        return {"id": nid, "kind": kind, "side": "militant", "elevation_m": 1400, "lat": lat, "lon": 36.5, **kw}
-
-    def route(rid: str, a: str, b: str, cap: float, corridor: str = "c") -> dict[str, object]:
-        return {"id": rid, "from": a, "to": b, "length_km": 10, "surface": "track", "capacity_tpd": cap,
-                "corridor": corridor}
-
-    scn = scenario_from_dict({
-        "scenario": {"name": "three routes", "start": "2013-12-01", "days": 6},
-        "nodes": [node("src", "source", 34.2, corridor="c"), node("mid", "junction", 34.1),
-                  node("town", "town", 34.0), node("town2", "town", 33.9)],
-        "routes": [route("a", "src", "town", 40), route("b", "src", "mid", 20), route("x", "mid", "town", 10),
-                   route("d", "town", "town2", 100, "interior")],
-    })
-    return RouteNetwork.from_scenario(scn)
+    return three_route_network()
 
 
 # snow capacity factors and interdiction per day, routes (a, b, x, d)
