@@ -1,0 +1,102 @@
+"""The route network on a map, routes coloured by how often they were closed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from ..network import RouteNetwork
+from ..scenario import Scenario
+from ._style import KIND_MARKERS, SIDE_COLORS, SNOW_STATES, new_figure
+from .data import as_results
+
+__all__ = ["plot_network_map"]
+
+
+def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None,
+                     scenario: Scenario | None = None) -> Figure:
+    """The network on longitude and latitude, routes coloured by how often they were closed.
+
+    Parameters
+    ----------
+    results : Run, Ensemble or results folder
+    cause : {"any", "snow", "interdiction"}
+        Count a route-day as closed when its capacity factor is 0 (``any``), when snow closed it, or
+        when interdiction did.
+    """
+    if cause not in ("any", "snow", "interdiction"):
+        raise ValueError(f"cause: must be any, snow or interdiction, got '{cause}'")
+    res = as_results(results, scenario)
+    scn = res.need_scenario()
+    net = RouteNetwork.from_scenario(scn)
+    rt = res.table("routes", ["route", "capacity_factor", "state"])
+    state = rt["state"].astype(str)
+    closed = {"any": rt["capacity_factor"] <= 0.0, "snow": state.isin(SNOW_STATES),
+              "interdiction": state.isin(("interdicted", "both"))}[cause]
+    share = closed.groupby(rt["route"].astype(str)).mean().reindex(list(net.route_ids)).fillna(0.0).to_numpy()
+
+    fig, ax = new_figure(ax, (9, 8))
+    pos = {n.id: (n.lon, n.lat) for n in net.nodes.values()}
+    seen: dict[frozenset[str], int] = {}
+    segs, widths = [], []
+    span = max(1e-6, max(p[0] for p in pos.values()) - min(p[0] for p in pos.values()))
+    for r in net.routes:
+        (x0, y0), (x1, y1) = pos[r.from_], pos[r.to]
+        pair = frozenset((r.from_, r.to))
+        k = seen.get(pair, 0)
+        seen[pair] = k + 1
+        off = (0.012 * span) * ((k + 1) // 2) * (1 if k % 2 else -1) if k else 0.0
+        length = math.hypot(x1 - x0, y1 - y0) or 1.0
+        nx_, ny_ = -(y1 - y0) / length * off, (x1 - x0) / length * off
+        segs.append([(x0 + nx_, y0 + ny_), (x1 + nx_, y1 + ny_)])
+        widths.append(0.8 + 1.4 * math.log10(max(r.capacity_tpd, 1.0)))
+    cmap = "plasma"
+    lc = LineCollection(segs, array=share, cmap=cmap, norm=Normalize(0, 1), linewidths=widths, zorder=1,
+                        capstyle="round")
+    ax.add_collection(lc)
+    cb = fig.colorbar(lc, ax=ax, shrink=0.6, pad=0.02)
+    what = {"any": "snow or interdiction", "snow": "snow", "interdiction": "interdiction"}[cause]
+    cb.set_label(f"share of days closed ({what})")
+    cb.ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    kinds_drawn = []
+    for kind, marker in KIND_MARKERS.items():
+        ns = [n for n in net.nodes.values() if n.kind == kind]
+        if not ns:
+            continue
+        kinds_drawn.append(kind)
+        ax.scatter([n.lon for n in ns], [n.lat for n in ns], marker=marker, s=70 if kind != "junction" else 60,
+                   c=[SIDE_COLORS[n.side] for n in ns], edgecolors="white", linewidths=0.8, zorder=3)
+    for n in net.nodes.values():
+        if n.kind == "junction":
+            continue
+        short = n.name.split(",")[0].split(" (")[0] if n.name and n.kind in ("town", "source") else n.id
+        offset, ha = {"pass": ((-5, -9), "right"), "base": ((5, -9), "left")}.get(n.kind, ((4, 4), "left"))
+        ax.annotate(short, (n.lon, n.lat), xytext=offset, textcoords="offset points", fontsize="x-small", ha=ha,
+                    zorder=4, color="#222222" if n.kind in ("town", "source") else "#555555",
+                    path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
+    handles = [Line2D([], [], marker=KIND_MARKERS[k], ls="", color="#555555", label=k) for k in kinds_drawn]
+    handles += [Patch(color=c, label=f"{s} held") for s, c in SIDE_COLORS.items()
+                if any(n.side == s for n in net.nodes.values())]
+    handles.append(Line2D([], [], color="#888888", lw=0.8 + 1.4 * 2, label="width: capacity (log)"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=5, fontsize="small",
+              frameon=False)
+    lats = [p[1] for p in pos.values()]
+    ax.set_aspect(1.0 / math.cos(math.radians(float(np.mean(lats)))))
+    ax.autoscale_view()
+    ax.margins(0.06)
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
+    n = int(rt["replication"].nunique())
+    ax.set_title(f"Routes by share of days closed, {n} replication{'s' if n > 1 else ''} x {scn.scenario.days} days",
+                 loc="left", fontsize="medium")
+    ax.grid(alpha=0.2)
+    return fig

@@ -1,0 +1,251 @@
+"""The share of a corridor cut (by count, capacity or connectivity) and the claim's distribution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
+
+from ..claim import ClaimShares
+from ..closures import limits_of_routes
+from ..metrics import METRICS, capacity_cut_share, connectivity_cut_share, count_cut_share
+from ..network import RouteNetwork
+from ..scenario import Scenario
+from ._style import SNOW_STATES, date_axis, new_figure, outside_legend, spans
+from .data import as_results
+
+__all__ = ["corridor_share_frame", "plot_share_cut", "plot_claim_distribution"]
+
+
+def _factor_arrays(routes: pd.DataFrame, net: RouteNetwork, scn: Scenario) -> dict[str, np.ndarray]:
+    """(R, D, N) snow factor, total factor, snow-closed and interdicted arrays from a routes table.
+
+    The routes table holds the combined capacity factor and the state. The snow factor is exact:
+    open -> the capacity factor; snow or both -> 0; interdicted (snow left it open) -> the surface's
+    slowed factor when the depth reached its slowed limit, else 1.
+    """
+    reps = np.sort(routes["replication"].unique())
+    days = int(routes["day"].max()) + 1
+    r = np.searchsorted(reps, routes["replication"].to_numpy())
+    d = routes["day"].to_numpy(dtype=int)
+    k = routes["route"].astype(str).map(net.route_index)
+    if k.isna().any():
+        raise ValueError(f"routes table names routes not in the scenario: {sorted(set(routes['route'][k.isna()]))[:5]}")
+    k = k.to_numpy(dtype=int)
+    state = routes["state"].astype(str).to_numpy()
+    cf = routes["capacity_factor"].to_numpy(dtype=float)
+    limits = limits_of_routes(net, scn.snow)
+    slowed_cm = np.array([lim.slowed_cm for lim in limits])[k]
+    slowed_f = np.array([lim.slowed_capacity_factor for lim in limits])[k]
+    depth = routes["snow_depth_cm"].to_numpy(dtype=float)
+    snow_closed = np.isin(state, SNOW_STATES)
+    interdicted = np.isin(state, ("interdicted", "both"))
+    snow_f = np.where(snow_closed, 0.0, np.where(interdicted, np.where(depth >= slowed_cm, slowed_f, 1.0), cf))
+    shape = (len(reps), days, net.n_routes)
+    out = {"snow_f": np.ones(shape), "total_f": np.ones(shape), "snow_closed": np.zeros(shape, dtype=bool),
+           "interdicted": np.zeros(shape, dtype=bool)}
+    out["snow_f"][r, d, k] = snow_f
+    out["total_f"][r, d, k] = cf
+    out["snow_closed"][r, d, k] = snow_closed
+    out["interdicted"][r, d, k] = interdicted
+    out["replications"] = reps
+    return out
+
+
+def corridor_share_frame(results: Any, metric: str | None = None, corridor: str | None = None,
+                         scenario: Scenario | None = None) -> pd.DataFrame:
+    """Daily share of a corridor cut by snow, by interdiction (of routes snow left open) and in total.
+
+    The same definitions as :func:`qalamoun_sim.metrics.corridor_shares` (design.md s.5), computed from
+    the routes table of a run or an ensemble.
+
+    Parameters
+    ----------
+    results : Run, Ensemble or results folder
+    metric : {"count", "capacity", "connectivity"}, optional
+        Default: the scenario's claim metric.
+    corridor : str, optional
+        Default: the scenario's claim corridor.
+
+    Returns
+    -------
+    DataFrame
+        ``replication``, ``day``, ``date``, ``snow``, ``interdiction``, ``total``.
+    """
+    res = as_results(results, scenario)
+    scn = res.need_scenario()
+    metric = metric or scn.claim.metric
+    corridor = corridor or scn.claim.corridor
+    if metric not in METRICS:
+        raise ValueError(f"metric: must be one of {', '.join(METRICS)}, got '{metric}'")
+    net = RouteNetwork.from_scenario(scn)
+    mask = net.corridor_mask(corridor)
+    if not mask.any():
+        raise ValueError(f"no route is labelled with corridor '{corridor}' (have: {', '.join(net.corridors())})")
+    cols = ["day", "route", "capacity_factor", "state", "snow_depth_cm"]
+    a = _factor_arrays(res.table("routes", cols), net, scn)
+    if metric == "count":
+        snow = count_cut_share(a["snow_closed"], mask)
+        total = count_cut_share(a["snow_closed"] | a["interdicted"], mask)
+    elif metric == "capacity":
+        snow = capacity_cut_share(a["snow_f"], net.capacity_tpd, mask)
+        total = capacity_cut_share(a["total_f"], net.capacity_tpd, mask)
+    else:
+        snow = connectivity_cut_share(net, a["snow_f"], corridor)
+        total = connectivity_cut_share(net, a["total_f"], corridor)
+    n_rep, n_day = snow.shape
+    days = np.tile(np.arange(n_day), n_rep)
+    return pd.DataFrame({"replication": np.repeat(a["replications"], n_day), "day": days,
+                         "date": res.dates(days), "snow": snow.ravel(),
+                         "interdiction": np.maximum(total - snow, 0.0).ravel(), "total": total.ravel()})
+
+
+def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None = None, *,
+                   ax: Axes | None = None, scenario: Scenario | None = None) -> Figure:
+    """Share of the claim corridor cut versus date: snow and interdiction stacked, the threshold, storms.
+
+    The stacked areas are means over replications (so they add up to the mean total share); the line
+    is the median snow share with its 5-95 percent band dotted. Storm days are shaded (darker where
+    more replications had a storm that day); the claim window is marked with dotted verticals.
+
+    Parameters
+    ----------
+    results : Run, Ensemble, results folder, or :class:`~qalamoun_sim.claim.ClaimShares`
+        Claim shares (thousands of replications from the vectorized state) give no storm marks.
+    metric, corridor : str, optional
+        Default: the scenario's claim metric and corridor.
+    """
+    if isinstance(results, ClaimShares):
+        scn = results.scenario
+        metric = metric or scn.claim.metric
+        snow = results.daily["snow"][metric]
+        inter = results.daily["interdiction"][metric]
+        x = np.array(results.dates, dtype="datetime64[D]")
+        storm = None
+        n = results.n_replications
+        corridor = results.corridor
+        label = f"{n} replications"
+    else:
+        res = as_results(results, scenario)
+        scn = res.need_scenario()
+        metric = metric or scn.claim.metric
+        corridor = corridor or scn.claim.corridor
+        df = corridor_share_frame(res, metric, corridor)
+        n = int(df["replication"].nunique())
+        snow = df["snow"].to_numpy().reshape(n, -1)
+        inter = df["interdiction"].to_numpy().reshape(n, -1)
+        x = res.dates(np.arange(snow.shape[1]))
+        w = res.table("weather")
+        storm = None if "storm" not in w.columns else \
+            w.groupby("day")["storm"].mean().reindex(range(snow.shape[1])).fillna(0).to_numpy()
+        label = f"{n} replications" if n > 1 else f"replication {int(df['replication'].iloc[0])}"
+
+    fig, ax = new_figure(ax, (10, 5.2))
+    mean = " (mean)" if n > 1 else ""
+    ax.stackplot(x, snow.mean(axis=0), inter.mean(axis=0), colors=["#6baed6", "#fd8d3c"], alpha=0.85,
+                 labels=[f"cut by snow{mean}", f"cut by interdiction, of routes snow left open{mean}"])
+    if n > 1:
+        lo, mid, hi = np.quantile(snow, [0.05, 0.5, 0.95], axis=0)
+        ax.plot(x, mid, color="#08306b", lw=1.4, label="snow, median")
+        ax.plot(x, lo, color="#08306b", lw=0.7, ls="--", label="snow, 5-95 % of replications")
+        ax.plot(x, hi, color="#08306b", lw=0.7, ls="--")
+    thr = scn.claim.threshold
+    ax.axhline(thr, color="#b2182b", lw=1.5, ls="--", label=f"claim threshold {thr:.0%}", gid="threshold")
+    handles, labels = ax.get_legend_handles_labels()
+    if storm is not None:
+        # storm days as bars above the axes (x in data, y in axes coordinates): height 0.06 x share of replications
+        storm = np.asarray(storm, dtype=float)
+        band = ax.get_xaxis_transform()
+        for xi, h in zip(x, storm, strict=True):
+            if h > 0:
+                ax.add_patch(Rectangle((mdates.date2num(xi), 1.015), 1.0, 0.06 * h, transform=band, clip_on=False,
+                                       color="#444444", linewidth=0, gid="storm"))
+        ax.text(-0.005, 1.015, "storm", transform=ax.transAxes, ha="right", va="bottom", fontsize="x-small")
+        if n == 1:
+            spans(ax, x, storm, "#444444", 0.15)
+        handles.append(Patch(color="#444444", alpha=0.6))
+        labels.append("storm days" if n == 1 else "storm (bar height: share of replications)")
+    ws, we = scn.claim_window()
+    for edge in (np.datetime64(ws, "D"), np.datetime64(we, "D") + np.timedelta64(1, "D")):
+        if x[0] <= edge <= x[-1] + np.timedelta64(1, "D"):
+            ax.axvline(edge, color="#222222", lw=1.0, ls="-.")
+    handles.append(Line2D([], [], color="#222222", lw=1.0, ls="-."))
+    labels.append(f"claim window {ws:%d %b} - {we:%d %b}")
+    ax.set_ylim(0, 1.0)
+    ax.set_xlim(x[0], x[-1])
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_ylabel(f"share of '{corridor}' corridor cut ({metric})")
+    ax.set_xlabel("date")
+    ax.set_title(f"Share of the '{corridor}' corridor cut, {label}", loc="left", fontsize="medium",
+                 pad=26 if storm is not None else 6)
+    ax.grid(alpha=0.3)
+    date_axis(ax)
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize="small",
+              frameon=False)
+    return fig
+
+
+def _claim_statistic(results: Any, scenario: Scenario | None) -> tuple[Scenario, np.ndarray, np.ndarray, np.ndarray]:
+    """Scenario, (R, D) snow and total shares of the claim metric, and the window mask."""
+    if isinstance(results, ClaimShares):
+        scn = results.scenario
+        m = scn.claim.metric
+        return scn, results.daily["snow"][m], results.daily["total"][m], results.window_mask()
+    res = as_results(results, scenario)
+    scn = res.need_scenario()
+    df = corridor_share_frame(res)
+    n = int(df["replication"].nunique())
+    snow = df["snow"].to_numpy().reshape(n, -1)
+    total = df["total"].to_numpy().reshape(n, -1)
+    ws, we = scn.claim_window()
+    dates = res.dates(np.arange(snow.shape[1]))
+    window = (dates >= np.datetime64(ws, "D")) & (dates <= np.datetime64(we, "D"))
+    return scn, snow, total, window
+
+
+def plot_claim_distribution(results: Any, *, bins: int = 25, ax: Axes | None = None,
+                            scenario: Scenario | None = None) -> Figure:
+    """Distribution across replications of the claim statistic against the threshold.
+
+    The statistic is a replication's mean, over the claim window, of the daily share of the corridor
+    cut by snow (the claim metric); the outline shows snow and interdiction together. The text gives
+    P(claim holds): the share of replications where snow reaches the threshold on at least
+    ``min_fraction_of_days`` of the window's days.
+
+    Parameters
+    ----------
+    results : Run, Ensemble, results folder or :class:`~qalamoun_sim.claim.ClaimShares`
+    """
+    scn, snow, total, window = _claim_statistic(results, scenario)
+    if not window.any():
+        raise ValueError("the claim window holds no simulated day")
+    cfg = scn.claim
+    stat_snow = snow[:, window].mean(axis=1)
+    stat_total = total[:, window].mean(axis=1)
+    holds = ((snow >= cfg.threshold - 1e-12)[:, window].mean(axis=1) >= cfg.min_fraction_of_days).mean()
+    fig, ax = new_figure(ax, (8, 4.8))
+    edges = np.linspace(0, 1, bins + 1)
+    ax.hist(stat_snow, bins=edges, color="#6baed6", edgecolor="white", label="cut by snow")
+    ax.hist(stat_total, bins=edges, histtype="step", color="#d94801", lw=1.5, label="cut by snow and interdiction")
+    ax.axvline(cfg.threshold, color="#b2182b", lw=1.5, ls="--", label=f"threshold {cfg.threshold:.0%}",
+               gid="threshold")
+    ax.axvline(float(np.median(stat_snow)), color="#08306b", lw=1.0, label="median, snow")
+    n = len(stat_snow)
+    ws, we = scn.claim_window()
+    ax.text(1.02, 0.55, f"P(claim holds) = {holds:.2f}\n{n} replications\nwindow {ws:%d %b %Y}\n   to {we:%d %b %Y}",
+            transform=ax.transAxes, va="top", fontsize="small", gid="claim_probability")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlabel(f"share of '{cfg.corridor}' corridor cut ({cfg.metric}), mean over the claim window")
+    ax.set_ylabel("replications")
+    ax.set_title("The 70 percent claim across replications", loc="left", fontsize="medium")
+    outside_legend(ax)
+    return fig

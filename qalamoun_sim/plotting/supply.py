@@ -1,0 +1,125 @@
+"""Supply flows: delivered supply per town or per corridor, over time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..scenario import Scenario
+from ._style import COLORS, date_axis, median_band, outside_legend, replication_grid, rolling
+from .data import Results, as_results
+
+__all__ = ["plot_supply"]
+
+
+def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None = None, top: int = 6,
+                smooth_days: int = 7, ax: Axes | Sequence[Axes] | None = None,
+                scenario: Scenario | None = None) -> Figure:
+    """Delivered tonnes per day per town (or corridor), median with a 5-95 percent band, stocks beneath.
+
+    Parameters
+    ----------
+    results : Run, Ensemble or results folder
+    by : {"town", "corridor"}
+        ``town``: deliveries recorded by each town; ``corridor``: tonnes of delivered convoys by the
+        corridor of their source (the source id when it has none), stocks of all militant towns beneath.
+    names : list of str, optional
+        Towns or corridors to draw; default the ``top`` largest by median total delivered.
+    smooth_days : int
+        Trailing mean over this many days per replication before the quantiles (convoys arrive in lumps).
+    ax : Axes or pair of Axes, optional
+        One axes: flows only. Two: flows and stocks. Default: a new figure with both.
+    scenario : Scenario, optional
+
+    Returns
+    -------
+    Figure
+    """
+    if by not in ("town", "corridor"):
+        raise ValueError(f"by: must be 'town' or 'corridor', got '{by}'")
+    res = as_results(results, scenario)
+    towns = res.table("towns", ["day", "town", "delivered_t", "stock_t"])
+    days = np.arange(int(towns["day"].max()) + 1)
+    if by == "town":
+        flow, keys, _ = replication_grid(towns, "day", "town", "delivered_t", days=days)
+    else:
+        conv = res.table("convoys", ["source", "arrived_day", "tonnes", "fate"])
+        conv = conv[(conv["fate"].astype(str) == "delivered") & conv["arrived_day"].notna()]
+        corr = {}
+        if res.scenario is not None:
+            corr = {n.id: n.corridor or n.id for n in res.scenario.nodes if n.kind == "source"}
+        conv = conv.assign(corridor=conv["source"].astype(str).map(lambda s: corr.get(s, s)),
+                           arrived_day=conv["arrived_day"].astype(int))
+        # every replication appears, even one with no delivery at all
+        reps = np.sort(towns["replication"].unique())
+        flow = np.zeros((len(reps), len(days), 0))
+        keys = sorted(set(corr.values()) | set(conv["corridor"]))
+        if keys:
+            g, _, greps = replication_grid(conv, "arrived_day", "corridor", "tonnes", columns=keys, days=days) if len(conv) \
+                else (np.zeros((0, len(days), len(keys))), keys, np.array([], dtype=int))
+            flow = np.zeros((len(reps), len(days), len(keys)))
+            flow[np.searchsorted(reps, greps)] = g
+    totals = np.median(flow.sum(axis=1), axis=0)
+    order = [keys[i] for i in np.argsort(-totals, kind="stable")]
+    chosen = [n for n in (names or order[:top]) if n in keys]
+    if names and len(chosen) < len(names):
+        missing = sorted(set(names) - set(keys))
+        raise ValueError(f"names: unknown {by}(s) {', '.join(missing)} (have {', '.join(keys)})")
+
+    if ax is None:
+        fig = Figure(figsize=(10, 6.5), layout="constrained")
+        ax_flow, ax_stock = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    elif isinstance(ax, Axes):
+        fig, ax_flow, ax_stock = ax.figure, ax, None
+    else:
+        ax_flow, ax_stock = ax[0], ax[1]
+        fig = ax_flow.figure
+    x = res.dates(days)
+    smooth = rolling(flow, smooth_days)
+    for i, name in enumerate(chosen):
+        median_band(ax_flow, x, smooth[:, :, keys.index(name)], COLORS[i % len(COLORS)], str(name))
+    what = "town" if by == "town" else "corridor of the source"
+    ax_flow.set_ylabel(f"delivered (t/day, {smooth_days}-day mean)" if smooth_days > 1 else "delivered (t/day)")
+    n = flow.shape[0]
+    ax_flow.set_title(f"Supply delivered by {what}: median" + (f" and 5-95 % band of {n} replications" if n > 1
+                                                              else f" (replication {int(towns['replication'].iloc[0])})"),
+                      loc="left", fontsize="medium")
+    ax_flow.set_ylim(bottom=0)
+    ax_flow.grid(alpha=0.3)
+    outside_legend(ax_flow, title=by)
+    if ax_stock is not None:
+        stock, tkeys, _ = replication_grid(towns, "day", "town", "stock_t", days=days)
+        if by == "town":
+            for i, name in enumerate(chosen):
+                median_band(ax_stock, x, stock[:, :, tkeys.index(name)], COLORS[i % len(COLORS)], str(name))
+            ax_stock.set_ylabel("stock (t, end of day)")
+        else:
+            held = _still_held(res, stock.shape, tkeys)
+            median_band(ax_stock, x, (stock * held).sum(axis=2), "#555555", "towns not yet\ncaptured or settled")
+            ax_stock.set_ylabel("stock of militant towns (t)")
+            outside_legend(ax_stock)
+        ax_stock.set_ylim(bottom=0)
+        ax_stock.grid(alpha=0.3)
+        ax_stock.set_xlabel("date")
+        date_axis(ax_stock)
+    else:
+        ax_flow.set_xlabel("date")
+    date_axis(ax_flow)
+    return fig
+
+
+def _still_held(res: Results, shape: tuple[int, ...], towns: list[Any]) -> np.ndarray:
+    """(R, D, K) 1 while a town is still held by the militants (before its capture or settlement), else 0."""
+    held = np.ones(shape)
+    ev = res.table("events", ["day", "town", "event"])
+    if len(ev):
+        reps = np.sort(res.table("towns", ["day"])["replication"].unique())
+        first = ev.groupby(["replication", ev["town"].astype(str)])["day"].min()
+        for (rep, town), day in first.items():
+            if town in towns and rep in reps:
+                held[np.searchsorted(reps, rep), int(day):, towns.index(town)] = 0.0
+    return held
