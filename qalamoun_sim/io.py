@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,16 +18,19 @@ __all__ = ["atomic_write", "write_parquet", "write_json", "write_text", "read_js
 
 
 def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp_path)`` then move the temporary file onto ``path`` atomically."""
+    """Call ``writer(tmp_path)`` then move the temporary file onto ``path`` atomically.
+
+    The temporary file is created by ``writer`` inside the ``try``: an interrupt (Ctrl-C) that lands
+    anywhere, even just as the file appears, leaves no temporary file behind.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"  # a name only: no file yet
     try:
-        os.close(fd)
-        writer(Path(tmp))
+        writer(tmp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
