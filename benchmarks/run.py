@@ -394,33 +394,14 @@ def verdict(figures: dict[str, float]) -> dict[str, Any]:
 
 
 def print_tables(res: dict[str, Any]) -> None:
+    """The goal figures, then the tables of :func:`print_markdown`."""
     m = res["machine"]
     print(f"commit {m['commit']}, {m['date']}, {m['nproc']} cores, {m['cpu']}, Python {m['python']}")
     print("\ngoal figures")
     for key, g in res["goals"].items():
         print(f"  {key:30s} {g['value']:10.3g}   goal {g['goal']:8s} {'met' if g['met'] else 'NOT met'}")
-    print("\nDES overhead (engine vs bare SimPy, same event count)")
-    for label, d in res["des_overhead"].items():
-        print(f"  {label}: {d['events']:,} events in {d['engine_seconds']:.3f} s = {d['engine_us_per_event']:.2f} us/event "
-              f"({d['engine_events_per_s']:,.0f}/s); loop only {d['engine_loop_us_per_event']:.2f}; bare "
-              f"{d['bare_us_per_event']:.2f} us/event ({d['bare_events_per_s']:,.0f}/s); ratio {d['ratio']:.1f} "
-              f"(loop only {d['ratio_loop_only']:.1f})")
-    s = res["state_vs_des"]
-    print(f"\nstate vs engine: {s['state_replications_per_s']:.0f} vs {s['des_replications_per_s']:.1f} replications/s "
-          f"= {s['ratio']:.0f}x (max difference {s['max_abs_difference']:.1e})")
-    sc = res["scale"]
-    print(f"\nscale: exponent {sc['exponent']:.2f} (from 1,000 routes: {sc['exponent_from_1000_routes']:.2f})")
-    print("  routes  nodes  sources  seconds    events  convoys   events/s  rounds")
-    for r in sc["rows"]:
-        print(f"  {r['routes']:6d} {r['nodes']:6d} {r['sources']:8d} {r['seconds']:8.2f} {r['events']:9d} "
-              f"{r['convoys']:8d} {r['events_per_s']:10,.0f} {r['rounds']:7d}")
-    print("\nSupplyNetPy")
-    for r in res["supplynetpy"]["rows"]:
-        print(f"  {r['routes']} routes: ours {r['ours_seconds']:.2f} s ({r['ours_events']:,} events), SupplyNetPy "
-              f"{r['supplynetpy_seconds']:.2f} s ({r['supplynetpy_events']:,} events) -> {r['speedup']:.1f}x")
-    print("\npeak memory (fresh process per item)")
-    for d in res["memory"].values():
-        print(f"  {d['what']}: peak RSS {d['peak_mib']:.0f} MiB, +{d['increase_mib']:.0f} MiB during the run")
+    print()
+    print_markdown(res)
 
 
 def print_markdown(res: dict[str, Any]) -> None:
