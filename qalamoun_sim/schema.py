@@ -1,0 +1,397 @@
+"""The scenario schema: pydantic models of every section, with defaults and their sources.
+
+Only ``[scenario]``, ``[[nodes]]`` and ``[[routes]]`` are required; every other section
+has defaults taken from ``shared/domain.md`` (each default says where it comes from).
+Loading a file or a dict, and turning validation errors into one-line messages, is
+:mod:`qalamoun_sim.scenario`'s job; it re-exports every model here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "WeatherConfig", "SnowConfig",
+           "SurfaceLimits", "InterdictionConfig", "Asset", "Checkpoint", "Capture", "SettlementPolicy",
+           "EngineConfig", "ClaimConfig", "StrictModel", "SURFACES"]
+
+NodeKind = Literal["source", "town", "junction", "pass", "base"]
+Side = Literal["militant", "army", "neutral"]
+Surface = Literal["road", "track", "trail"]
+SURFACES: tuple[str, ...] = ("road", "track", "trail")
+
+
+class StrictModel(BaseModel):
+    """Base of every section: unknown keys are rejected with the closest valid name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        known: set[str] = set()
+        for name, field in cls.model_fields.items():
+            known.add(field.alias or name)
+            known.add(name)
+        numeric = {f.alias or n for n, f in cls.model_fields.items() if _is_numeric(f.annotation)}
+        for key, value in data.items():
+            if isinstance(key, str) and key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(sorted(known))}"
+                raise ValueError(f"unknown key '{key}'{hint}")
+            if key in numeric and isinstance(value, bool):
+                raise ValueError(f"{key}: must be a number, not a boolean")
+        return data
+
+
+def _is_numeric(annotation: Any) -> bool:
+    """int, float, or an optional of either."""
+    import types
+    import typing
+
+    if annotation in (int, float):
+        return True
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(args) and all(a in (int, float) for a in args)
+    return False
+
+
+# --------------------------------------------------------------------------- [scenario]
+class ScenarioMeta(StrictModel):
+    """The ``[scenario]`` section: name, calendar and ensemble defaults."""
+
+    name: str = Field(min_length=1, description="Human-readable name; say 'illustrative' for stylized data.")
+    start: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(9000, 12, 31), description="First simulated day (TOML date).")
+    days: int = Field(ge=1, le=3660, description="Number of simulated days.")
+    seed: int = Field(default=2013, ge=0, description="Root seed of every random draw (SeedSequence).")
+    replications: int = Field(default=200, ge=1, le=10_000_000, description="Default replications for run/claim.")
+    description: str = ""
+
+    @property
+    def dates(self) -> list[dt.date]:
+        """Every simulated date."""
+        return [self.start + dt.timedelta(days=i) for i in range(self.days)]
+
+
+# --------------------------------------------------------------------------- [[nodes]]
+class Node(StrictModel):
+    """A place: supply source, town, junction, mountain pass or army base."""
+
+    id: str = Field(min_length=1)
+    kind: NodeKind
+    side: Side = "neutral"
+    elevation_m: float = Field(ge=-500, le=9000)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    name: str | None = None
+    supply_tpd: float = Field(default=0.0, ge=0, description="Sources: tonnes made available per day.")
+    stock_t: float = Field(default=0.0, ge=0, description="Towns: initial stock in tonnes.")
+    consumption_tpd: float = Field(default=0.0, ge=0, description="Towns: daily need in tonnes.")
+    corridor: str | None = Field(default=None, description="Sources: the corridor they supply (e.g. 'arsal').")
+
+
+# --------------------------------------------------------------------------- [[routes]]
+class Route(StrictModel):
+    """A route between two nodes with its length, highest point, surface and capacity."""
+
+    id: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    length_km: float = Field(gt=0, le=2000)
+    max_elevation_m: float | None = Field(default=None, ge=-500, le=9000,
+                                          description="Highest point; default: the higher end node.")
+    elevation_profile_m: list[float] | None = Field(default=None, min_length=1,
+                                                    description="Optional profile; its maximum is the highest point.")
+    surface: Surface
+    capacity_tpd: float = Field(gt=0, description="Tonnes per day the route carries when open.")
+    speed_kph: float | None = Field(default=None, gt=0, le=200, description="Default: the surface's speed.")
+    corridor: str | None = Field(default=None, description="Label the claim metrics group by.")
+    bidirectional: bool = True
+    side: Side = Field(default="militant", description="Who holds the route; army-held roads are ploughed.")
+    ploughed: bool | None = Field(default=None, description="Default: army-held roads are ploughed.")
+
+    @model_validator(mode="after")
+    def _profile_within_range(self) -> Route:
+        for i, z in enumerate(self.elevation_profile_m or []):
+            if not -500 <= z <= 9000:
+                raise ValueError(f"elevation_profile_m[{i}]: must be between -500 and 9000")
+        return self
+
+    @property
+    def is_ploughed(self) -> bool:
+        """Whether snow is cleared from this route (army-held roads by default)."""
+        if self.ploughed is not None:
+            return self.ploughed
+        return self.side == "army" and self.surface == "road"
+
+
+class NetworkSource(StrictModel):
+    """``[network]``: read nodes and routes from a GraphML file (OSMnx attribute names)."""
+
+    graphml: str = Field(description="Path of a GraphML file, relative to the scenario file.")
+
+
+# --------------------------------------------------------------------------- [weather]
+# Monthly mean temperature at the reference elevation (1500 m), Jan..Dec.
+# Dec/Jan/Feb +3/+1/+2 degC: shared/domain.md s.3 [E]. Other months [E]: Damascus (680 m)
+# climatology minus ~5 degC (5.5 degC/km x 820 m), rounded.
+_MONTHLY_MEAN_C = [1.0, 2.0, 5.5, 10.5, 15.5, 19.5, 21.5, 21.5, 18.5, 13.5, 7.0, 3.0]
+# Monthly precipitation (mm) at the reference elevation, Jan..Dec. [E] shaped so the annual total
+# (~390 mm) sits inside Rankous 350-650 mm / Zabadani ~500 mm toward the drier lee (domain.md s.3).
+_MONTHLY_PRECIP_MM = [80.0, 70.0, 50.0, 25.0, 10.0, 1.0, 0.0, 0.0, 2.0, 20.0, 45.0, 75.0]
+# Storms per month [E]: a strong winter storm such as Alexa (Dec 2013) or the Jan 2015 storm
+# (domain.md s.3) about once or twice a winter.
+_STORMS_PER_MONTH = [0.45, 0.35, 0.15, 0.02, 0.0, 0.0, 0.0, 0.0, 0.0, 0.02, 0.15, 0.4]
+
+
+class WeatherConfig(StrictModel):
+    """``[weather]``: climate at a reference elevation, lapse rate, precipitation and storms."""
+
+    reference_elevation_m: float = Field(default=1500.0, ge=-500, le=9000)
+    monthly_mean_c: list[float] = Field(default_factory=lambda: list(_MONTHLY_MEAN_C), min_length=12, max_length=12,
+                                        description="Mean temperature at the reference elevation, Jan..Dec.")
+    harmonics: int = Field(default=2, ge=0, le=5, description="Fourier terms of the fitted seasonal cycle.")
+    anomaly_sd_c: float = Field(default=3.0, ge=0, le=20,
+                                description="Stationary SD of daily anomalies [E] (daily min -3..-5, max 6..8).")
+    anomaly_autocorrelation: float = Field(default=0.7, ge=0, lt=1, description="AR(1) coefficient [E].")
+    lapse_rate_c_per_km: float = Field(default=5.5, ge=0, le=12,
+                                       description="Winter near-surface lapse rate, domain.md s.4 (4.5-6.5).")
+    monthly_precip_mm: list[float] = Field(default_factory=lambda: list(_MONTHLY_PRECIP_MM), min_length=12,
+                                           max_length=12, description="Precipitation totals, Jan..Dec [E].")
+    p_wet_after_dry: float = Field(default=0.15, ge=0, le=1, description="Markov wet-day persistence [E].")
+    p_wet_after_wet: float = Field(default=0.55, ge=0, le=1, description="Markov wet-day persistence [E].")
+    precip_gamma_shape: float = Field(default=0.8, gt=0, le=20, description="Wet-day amount shape [E].")
+    storms_per_month: list[float] = Field(default_factory=lambda: list(_STORMS_PER_MONTH), min_length=12,
+                                          max_length=12, description="Storm onset rate per month, Jan..Dec [E].")
+    storm_days: int = Field(default=4, ge=1, le=30, description="Storm duration; Alexa lasted 10-15 Dec 2013 [S].")
+    storm_cold_anomaly_c: float = Field(default=8.0, ge=0, le=30,
+                                        description="Alexa: 8-10 degC below normal (domain.md s.3) [S].")
+    storm_precip_mm: float = Field(default=14.0, ge=0, le=300,
+                                   description="Mean storm precipitation per day [E]: 30-60 cm at 1500 m over 4 days.")
+    orographic_gradient_per_km: float = Field(
+        default=1.0, ge=0, le=10,
+        description="Precipitation gain per km above the reference [E]: storm depths 10-40 cm at 1300-1600 m "
+                    "vs 40-100+ cm on the crest above 2000 m (domain.md s.3), partly drifting.")
+    replay_csv: str | None = Field(default=None,
+                                   description="CSV (date, temperature_c, precipitation_mm) replayed instead.")
+    band_min_m: float = Field(default=500.0, ge=-500, le=9000, description="Lowest snowpack band.")
+    band_max_m: float = Field(default=3000.0, ge=-500, le=9000, description="Highest snowpack band.")
+    band_step_m: float = Field(default=100.0, gt=0, le=2000, description="Snowpack band spacing.")
+
+    @model_validator(mode="after")
+    def _bands_ordered(self) -> WeatherConfig:
+        if self.band_max_m <= self.band_min_m:
+            raise ValueError("band_max_m: must be above band_min_m")
+        return self
+
+
+# --------------------------------------------------------------------------- [snow]
+class SurfaceLimits(StrictModel):
+    """Snow depth limits of one surface: open below ``slowed_cm``, closed at ``closed_cm`` and above."""
+
+    slowed_cm: float = Field(ge=0, le=1000)
+    closed_cm: float = Field(gt=0, le=1000)
+    slowed_capacity_factor: float = Field(default=0.5, gt=0, le=1)
+    slowed_speed_factor: float = Field(default=0.6, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SurfaceLimits:
+        if self.closed_cm <= self.slowed_cm:
+            raise ValueError("closed_cm: must be above slowed_cm")
+        return self
+
+
+def _default_limits() -> dict[str, SurfaceLimits]:
+    # domain.md s.4: unploughed road open <10, slowed 10-15, closed >=15 [S: ground clearance];
+    # track open <15, slowed 15-30, closed >=30-40 [E]; trail open <30, slowed 30-75, closed >75 [S: Marcy 1859].
+    return {
+        "road": SurfaceLimits(slowed_cm=10, closed_cm=15, slowed_capacity_factor=0.5, slowed_speed_factor=0.6),
+        "track": SurfaceLimits(slowed_cm=15, closed_cm=35, slowed_capacity_factor=0.5, slowed_speed_factor=0.6),
+        "trail": SurfaceLimits(slowed_cm=30, closed_cm=75, slowed_capacity_factor=0.5, slowed_speed_factor=0.5),
+    }
+
+
+class SnowConfig(StrictModel):
+    """``[snow]``: precipitation phase, melt, density and passability per surface."""
+
+    rain_snow_threshold_c: float = Field(default=1.5, ge=-10, le=10,
+                                         description="50 % snow temperature, Jennings et al. 2018 [S].")
+    mix_range_c: float = Field(default=3.0, ge=0, le=10, description="Width of the linear rain/snow mix (0-3 degC).")
+    melt_factor_mm_per_c_day: float = Field(default=4.0, ge=0, le=20, description="Degree-day factor (3-6) [S/E].")
+    melt_base_c: float = Field(default=0.0, ge=-10, le=10)
+    new_snow_density_kg_m3: float = Field(default=100.0, ge=30, le=500, description="Judson & Doesken 2000 [S].")
+    settled_density_kg_m3: float = Field(default=300.0, ge=50, le=700, description="250-400 [E].")
+    settling_days: float = Field(default=7.0, gt=0, le=100, description="Settling time constant 5-10 days [E].")
+    limits: dict[Surface, SurfaceLimits] = Field(default_factory=_default_limits)
+    ploughed_road: SurfaceLimits = Field(
+        default_factory=lambda: SurfaceLimits(slowed_cm=5, closed_cm=30, slowed_capacity_factor=0.7,
+                                              slowed_speed_factor=0.6),
+        description="Ploughed (army) road: slowed >=5, closed >=25-30 until cleared, domain.md s.4.")
+    plough_days: int = Field(default=1, ge=0, le=30, description="Days to clear a ploughed road (0.5-2) [E].")
+
+    @model_validator(mode="after")
+    def _all_surfaces(self) -> SnowConfig:
+        missing = [s for s in SURFACES if s not in self.limits]
+        if missing:
+            raise ValueError(f"limits: missing surface(s) {', '.join(missing)}")
+        return self
+
+
+# --------------------------------------------------------------------------- [interdiction]
+class Asset(StrictModel):
+    """A strike asset: air force, artillery or rocket battery."""
+
+    id: str = Field(min_length=1)
+    kind: Literal["air", "artillery", "rocket"]
+    base: str = Field(min_length=1, description="Node the asset operates from.")
+    range_km: float = Field(gt=0, le=2000)
+    strikes_per_day: int = Field(ge=0, le=100)
+    hit_probability: float = Field(ge=0, le=1)
+    repair_days: int = Field(ge=1, le=365)
+    grounded_when_precipitating: bool | None = Field(default=None,
+                                                     description="Default: true for air, false otherwise.")
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @property
+    def grounded_in_weather(self) -> bool:
+        """Whether precipitation or a storm stops this asset (the air force by default)."""
+        return self.kind == "air" if self.grounded_when_precipitating is None else self.grounded_when_precipitating
+
+
+class Checkpoint(StrictModel):
+    """An army checkpoint at a town's single entrance: it stops convoys, lets civilians through."""
+
+    town: str = Field(min_length=1)
+    stop_probability: float = Field(default=0.9, ge=0, le=1)
+    start: dt.date | None = Field(default=None, description="Default: from the town's capture, or day 1 if army.")
+
+
+class Capture(StrictModel):
+    """A scripted capture of a town by the army on a date (domain.md s.5)."""
+
+    town: str = Field(min_length=1)
+    date: dt.date
+
+
+class SettlementPolicy(StrictModel):
+    """Carrot and stick: a besieged town short of supply long enough settles with a daily probability."""
+
+    shortage_days: int = Field(default=14, ge=1, le=3650)
+    daily_probability: float = Field(default=0.05, ge=0, le=1)
+
+
+class InterdictionConfig(StrictModel):
+    """``[interdiction]``: strike assets, checkpoints, captures and siege lines."""
+
+    assets: list[Asset] = Field(default_factory=list)
+    convoy_hit_probability: float = Field(default=0.5, ge=0, le=1,
+                                          description="Chance a convoy on an interdicted route is hit.")
+    checkpoints: list[Checkpoint] = Field(default_factory=list)
+    captures: list[Capture] = Field(default_factory=list)
+    capture_after_cut_days: int | None = Field(default=None, ge=1, le=3650,
+                                               description="Capture a town cut off this long (None: never).")
+    siege_lines: list[str] = Field(default_factory=list, description="Route ids closed by siege lines.")
+    settlement: SettlementPolicy = Field(default_factory=SettlementPolicy)
+
+
+# --------------------------------------------------------------------------- [engine]
+class EngineConfig(StrictModel):
+    """``[engine]``: convoy size and behaviour."""
+
+    convoy_t: float = Field(default=10.0, gt=0, le=10_000, description="Tonnes per convoy [E]: a few pickups.")
+    closed_route_policy: Literal["wait", "reroute", "turn_back"] = "reroute"
+    max_wait_days: int = Field(default=3, ge=0, le=365)
+    speeds_kph: dict[Surface, float] = Field(
+        default_factory=lambda: {"road": 50.0, "track": 20.0, "trail": 3.5},
+        description="Default speeds: pickups 15-25 km/h on tracks, mules 3-4 km/h (domain.md s.2) [E].")
+
+
+# --------------------------------------------------------------------------- [claim]
+class ClaimConfig(StrictModel):
+    """``[claim]``: the 70 percent question (design.md s.5)."""
+
+    threshold: float = Field(default=0.70, ge=0, le=1)
+    corridor: str = Field(default="arsal", min_length=1)
+    metric: Literal["count", "capacity", "connectivity"] = "capacity"
+    window_start: dt.date | None = Field(default=None, ge=dt.date(1900, 1, 1), le=dt.date(9000, 12, 31),
+                                         description="Default: the first 1 Dec on or after start.")
+    window_end: dt.date | None = Field(default=None, ge=dt.date(1900, 1, 1), le=dt.date(9001, 12, 31),
+                                       description="Default: the last day of the following February.")
+    min_fraction_of_days: float = Field(default=0.5, ge=0, le=1)
+
+
+# --------------------------------------------------------------------------- the whole scenario
+class Scenario(StrictModel):
+    """A validated scenario. Build it with :func:`load_scenario` or :func:`scenario_from_dict`."""
+
+    scenario: ScenarioMeta
+    nodes: list[Node] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    network: NetworkSource | None = None
+    weather: WeatherConfig = Field(default_factory=WeatherConfig)
+    snow: SnowConfig = Field(default_factory=SnowConfig)
+    interdiction: InterdictionConfig | None = None
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    claim: ClaimConfig = Field(default_factory=ClaimConfig)
+    source_path: str | None = Field(default=None, exclude=True, description="Where it was loaded from.")
+
+    def node(self, node_id: str) -> Node:
+        """The node with this id."""
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    @property
+    def dates(self) -> list[dt.date]:
+        """Every simulated date."""
+        return self.scenario.dates
+
+    def claim_window(self) -> tuple[dt.date, dt.date]:
+        """The claim window, defaults resolved (1 Dec to end of February)."""
+        start = self.scenario.start
+        ws = self.claim.window_start
+        if ws is None:
+            ws = dt.date(start.year, 12, 1)
+            if ws < start:
+                ws = dt.date(start.year + 1, 12, 1)
+        we = self.claim.window_end or (dt.date(ws.year + 1, 3, 1) - dt.timedelta(days=1))
+        return ws, we
+
+    def with_updates(self, updates: dict[str, Any]) -> Scenario:
+        """A copy with dotted-path updates (``{"weather.lapse_rate_c_per_km": 6.0}``), re-validated."""
+        data = self.model_dump(by_alias=True, exclude_none=True)
+        for path, value in updates.items():
+            _set_path(data, path, value)
+        from .scenario import scenario_from_dict  # the loader builds on this module
+
+        return scenario_from_dict(data, source=self.source_path or "<dict>", base_dir=self._base_dir())
+
+    def _base_dir(self) -> Path | None:
+        return Path(self.source_path).parent if self.source_path and not self.source_path.startswith("<") else None
+
+
+def _set_path(data: dict, path: str, value: Any) -> None:
+    """Set ``a.b[2].c`` in nested dicts/lists."""
+    cur: Any = data
+    parts = path.replace("]", "").replace("[", ".").split(".")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        key: Any = int(part) if part.isdigit() else part
+        if last:
+            cur[key] = value
+        else:
+            if isinstance(cur, dict) and key not in cur:
+                cur[key] = {}
+            cur = cur[key]
+
+
+# --------------------------------------------------------------------------- errors
