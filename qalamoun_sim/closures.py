@@ -57,7 +57,7 @@ def recent_snowfall(snowfall_cm: np.ndarray, days: int) -> np.ndarray:
     return (c - lagged) > 0
 
 
-def snow_factors(depth_cm: np.ndarray, snowfall_cm: np.ndarray, network: RouteNetwork,
+def snow_factors(depth_cm: np.ndarray, ploughed_snowfall_cm: np.ndarray, network: RouteNetwork,
                  cfg: SnowConfig, columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Capacity and speed factors (R, D, N) of every route from the snow on its highest point.
 
@@ -65,8 +65,9 @@ def snow_factors(depth_cm: np.ndarray, snowfall_cm: np.ndarray, network: RouteNe
     ----------
     depth_cm : (R, D, N)
         Snow depth at each route's highest point.
-    snowfall_cm : (R, D, N) or (R, D, P)
-        That day's fresh snow at each route's highest point, or at the P ploughed routes' only.
+    ploughed_snowfall_cm : (R, D, P)
+        That day's fresh snow at the highest point of the P ploughed routes among the N, in order
+        (only ploughed roads use it).
     columns : (N,) int, optional
         The network indices of the N routes given, in order; default every route.
     """
@@ -76,8 +77,7 @@ def snow_factors(depth_cm: np.ndarray, snowfall_cm: np.ndarray, network: RouteNe
     ploughed = network.ploughed[cols]
     if ploughed.any():
         # a ploughed road is closed only until cleared: afterwards, at worst slowed
-        fresh = snowfall_cm[..., ploughed] if snowfall_cm.shape[-1] != ploughed.sum() else snowfall_cm
-        uncleared = recent_snowfall(fresh, cfg.plough_days)
+        uncleared = recent_snowfall(ploughed_snowfall_cm, cfg.plough_days)
         lim = cfg.ploughed_road
         cleared_cap = np.where(cap[..., ploughed] == 0.0, lim.slowed_capacity_factor, cap[..., ploughed])
         cleared_speed = np.where(speed[..., ploughed] == 0.0, lim.slowed_speed_factor, speed[..., ploughed])

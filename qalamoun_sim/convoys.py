@@ -119,7 +119,7 @@ def convoy_process(eng: Engine, cid: int, node: int, town: int, tonnes: float, r
             ok = False
         else:
             r = routes[i]
-            ok = towns.receiving[town] and usable(r, node, nodes[i + 1])
+            ok = towns.receiving[town] and usable(r)
         if not ok:
             if reserved:
                 eng.release(reserved, reserved_day, tonnes)
@@ -129,7 +129,7 @@ def convoy_process(eng: Engine, cid: int, node: int, town: int, tonnes: float, r
                 plan = None
                 if eng.policy == "reroute" or not towns.receiving[town]:
                     plan = eng.plan(cid, node, town, tonnes)
-                elif i < len(routes) and usable(routes[i], node, nodes[i + 1]):
+                elif i < len(routes) and usable(routes[i]):
                     plan = (town, routes[i:], nodes[i:])
                 if plan is not None:
                     town, routes, nodes = plan
@@ -151,7 +151,7 @@ def convoy_process(eng: Engine, cid: int, node: int, town: int, tonnes: float, r
         if r in reserved and reserved_day == eng.day:
             reserved.discard(r)
         else:
-            wait = eng.take(r, tonnes, node, nxt)
+            wait = eng.take(r, tonnes)
             if wait is not None:
                 if (yield wait) == CLOSED:
                     continue

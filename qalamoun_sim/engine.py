@@ -231,7 +231,7 @@ class Engine(Dispatcher):
         self.budget: list[float] = []
         self._usable_bytes = b""
         self._key: tuple[bytes, bytes] = (b"", b"")
-        self.queues: dict[int, deque[list[Any]]] = {}
+        self.queues: dict[int, deque[list[Any]]] = {}  # per route: [tonnes still needed, event]
         self.new_day: simpy.Event = self.env.event()
         self._cut: list[bool] | None = None
         self._pending: tuple[list[int], list[int]] = ([], [])
@@ -253,10 +253,10 @@ class Engine(Dispatcher):
         return self._trees.get((*self._key, node), lambda: Forest(self.graph, self._usable_bytes, [node]))
 
     # ------------------------------------------------------------------ queries used by convoys
-    def usable(self, r: int, u: int, v: int) -> bool:
-        """Whether a militant convoy may take route ``r`` from node ``u`` to ``v`` today.
+    def usable(self, r: int) -> bool:
+        """Whether a militant convoy may take route ``r`` today (either way it runs).
 
-        That is today's usable-route mask: open, and neither end army-held (whichever way it runs).
+        That is today's usable-route mask: open, and neither end army-held.
         """
         return bool(self._usable_bytes[r])
 
@@ -305,7 +305,7 @@ class Engine(Dispatcher):
         else:
             self.budget[r] = b
 
-    def take(self, r: int, tonnes: float, u: int, v: int) -> simpy.Event | None:
+    def take(self, r: int, tonnes: float) -> simpy.Event | None:
         """Take ``tonnes`` of route ``r``'s capacity today; an event to wait for when it is short.
 
         What is left today is taken now; the convoy then queues (first come, first served) for the
@@ -323,7 +323,7 @@ class Engine(Dispatcher):
         ev = self.env.event()
         if q is None:
             q = self.queues[r] = deque()
-        q.append([need, ev, u, v])
+        q.append([need, ev])
         return ev
 
     def _admit(self, r: int) -> None:
@@ -331,7 +331,7 @@ class Engine(Dispatcher):
         q = self.queues[r]
         while q:
             entry = q[0]
-            need, ev, u, v = entry
+            need, ev = entry
             if not self._usable_bytes[r]:
                 q.popleft()
                 ev.succeed(CLOSED)

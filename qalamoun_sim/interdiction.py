@@ -61,8 +61,9 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
     if cfg is None:
         return closed
     for rid in cfg.siege_lines:
-        if column_of[network.route_index[rid]] >= 0:
-            closed[:, :, column_of[network.route_index[rid]]] = True
+        col = column_of[network.route_index[rid]]
+        if col >= 0:
+            closed[:, :, col] = True
 
     # draws: for each replication, for each asset in order, target and hit uniforms (days, strikes)
     plans = []

@@ -68,7 +68,7 @@ def _flow_cut_share(network: RouteNetwork, corridor: str, corridor_factors: np.n
     if cuts is not None:
         return 1.0 - cuts.max_flow(corridor_factors) / nominal
     mask = network.corridor_mask(corridor)
-    patterns, inverse = np.unique(corridor_factors.reshape(-1, int(mask.sum())), axis=0, return_inverse=True)
+    patterns, inverse = np.unique(corridor_factors.reshape(-1, corridor_factors.shape[-1]), axis=0, return_inverse=True)
     full = np.ones((len(patterns), network.n_routes))
     full[:, mask] = patterns
     flows = np.array([network.max_flow(corridor, p) for p in full])
@@ -92,8 +92,9 @@ def corridor_shares(state: ExogenousState, network: RouteNetwork, corridor: str,
         raise ValueError(f"no route is labelled with corridor '{corridor}' (have: {', '.join(network.corridors())})")
     mask, capacity = _corridor_columns(state, network, corridor)
     # the corridor's columns only: the other routes never enter a share
-    snow_f = state.snow_capacity_factor if mask.all() else state.snow_capacity_factor[..., mask]
-    interdicted = state.interdicted if mask.all() else state.interdicted[..., mask]
+    whole = mask.all()
+    snow_f = state.snow_capacity_factor if whole else state.snow_capacity_factor[..., mask]
+    interdicted = state.interdicted if whole else state.interdicted[..., mask]
     total_f = np.where(interdicted, 0.0, snow_f)
     snow_closed = snow_f <= 0.0
     every = np.ones(snow_f.shape[-1], dtype=bool)

@@ -158,7 +158,7 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
     pack = simulate_snowpack(wx, scenario.weather, scenario.snow, bands)
     depth = route_depth_from_bands(pack.depth_cm, bands, elevations)
     plough = net.ploughed[columns]
-    fresh = route_depth_from_bands(pack.snowfall_cm, bands, elevations[plough])  # only ploughed roads use it
+    fresh = route_depth_from_bands(pack.snowfall_cm, bands, elevations[plough])
     cap_f, speed_f = snow_factors(depth, fresh, net, scenario.snow, columns)
     interdicted = simulate_strikes(scenario, net, wx, strike_rngs, columns)
     return ExogenousState(

@@ -116,7 +116,7 @@ def test_ploughed_road_reopens_after_plough_days(plough_days: int) -> None:
     depth = np.full((1, days, 2), 50.0)           # deep snow on the ground all along
     fresh = np.zeros((1, days, 2))
     fresh[0, 3, :] = 40.0                           # a storm on day 3
-    cap, speed = snow_factors(depth, fresh, net, scn.snow)
+    cap, speed = snow_factors(depth, fresh[..., net.ploughed], net, scn.snow)
     lim = scn.snow.ploughed_road
     closed = cap[0, :, 0] == 0.0
     assert np.flatnonzero(closed).tolist() == list(range(3, 3 + plough_days))
@@ -132,7 +132,7 @@ def test_ploughed_road_under_shallow_snow_is_only_slowed_even_on_a_snowy_day() -
     net = RouteNetwork.from_scenario(scn)
     depth = np.array([[[2.0], [10.0], [29.0], [30.0]]])
     fresh = np.full_like(depth, 5.0)
-    cap, _ = snow_factors(depth, fresh, net, scn.snow)
+    cap, _ = snow_factors(depth, fresh[..., net.ploughed], net, scn.snow)
     np.testing.assert_allclose(cap[0, :, 0], [1.0, 0.7, 0.7, 0.0])
 
 
