@@ -51,9 +51,9 @@ def _rss_mib() -> float:
 def _run_phase(phase: str, scenario: str | None, replications: int, seed: int, block: int) -> dict[str, Any]:
     """One call of the phase (in this process)."""
     from qalamoun_sim import RouteNetwork, load_scenario
-    from qalamoun_sim.claim import evaluate_claim
-    from qalamoun_sim.metrics import corridor_shares
-    from qalamoun_sim.state import compute_state
+    from qalamoun_sim.analysis.claim import evaluate_claim
+    from qalamoun_sim.analysis.metrics import corridor_shares
+    from qalamoun_sim.environment.state import compute_state
 
     scn = load_scenario(scenario)
     out: dict[str, Any] = {}

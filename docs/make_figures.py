@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import qalamoun_sim as qs
-from qalamoun_sim.critical import route_criticality
+from qalamoun_sim.analysis.critical import route_criticality
 from qalamoun_sim.plotting import plot_all, plot_criticality, plot_sweep
 
 FIGURES = Path(__file__).parent / "figures"

@@ -17,10 +17,10 @@ from typing import Any
 
 from qalamoun_sim import scenario as scenario_module
 from qalamoun_sim.cli import build_parser
-from qalamoun_sim.critical import DEFAULT_REPLICATIONS
+from qalamoun_sim.analysis.critical import DEFAULT_REPLICATIONS
 from qalamoun_sim.plotting import FIGURES
 from qalamoun_sim.scenario import scenario_json_schema
-from qalamoun_sim.sweep import DERIVED
+from qalamoun_sim.analysis.sweep import DERIVED
 
 TARGET = Path(__file__).parent / "reference.md"
 

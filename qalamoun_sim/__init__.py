@@ -1,44 +1,72 @@
-"""qalamoun-sim: supply routes under siege (snow, interdiction, convoys) in the Qalamoun mountains."""
+"""qalamoun-sim: supply routes under siege (snow, interdiction, convoys) in the Qalamoun mountains.
+
+The package is laid out by layer, each importing only from those before it (design.md s.1):
+``scenario`` -> ``network`` -> ``environment`` -> ``engine`` -> ``ensemble`` -> ``analysis`` ->
+``plotting`` -> ``cli``. This module is the public face: it re-exports the API and imports each
+name's module only when the name is first used, so ``import qalamoun_sim`` loads neither pandas,
+SimPy nor matplotlib.
+"""
 
 from __future__ import annotations
 
-from .claim import claim_shares, claim_verdict, evaluate_claim
-from .engine import simulate_replication
-from .ensemble import Ensemble, run_ensemble
-from .errors import QalamounError, ResultsError, ScenarioError
-from .metrics import capacity_cut_share, connectivity_cut_share, corridor_shares, count_cut_share
-from .network import RouteNetwork
-from .results import Run
-from .scenario import Scenario, default_scenario_path, load_scenario, scenario_from_dict
-from .state import ExogenousState, compute_state
-from .sweep import run_sweep
-from .synthetic import synthetic_scenario
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
+from .errors import BackendError, QalamounError, ResultsError, ScenarioError
 
-__all__ = [
-    "__version__",
-    "QalamounError",
-    "ResultsError",
-    "ScenarioError",
-    "RouteNetwork",
-    "Scenario",
-    "default_scenario_path",
-    "load_scenario",
-    "scenario_from_dict",
-    "ExogenousState",
-    "compute_state",
-    "count_cut_share",
-    "capacity_cut_share",
-    "connectivity_cut_share",
-    "corridor_shares",
-    "claim_shares",
-    "claim_verdict",
-    "evaluate_claim",
-    "Run",
-    "simulate_replication",
-    "Ensemble",
-    "run_ensemble",
-    "run_sweep",
-    "synthetic_scenario",
-]
+if TYPE_CHECKING:  # pragma: no cover - the names below, for type checkers and editors
+    from .analysis.claim import ClaimShares, claim_shares, claim_verdict, evaluate_claim
+    from .analysis.critical import route_criticality
+    from .analysis.metrics import capacity_cut_share, connectivity_cut_share, corridor_shares, count_cut_share
+    from .analysis.sweep import run_sweep
+    from .engine.engine import simulate_replication
+    from .engine.results import Run
+    from .ensemble.ensemble import Ensemble, run_ensemble
+    from .environment.state import ExogenousState, compute_state
+    from .network.routes import RouteNetwork
+    from .scenario.loader import default_scenario_path, load_scenario, scenario_from_dict
+    from .scenario.schema import Scenario
+    from .scenario.synthetic import synthetic_scenario
+
+#: Public name -> the module that defines it (imported on first use).
+_LAZY: dict[str, str] = {
+    "Scenario": "scenario.schema",
+    "default_scenario_path": "scenario.loader",
+    "load_scenario": "scenario.loader",
+    "scenario_from_dict": "scenario.loader",
+    "synthetic_scenario": "scenario.synthetic",
+    "RouteNetwork": "network.routes",
+    "ExogenousState": "environment.state",
+    "compute_state": "environment.state",
+    "Run": "engine.results",
+    "simulate_replication": "engine.engine",
+    "Ensemble": "ensemble.ensemble",
+    "run_ensemble": "ensemble.ensemble",
+    "count_cut_share": "analysis.metrics",
+    "capacity_cut_share": "analysis.metrics",
+    "connectivity_cut_share": "analysis.metrics",
+    "corridor_shares": "analysis.metrics",
+    "ClaimShares": "analysis.claim",
+    "claim_shares": "analysis.claim",
+    "claim_verdict": "analysis.claim",
+    "evaluate_claim": "analysis.claim",
+    "run_sweep": "analysis.sweep",
+    "route_criticality": "analysis.critical",
+}
+
+__all__ = ["__version__", "QalamounError", "ResultsError", "ScenarioError", "BackendError", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module of a public name on first use (PEP 562) and keep the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qalamoun_sim' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -46,7 +46,7 @@ _seed = _int_at_least(0)
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    from . import __version__
+    from ._version import __version__
 
     p = _Parser(prog="qalamoun-sim", description="Simulate supply routes under siege by snow and army.")
     p.add_argument("--version", action="version", version=f"qalamoun-sim {__version__}")
@@ -115,7 +115,7 @@ def _load(path: str | None):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``validate``: one line summary of a good scenario."""
-    from .network import RouteNetwork
+    from .network.routes import RouteNetwork
 
     scn = _load(args.scenario)
     net = RouteNetwork.from_scenario(scn)
@@ -161,8 +161,8 @@ def format_town_report(report: Any) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``run``: the network report, then replications of the SimPy engine and a summary per town."""
-    from .ensemble import json_records, run_ensemble
-    from .network import RouteNetwork
+    from .ensemble.ensemble import json_records, run_ensemble
+    from .network.routes import RouteNetwork
 
     scn = _load(args.scenario)
     report = RouteNetwork.from_scenario(scn).report()
@@ -235,7 +235,7 @@ def format_claim(v: dict[str, Any]) -> str:
 
 def cmd_claim(args: argparse.Namespace) -> int:
     """``claim``: the 70 percent verdict from the vectorized exogenous state."""
-    from .claim import claim_shares, claim_verdict
+    from .analysis.claim import claim_shares, claim_verdict
 
     scn = _load(args.scenario)
     n = args.replications or scn.scenario.replications
@@ -295,8 +295,8 @@ def format_sweep(frame: Any) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``sweep``: the claim for every combination of one or two parameters."""
+    from .analysis.sweep import parse_param, run_sweep
     from .errors import ScenarioError
-    from .sweep import parse_param, run_sweep
 
     scn = _load(args.scenario)
     params = [parse_param(spec) for spec in args.param]
@@ -352,7 +352,7 @@ def format_critical(table: Any, top: int) -> str:
 
 def cmd_critical(args: argparse.Namespace) -> int:
     """``critical``: rank routes by the max flow and supply lost without them, and their snow closure."""
-    from .critical import DEFAULT_REPLICATIONS, route_criticality
+    from .analysis.critical import DEFAULT_REPLICATIONS, route_criticality
 
     scn = _load(args.scenario)
     n = args.replications or DEFAULT_REPLICATIONS

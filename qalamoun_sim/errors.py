@@ -6,7 +6,7 @@ the command line can print one line (``file: field: message``) and exit with sta
 
 from __future__ import annotations
 
-__all__ = ["QalamounError", "ScenarioError", "ResultsError"]
+__all__ = ["QalamounError", "ScenarioError", "ResultsError", "BackendError"]
 
 
 class QalamounError(Exception):
@@ -26,8 +26,13 @@ class ScenarioError(QalamounError, ValueError):
         self.source = _one_line(source)
         self.field = _one_line(field) if field else field
         self.message = _one_line(message)
+        self._raw = (source, field, message)
         parts = [self.source] + ([self.field] if self.field else []) + [self.message]
         super().__init__(": ".join(parts))
+
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, str | None, str]]:
+        """Pickle by the three parts, so the error crosses a process boundary (worker to parent)."""
+        return type(self), self._raw
 
 
 def _one_line(text: str) -> str:
@@ -37,3 +42,7 @@ def _one_line(text: str) -> str:
 
 class ResultsError(QalamounError):
     """A results folder that cannot be used (missing, or made from another scenario or seed)."""
+
+
+class BackendError(QalamounError):
+    """A backend that cannot run (bad worker count, unreachable dask scheduler)."""

@@ -12,7 +12,7 @@ import pytest
 import qalamoun_sim.cli
 from qalamoun_sim.network import RouteNetwork
 from qalamoun_sim.scenario import Scenario, scenario_from_dict
-from qalamoun_sim.state import ExogenousState
+from qalamoun_sim.environment.state import ExogenousState
 
 START = dt.date(2013, 12, 1)
 

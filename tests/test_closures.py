@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qalamoun_sim import RouteNetwork, load_scenario, scenario_from_dict
-from qalamoun_sim.closures import (
+from qalamoun_sim.environment.closures import (
     FRESH_SNOW_CM,
     factors_from_depth,
     limits_of_routes,
@@ -22,7 +22,7 @@ from qalamoun_sim.closures import (
     snow_factors,
 )
 from qalamoun_sim.scenario import SnowConfig, SurfaceLimits
-from qalamoun_sim.state import compute_state
+from qalamoun_sim.environment.state import compute_state
 
 START = dt.date(2013, 12, 1)
 DEFAULT_MONTHLY_MEAN_C = list(load_scenario().weather.monthly_mean_c)

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_scenario, node, route
 
 from qalamoun_sim import compute_state, load_scenario, simulate_replication
-from qalamoun_sim.critical import close_route, route_criticality
+from qalamoun_sim.analysis.critical import close_route, route_criticality
 
 TINY = Path(__file__).parent / "data" / "tiny.toml"
 
@@ -75,7 +75,7 @@ def test_army_routes_lose_nothing_and_are_not_simulated(monkeypatch: pytest.Monk
                          node("u", "town", consumption_tpd=5)],
                         [route("st", "s", "t", corridor="k"), route("tu", "t", "u", side="army")],
                         days=6, claim={"corridor": "k"})
-    import qalamoun_sim.critical as crit
+    import qalamoun_sim.analysis.critical as crit
 
     calls: list[int | None] = []
     real = crit._outcome

@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import qalamoun_sim.cuts as cuts_module
+import qalamoun_sim.network.cuts as cuts_module
 from qalamoun_sim import RouteNetwork, load_scenario, scenario_from_dict
-from qalamoun_sim.cuts import CorridorCuts
-from qalamoun_sim.metrics import connectivity_cut_share
+from qalamoun_sim.network.cuts import CorridorCuts
+from qalamoun_sim.analysis.metrics import connectivity_cut_share
 from qalamoun_sim.scenario import UnreachableTownWarning
-from qalamoun_sim.synthetic import synthetic_scenario
+from qalamoun_sim.scenario.synthetic import synthetic_scenario
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,8 @@ def per_pattern(net: RouteNetwork, corridor: str, patterns: np.ndarray) -> np.nd
 
 
 def test_the_small_network_by_hand(small: RouteNetwork) -> None:
-    cuts = CorridorCuts(small, "c")
+    cuts = small.corridor_cuts("c")
+    assert isinstance(cuts, CorridorCuts)
     assert cuts.free_nodes == ["mid"]
     assert cuts.n_routes == 3
     f = np.array([[1.0, 1.0, 1.0], [0.0, 1.0, 1.0], [1.0, 0.5, 0.0], [1.0, 0.25, 1.0], [0.0, 0.0, 0.0]])
@@ -113,5 +114,6 @@ def test_a_corridor_without_sources_has_no_flow() -> None:
             "nodes": [node("src", "source", corridor="other"), node("mid"), node("town", "town")],
             "routes": [route("b", "mid", "town", corridor="c")],
         })
-    cuts = CorridorCuts(RouteNetwork.from_scenario(scn), "c")
+    cuts = RouteNetwork.from_scenario(scn).corridor_cuts("c")
+    assert isinstance(cuts, CorridorCuts)
     assert cuts.max_flow(np.array([[1.0], [0.5]])).tolist() == [0.0, 0.0]

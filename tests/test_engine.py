@@ -15,8 +15,8 @@ from hypothesis import strategies as hs
 from qalamoun_sim import load_scenario
 from qalamoun_sim.engine import simulate_replication
 from qalamoun_sim.network import RouteNetwork
-from qalamoun_sim.results import FATES, TABLES, Run
-from qalamoun_sim.state import ROUTE_STATES, compute_state
+from qalamoun_sim.engine.results import FATES, TABLES, Run
+from qalamoun_sim.environment.state import ROUTE_STATES, compute_state
 
 
 # --------------------------------------------------------------------------- default scenario

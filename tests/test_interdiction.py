@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from qalamoun_sim import RouteNetwork, load_scenario, scenario_from_dict
-from qalamoun_sim.interdiction import asset_active_days, grounded_days, simulate_strikes, target_weights
-from qalamoun_sim.state import STREAM_STRIKES, compute_state, replication_rng
+from qalamoun_sim.environment.interdiction import asset_active_days, grounded_days, simulate_strikes, target_weights
+from qalamoun_sim.environment.state import STREAM_STRIKES, compute_state, replication_rng
 
 START = dt.date(2013, 12, 1)
 DAYS = 20
@@ -194,7 +194,7 @@ def test_grounding_can_be_set_for_any_asset(tmp_path: Path) -> None:
 def test_grounded_days_function() -> None:
     scn = scenario([asset(kind="air"), asset(id="b", kind="artillery")])
     st_ = compute_state(scn, 4, seed=2)
-    from qalamoun_sim.weather import Weather
+    from qalamoun_sim.environment import Weather
 
     wx = Weather(st_.temperature_c, st_.precipitation_mm, st_.storm, 1500.0, 5.5)
     air, guns = scn.interdiction.assets
@@ -221,7 +221,7 @@ def test_strikes_of_a_replication_do_not_depend_on_its_batch() -> None:
     scn = load_scenario()
     net = RouteNetwork.from_scenario(scn)
     full = compute_state(scn, 6, seed=12, network=net)
-    from qalamoun_sim.weather import Weather
+    from qalamoun_sim.environment import Weather
 
     wx = Weather(full.temperature_c[[2]], full.precipitation_mm[[2]], full.storm[[2]], 1500.0, 5.5)
     alone = simulate_strikes(scn, net, wx, [replication_rng(12, 2, STREAM_STRIKES)])

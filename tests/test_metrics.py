@@ -17,14 +17,14 @@ import pytest
 from conftest import three_route_network
 
 from qalamoun_sim import RouteNetwork, load_scenario
-from qalamoun_sim.metrics import (
+from qalamoun_sim.analysis.metrics import (
     METRICS,
     capacity_cut_share,
     connectivity_cut_share,
     corridor_shares,
     count_cut_share,
 )
-from qalamoun_sim.state import ExogenousState, compute_state
+from qalamoun_sim.environment.state import ExogenousState, compute_state
 
 
 @pytest.fixture(scope="module")

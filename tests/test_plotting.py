@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from qalamoun_sim import ResultsError, load_scenario, run_ensemble, simulate_replication
-from qalamoun_sim.claim import claim_shares, claim_verdict
-from qalamoun_sim.critical import route_criticality
-from qalamoun_sim.metrics import METRICS
+from qalamoun_sim.analysis.claim import claim_shares, claim_verdict
+from qalamoun_sim.analysis.critical import route_criticality
+from qalamoun_sim.analysis.metrics import METRICS
 from qalamoun_sim.plotting import (
     FIGURES,
     as_results,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from qalamoun_sim.routing import BLOCKED, Clearance, Forest, RouteGraph
+from qalamoun_sim.engine.routing import BLOCKED, Clearance, Forest, RouteGraph
 
 Routes = list[tuple[int, int, bool, float]]
 

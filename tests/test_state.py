@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qalamoun_sim import RouteNetwork, load_scenario
-from qalamoun_sim.metrics import corridor_shares
-from qalamoun_sim.state import bands_needed, compute_state, route_depth_from_bands
+from qalamoun_sim.analysis.metrics import corridor_shares
+from qalamoun_sim.environment.state import bands_needed, compute_state, route_depth_from_bands
 
 SCENARIO = load_scenario()
 NETWORK = RouteNetwork.from_scenario(SCENARIO)

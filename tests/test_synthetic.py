@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from qalamoun_sim.network import RouteNetwork
-from qalamoun_sim.state import compute_state
-from qalamoun_sim.synthetic import synthetic_scenario
+from qalamoun_sim.environment.state import compute_state
+from qalamoun_sim.scenario.synthetic import synthetic_scenario
 
 
 @pytest.mark.parametrize("n", [12, 40, 100, 1000, 3000])

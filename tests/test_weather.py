@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from qalamoun_sim.scenario import WeatherConfig
-from qalamoun_sim.state import STREAM_WEATHER, replication_rng
-from qalamoun_sim.weather import (
+from qalamoun_sim.environment.state import STREAM_WEATHER, replication_rng
+from qalamoun_sim.environment import (
     Weather,
     band_elevations,
     seasonal_cycle,

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..network import RouteNetwork
+from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from ._style import KIND_MARKERS, SIDE_COLORS, SNOW_STATES, new_figure
 from .data import as_results

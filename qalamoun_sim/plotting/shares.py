@@ -13,10 +13,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ..claim import ClaimShares
-from ..closures import limits_of_routes
-from ..metrics import METRICS, capacity_cut_share, connectivity_cut_share, count_cut_share
-from ..network import RouteNetwork
+from ..analysis.claim import ClaimShares
+from ..analysis.metrics import METRICS, capacity_cut_share, connectivity_cut_share, count_cut_share
+from ..environment.closures import limits_of_routes
+from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from ._style import SNOW_STATES, date_axis, new_figure, outside_legend, spans
 from .data import as_results

@@ -10,7 +10,7 @@ from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..network import RouteNetwork
+from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from ._style import DEPTH_COL, date_axis, new_figure, spread_labels
 from .data import as_results

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ScenarioError
+from ..environment.state import compute_state
+from ..errors import ScenarioError
+from ..network.routes import RouteNetwork
+from ..scenario import Scenario
 from .metrics import METRICS, corridor_shares
-from .network import RouteNetwork
-from .scenario import Scenario
-from .state import compute_state
 
 __all__ = ["ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "QUANTILES"]
 

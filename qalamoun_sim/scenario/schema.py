@@ -3,7 +3,8 @@
 Only ``[scenario]``, ``[[nodes]]`` and ``[[routes]]`` are required; every other section
 has defaults taken from ``shared/domain.md`` (each default says where it comes from).
 Loading a file or a dict, and turning validation errors into one-line messages, is
-:mod:`qalamoun_sim.scenario`'s job; it re-exports every model here.
+:mod:`qalamoun_sim.scenario.loader`'s; :meth:`Scenario.from_document` validates a document
+in full (fields, referenced files, cross references), so the model needs no loader.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import ScenarioError
+from .checks import check_references, path_exists, warn_unreachable
+from .messages import first_error
 
 __all__ = ["Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "WeatherConfig", "SnowConfig",
            "SurfaceLimits", "InterdictionConfig", "Asset", "Checkpoint", "Capture", "SettlementPolicy",
@@ -371,9 +376,38 @@ class Scenario(StrictModel):
         data = self.model_dump(by_alias=True, exclude_none=True)
         for path, value in updates.items():
             _set_path(data, path, value)
-        from .scenario import scenario_from_dict  # the loader builds on this module
+        return Scenario.from_document(data, self.source_path or "<dict>", self._base_dir())
 
-        return scenario_from_dict(data, source=self.source_path or "<dict>", base_dir=self._base_dir())
+    @classmethod
+    def from_document(cls, data: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None) -> Scenario:
+        """Validate a document whose network is given inline: fields, referenced files, cross references.
+
+        ``source`` names the document in error messages; relative file paths resolve against ``base_dir``.
+        A town that no source reaches is a warning (:class:`~qalamoun_sim.scenario.checks.UnreachableTownWarning`).
+
+        Raises
+        ------
+        ScenarioError
+            On any invalid field, naming ``source`` and the field path.
+        """
+        try:
+            scn = cls.model_validate(data)
+        except ValidationError as exc:
+            field, message = first_error(exc)
+            raise ScenarioError(source, field, message) from None
+        except (TypeError, ValueError) as exc:  # pragma: no cover - pydantic wraps these; belt and braces
+            raise ScenarioError(source, None, str(exc)) from None
+        if scn.weather.replay_csv:
+            csv = Path(scn.weather.replay_csv)
+            if not csv.is_absolute() and base_dir is not None:
+                csv = base_dir / csv
+            if not path_exists(csv, source, "weather.replay_csv"):
+                raise ScenarioError(source, "weather.replay_csv", f"file not found: {csv}")
+            scn = scn.model_copy(update={"weather": scn.weather.model_copy(update={"replay_csv": str(csv)})})
+        scn = scn.model_copy(update={"source_path": source})
+        check_references(scn, source)
+        warn_unreachable(scn, source)
+        return scn
 
     def _base_dir(self) -> Path | None:
         return Path(self.source_path).parent if self.source_path and not self.source_path.startswith("<") else None

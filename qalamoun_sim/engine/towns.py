@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .scenario import InterdictionConfig, Node
+from ..scenario import InterdictionConfig, Node
 
 __all__ = ["TownLedger", "NEVER"]
 

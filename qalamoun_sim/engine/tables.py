@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..environment.state import ROUTE_STATES, ExogenousState
+from ..network.routes import RouteNetwork
 from .convoys import ConvoyLog
-from .network import RouteNetwork
 from .results import FATES, TOWN_EVENTS
-from .state import ROUTE_STATES, ExogenousState
 
 __all__ = ["routes_table", "towns_table", "convoys_table", "weather_table", "events_table"]
 

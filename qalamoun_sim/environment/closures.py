@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import RouteNetwork
-from .scenario import SnowConfig, SurfaceLimits
+from ..network.routes import RouteNetwork
+from ..scenario import SnowConfig, SurfaceLimits
 
 __all__ = ["limits_of_routes", "factors_from_depth", "snow_factors", "recent_snowfall"]
 

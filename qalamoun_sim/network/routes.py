@@ -16,26 +16,13 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from ..scenario import Node, Route, Scenario, graphml_to_document, unreachable_towns
+from ..scenario.graphml import HIGHWAY_OF_SURFACE
 from .cuts import CorridorCuts
-from .scenario import Node, Route, Scenario
+from .flow import FlowSolver
+from .sides import enemy_of, side_arcs
 
-__all__ = ["RouteNetwork", "graphml_to_document", "SUPER_SOURCE", "SUPER_SINK"]
-
-SUPER_SOURCE = "__source__"
-SUPER_SINK = "__sink__"
-
-# OSMnx `highway` tags for our surfaces, and back (unknown tags read as tracks).
-_HIGHWAY_OF_SURFACE = {"road": "primary", "track": "track", "trail": "path"}
-_SURFACE_OF_HIGHWAY = {
-    **{t: "road" for t in ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified",
-                           "residential", "service", "motorway_link", "trunk_link", "primary_link",
-                           "secondary_link", "tertiary_link", "road")},
-    "track": "track",
-    **{t: "trail" for t in ("path", "footway", "bridleway", "steps", "pedestrian", "trail")},
-}
-# Capacity when a GraphML edge has none [E]: a road carries trucks, a track pickups, a trail mules.
-_DEFAULT_CAPACITY_TPD = {"road": 200.0, "track": 40.0, "trail": 5.0}
-
+__all__ = ["RouteNetwork"]
 
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     r = 6371.0
@@ -87,7 +74,7 @@ class RouteNetwork:
         self.corridor = np.array([r.corridor or "" for r in routes], dtype=object)
         self.graph = self._build_graph()
         self._flow_cache: dict[tuple[Any, ...], float] = {}
-        self._solvers: dict[tuple[str, str], _FlowSolver] = {}
+        self._solvers: dict[tuple[str, str], FlowSolver] = {}
         self._cuts: dict[tuple[str, str], CorridorCuts | None] = {}
 
     # ------------------------------------------------------------------ construction
@@ -174,20 +161,31 @@ class RouteNetwork:
         networkx flow functions need a simple graph, so parallel routes are summed.
         """
         f = self._factors(factors)
-        enemy = "army" if side == "militant" else "militant"
         g = nx.DiGraph()
-        for u, v, data in self.graph.edges(data=True):
-            i = data["index"]
-            if f[i] <= 0 or self.route_side[i] == enemy:
+        for u, v, i, capacity in self.side_arcs(side):
+            if f[i] <= 0:
                 continue
-            if self.nodes[u].side == enemy or self.nodes[v].side == enemy:
-                continue
-            cap = data["capacity"] * f[i]
+            cap = capacity * f[i]
             if g.has_edge(u, v):
                 g[u][v]["capacity"] += cap
             else:
                 g.add_edge(u, v, capacity=cap)
         return g
+
+    def side_arcs(self, side: str = "militant") -> list[tuple[str, str, int, float]]:
+        """Every arc ``side`` may use (:func:`~qalamoun_sim.network.sides.side_arcs`), in graph order:
+        ``(u, v, route index, nominal capacity)``."""
+        node_side = {nid: n.side for nid, n in self.nodes.items()}
+        return list(side_arcs(self.graph.edges(data=True), node_side, self.route_side, side))
+
+    def enemy_route_mask(self, side: str = "militant") -> np.ndarray:
+        """Boolean mask over routes: held by the side that denies them to ``side``."""
+        return self.route_side == enemy_of(side)
+
+    def enemy_node_mask(self, side: str = "militant") -> np.ndarray:
+        """Boolean mask over the nodes, in :attr:`nodes` order: held by the side that denies them to ``side``."""
+        enemy = enemy_of(side)
+        return np.array([n.side == enemy for n in self.nodes.values()], dtype=bool)
 
     def max_flow(self, corridor: str, factors: Sequence[float] | np.ndarray | None = None,
                  side: str = "militant") -> float:
@@ -202,7 +200,7 @@ class RouteNetwork:
             return hit
         solver = self._solvers.get((corridor, side))
         if solver is None:
-            solver = self._solvers[(corridor, side)] = _FlowSolver(self, corridor, side)
+            solver = self._solvers[(corridor, side)] = FlowSolver(self, corridor, side)
         value = solver.value(f)
         if len(self._flow_cache) < 500_000:
             self._flow_cache[key] = value
@@ -216,7 +214,8 @@ class RouteNetwork:
         key = (corridor, side)
         if key not in self._cuts:
             try:
-                self._cuts[key] = CorridorCuts(self, corridor, side)
+                self._cuts[key] = CorridorCuts(self.side_arcs(side), np.flatnonzero(self.corridor_mask(corridor)),
+                                               self.corridor_sources(corridor), self.militant_towns(), corridor)
             except ValueError:
                 self._cuts[key] = None
         return self._cuts[key]
@@ -231,10 +230,7 @@ class RouteNetwork:
 
     def unreachable_towns(self) -> list[str]:
         """Towns that no source reaches over the nominal network."""
-        reach: set[str] = set()
-        for s in self.nodes_of_kind("source"):
-            reach |= nx.descendants(self.graph, s) | {s}
-        return [t for t in self.nodes_of_kind("town") if t not in reach]
+        return unreachable_towns(self.nodes.values(), self.routes)
 
     # ------------------------------------------------------------------ report
     def report(self) -> dict[str, Any]:
@@ -260,7 +256,7 @@ class RouteNetwork:
                      "name": n.name, "corridor": n.corridor}
             g.add_node(n.id, **{k: v for k, v in attrs.items() if v is not None})
         for i, r in enumerate(self.routes):
-            attrs = {"id": r.id, "index": i, "length": r.length_km * 1000.0, "highway": _HIGHWAY_OF_SURFACE[r.surface],
+            attrs = {"id": r.id, "index": i, "length": r.length_km * 1000.0, "highway": HIGHWAY_OF_SURFACE[r.surface],
                      "surface": r.surface, "capacity_tpd": r.capacity_tpd, "max_elevation_m": r.max_elevation_m,
                      "speed_kph": r.speed_kph, "corridor": r.corridor, "oneway": not r.bidirectional,
                      "side": r.side, "ploughed": r.ploughed,
@@ -294,51 +290,6 @@ class RouteNetwork:
         return doc
 
 
-class _FlowSolver:
-    """Max flow of one corridor on changing route factors, reusing one residual network.
-
-    The collapsed graph is built once on nominal capacities; each call sets the residual
-    capacities from the factors (an incidence matrix product) and runs Edmonds-Karp, which
-    resets the flows itself. The answer equals ``nx.maximum_flow_value`` on :meth:`RouteNetwork.flow_graph`.
-    """
-
-    def __init__(self, network: RouteNetwork, corridor: str, side: str) -> None:
-        from networkx.algorithms.flow import build_residual_network
-
-        g = network.flow_graph(None, side)
-        self.edges = list(g.edges())
-        sources = [s for s in network.corridor_sources(corridor) if s in g]
-        sinks = [t for t in network.militant_towns() if t in g]
-        self.empty = not (sources and sinks and self.edges)
-        if self.empty:
-            return
-        pos = {e: j for j, e in enumerate(self.edges)}
-        self.incidence = np.zeros((len(self.edges), network.n_routes))
-        enemy = "army" if side == "militant" else "militant"
-        for u, v, data in network.graph.edges(data=True):
-            if (u, v) in pos and network.route_side[data["index"]] != enemy:
-                self.incidence[pos[(u, v)], data["index"]] += data["capacity"]
-        for s in sources:
-            g.add_edge(SUPER_SOURCE, s)
-        for t in sinks:
-            g.add_edge(t, SUPER_SINK)
-        self.graph = g
-        self.residual = build_residual_network(g, "capacity")
-
-    def value(self, factors: np.ndarray) -> float:
-        """Max flow with route capacities scaled by ``factors``."""
-        if self.empty:
-            return 0.0
-        from networkx.algorithms.flow import edmonds_karp
-
-        caps = self.incidence @ factors
-        res = self.residual
-        for (u, v), c in zip(self.edges, caps.tolist(), strict=True):
-            res[u][v]["capacity"] = c
-        r = edmonds_karp(self.graph, SUPER_SOURCE, SUPER_SINK, capacity="capacity", residual=res)
-        return float(r.graph["flow_value"])
-
-
 def _highest_point(route: Route, elevations: dict[str, float]) -> float:
     if route.elevation_profile_m:
         top = max(route.elevation_profile_m)
@@ -346,43 +297,3 @@ def _highest_point(route: Route, elevations: dict[str, float]) -> float:
     if route.max_elevation_m is not None:
         return route.max_elevation_m
     return max(elevations.get(route.from_, 0.0), elevations.get(route.to, 0.0))
-
-
-def graphml_to_document(path: str | Path) -> dict[str, list[dict[str, Any]]]:
-    """Read a GraphML file into scenario ``nodes`` and ``routes`` lists (not yet validated).
-
-    Accepts OSMnx names (``x``, ``y``, ``elevation``, ``length`` in metres, ``highway``); every
-    attribute is coerced by the scenario schema afterwards, so string-typed files load too.
-    """
-    g = nx.read_graphml(str(path), force_multigraph=True)
-    nodes: list[dict[str, Any]] = []
-    for nid, d in g.nodes(data=True):
-        node = {"id": str(nid), "kind": d.get("kind", "junction"), "side": d.get("side", "neutral"),
-                "elevation_m": d.get("elevation", d.get("elevation_m")), "lat": d.get("y", d.get("lat")),
-                "lon": d.get("x", d.get("lon"))}
-        for key in ("supply_tpd", "stock_t", "consumption_tpd", "name", "corridor"):
-            if key in d:
-                node[key] = d[key]
-        nodes.append({k: v for k, v in node.items() if v is not None})
-    routes: list[dict[str, Any]] = []
-    edges = sorted(g.edges(keys=True, data=True), key=lambda e: int(e[3].get("index", -1)))  # scenario order
-    for u, v, k, d in edges:
-        surface = d.get("surface") or _SURFACE_OF_HIGHWAY.get(str(d.get("highway", "track")), "track")
-        route: dict[str, Any] = {
-            "id": str(d.get("id", f"{u}-{v}-{k}")), "from": str(u), "to": str(v),
-            "length_km": float(d["length"]) / 1000.0 if "length" in d else None,
-            "surface": surface,
-            "capacity_tpd": d.get("capacity_tpd", _DEFAULT_CAPACITY_TPD.get(surface, 40.0)),
-            "bidirectional": not _truthy(d.get("oneway", False)),
-        }
-        for key in ("max_elevation_m", "speed_kph", "corridor", "side", "ploughed"):
-            if key in d:
-                route[key] = d[key]
-        if "elevation_profile_m" in d:
-            route["elevation_profile_m"] = json.loads(d["elevation_profile_m"])
-        routes.append({key: val for key, val in route.items() if val is not None})
-    return {"nodes": nodes, "routes": routes}
-
-
-def _truthy(value: Any) -> bool:
-    return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "yes")

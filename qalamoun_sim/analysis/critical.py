@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import simulate_replication
-from .network import RouteNetwork
-from .scenario import Scenario
-from .state import ExogenousState, compute_state
+from ..engine.engine import simulate_replication
+from ..environment.state import ExogenousState, compute_state
+from ..network.routes import RouteNetwork
+from ..scenario import Scenario
 
 __all__ = ["route_criticality", "close_route", "DEFAULT_REPLICATIONS"]
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import ScenarioError
+from ..network.routes import RouteNetwork
+from ..scenario import Scenario
 from .claim import evaluate_claim
-from .errors import ScenarioError
-from .network import RouteNetwork
-from .scenario import Scenario
 
 __all__ = ["DERIVED", "parse_param", "apply_param", "run_sweep"]
 

@@ -23,23 +23,20 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import QalamounError, ResultsError
-from .io import read_json, write_json, write_parquet
-from .network import RouteNetwork
-from .scenario import Scenario, scenario_from_dict, scenario_hash
-from .state import compute_state
+from ..environment.state import compute_state
+from .._version import __version__
+from ..engine.results import TABLES
+from ..errors import BackendError, QalamounError, ResultsError
+from ..io import read_json, write_json, write_parquet
+from ..network.routes import RouteNetwork
+from ..scenario import Scenario, scenario_from_dict, scenario_hash
 
 __all__ = ["TABLES", "BACKENDS", "Chunk", "BackendError", "plan_chunks", "simulate_chunk", "run_ensemble",
            "Ensemble", "replication_summary", "json_records"]
 
-TABLES: tuple[str, ...] = ("routes", "towns", "convoys", "weather", "events")
 BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
 SCHEDULER_TIMEOUT_S = 10
 _CHUNK_RE = re.compile(r"chunk-(\d{5})-(\w+)\.parquet$")
-
-
-class BackendError(QalamounError):
-    """A backend that cannot run (bad worker count, unreachable dask scheduler)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +99,7 @@ def replication_summary(towns: pd.DataFrame, events: pd.DataFrame) -> pd.DataFra
 
 def simulate_chunk(scenario: Scenario, seed: int, start: int, stop: int) -> dict[str, Any]:
     """Run replications ``start..stop-1``: tables with a ``replication`` column, plus event counts."""
-    from .engine import simulate_replication
+    from ..engine.engine import simulate_replication
 
     net = RouteNetwork.from_scenario(scenario)
     state = compute_state(scenario, range(start, stop), seed, net)
@@ -219,8 +216,6 @@ def finished_chunks(folder: Path) -> set[int]:
 
 
 def _summary_header(scenario: Scenario, seed: int, replications: int, chunk_size: int) -> dict[str, Any]:
-    from . import __version__
-
     return {"package": "qalamoun-sim", "version": __version__,
             "scenario": {"name": scenario.scenario.name, "source": scenario.source_path,
                          "hash": scenario_hash(scenario)},

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..network.routes import RouteNetwork
+from ..scenario import Scenario
 from .closures import snow_factors
 from .interdiction import simulate_strikes
-from .network import RouteNetwork
-from .scenario import Scenario
-from .weather import band_elevations, simulate_snowpack, simulate_weather
+from .snowpack import band_elevations, simulate_snowpack
+from .weather import simulate_weather
 
 __all__ = ["ExogenousState", "compute_state", "replication_rng", "STREAM_WEATHER", "STREAM_STRIKES",
            "STREAM_ENGINE", "ROUTE_STATES"]

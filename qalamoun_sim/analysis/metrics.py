@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import RouteNetwork
-from .state import ExogenousState
+from ..environment.state import ExogenousState
+from ..network.routes import RouteNetwork
 
 __all__ = ["METRICS", "count_cut_share", "capacity_cut_share", "connectivity_cut_share", "corridor_shares"]
 

@@ -14,7 +14,8 @@ from typing import Any, Literal
 import networkx as nx
 import numpy as np
 
-from .scenario import Scenario, scenario_from_dict
+from .loader import scenario_from_dict
+from .schema import Scenario
 
 __all__ = ["synthetic_scenario", "terrain_elevation"]
 

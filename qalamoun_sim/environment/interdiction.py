@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .network import RouteNetwork
-from .scenario import Asset, Scenario
+from ..network.routes import RouteNetwork
+from ..scenario import Asset, Scenario
 from .weather import Weather
 
 __all__ = ["simulate_strikes", "target_weights", "asset_active_days", "grounded_days"]

@@ -71,14 +71,14 @@ from typing import Any
 import numpy as np
 import simpy
 
+from ..environment.state import STREAM_ENGINE, ExogenousState, compute_state, replication_rng
+from ..network.routes import RouteNetwork
+from ..scenario import Scenario
 from . import tables
 from .convoys import CLOSED, EPS, ConvoyLog
 from .dispatch import Dispatcher
-from .network import RouteNetwork
 from .results import Run
 from .routing import Forest, RouteGraph
-from .scenario import Scenario
-from .state import STREAM_ENGINE, ExogenousState, compute_state, replication_rng
 from .towns import TownLedger
 
 __all__ = ["simulate_replication", "Engine", "CountingEnvironment"]

@@ -1,13 +1,9 @@
-"""Weather and snowpack, vectorized over replications.
+"""Weather at the reference elevation, vectorized over replications.
 
 Weather at the reference elevation: a seasonal temperature cycle fitted to the monthly means,
 AR(1) daily anomalies, a two-state Markov chain of wet days with gamma amounts, and storms
 (onset rate per month, a duration, a cold anomaly and heavy precipitation, lowering the snow
 line as storm Alexa did). Temperature elsewhere follows the lapse rate.
-
-The snowpack is kept per elevation band as snow water equivalent (SWE, mm) and bulk density:
-precipitation falls as snow below the rain/snow threshold (a linear mix around it), melts by
-degree-days, and settles toward the old-snow density; depth (cm) = 100 * SWE / density.
 
 Random numbers are drawn per replication from its own generator, all days at once; the day
 recursion then runs across replications with elementwise arithmetic only, so a replication's
@@ -25,11 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ScenarioError
-from .scenario import SnowConfig, WeatherConfig
+from ..errors import ScenarioError
+from ..scenario import WeatherConfig
 
-__all__ = ["Weather", "Snowpack", "seasonal_cycle", "simulate_weather", "replay_weather", "band_elevations",
-           "temperature_at", "snow_fraction", "simulate_snowpack"]
+__all__ = ["Weather", "seasonal_cycle", "simulate_weather", "replay_weather", "temperature_at"]
 
 _MID_MONTH_DOY = np.array([15.5, 45.0, 74.5, 105.0, 135.5, 166.0, 196.5, 227.5, 258.0, 288.5, 319.0, 349.5])
 _YEAR_DAYS = 365.25
@@ -44,17 +39,6 @@ class Weather:
     storm: np.ndarray
     reference_elevation_m: float
     lapse_rate_c_per_km: float
-
-
-@dataclass(frozen=True)
-class Snowpack:
-    """Snow per elevation band, arrays shaped (replications, days, bands), values at the end of each day."""
-
-    depth_cm: np.ndarray
-    swe_mm: np.ndarray
-    snowfall_mm: np.ndarray
-    snowfall_cm: np.ndarray
-    melt_mm: np.ndarray
 
 
 def seasonal_cycle(monthly_mean_c: Sequence[float], dates: Sequence[dt.date], harmonics: int = 2) -> np.ndarray:
@@ -181,60 +165,8 @@ def replay_weather(cfg: WeatherConfig, dates: Sequence[dt.date], n_rep: int) -> 
     return Weather(tile(temp), tile(precip), tile(storm), cfg.reference_elevation_m, cfg.lapse_rate_c_per_km)
 
 
-def band_elevations(cfg: WeatherConfig) -> np.ndarray:
-    """Elevations (m) of the snowpack bands, from ``band_min_m`` to ``band_max_m`` inclusive."""
-    n = int(math.floor((cfg.band_max_m - cfg.band_min_m) / cfg.band_step_m + 1e-9)) + 1
-    return cfg.band_min_m + cfg.band_step_m * np.arange(n, dtype=float)
-
-
 def temperature_at(weather: Weather, elevation_m: float | np.ndarray) -> np.ndarray:
     """Temperature at other elevations through the lapse rate: shape (R, D) + shape(elevation)."""
     dz = (np.asarray(elevation_m, dtype=float) - weather.reference_elevation_m) / 1000.0
     return weather.temperature_c[..., None] - weather.lapse_rate_c_per_km * dz if np.ndim(dz) else \
         weather.temperature_c - weather.lapse_rate_c_per_km * float(dz)
-
-
-def snow_fraction(temperature_c: np.ndarray, threshold_c: float, mix_range_c: float) -> np.ndarray:
-    """Fraction of precipitation falling as snow: 1 below the mix, 0 above, linear across ``mix_range_c``."""
-    t = np.asarray(temperature_c, dtype=float)
-    if mix_range_c <= 0:
-        return (t < threshold_c).astype(float)
-    return np.clip((threshold_c + mix_range_c / 2.0 - t) / mix_range_c, 0.0, 1.0)
-
-
-def simulate_snowpack(weather: Weather, wcfg: WeatherConfig, scfg: SnowConfig, bands_m: np.ndarray) -> Snowpack:
-    """Snow water, density and depth per band and day (end of day).
-
-    Each day: snowfall is added (fresh density), melt = melt factor x degree-days above the base,
-    capped by the pack, then the bulk density relaxes toward the settled density with time
-    constant ``settling_days``. Water is conserved: total snowfall = total melt + SWE on the ground.
-    """
-    temp = temperature_at(weather, bands_m)                       # (R, D, B)
-    oro = np.maximum(0.0, 1.0 + wcfg.orographic_gradient_per_km * (bands_m - wcfg.reference_elevation_m) / 1000.0)
-    snowfall = weather.precipitation_mm[..., None] * oro * snow_fraction(temp, scfg.rain_snow_threshold_c,
-                                                                         scfg.mix_range_c)
-    potential_melt = scfg.melt_factor_mm_per_c_day * np.maximum(temp - scfg.melt_base_c, 0.0)
-    relax = 1.0 - math.exp(-1.0 / scfg.settling_days)
-    rho_new, rho_old = scfg.new_snow_density_kg_m3, scfg.settled_density_kg_m3
-
-    n_rep, n_day, n_band = temp.shape
-    swe = np.zeros((n_rep, n_band))
-    rho = np.full((n_rep, n_band), rho_new)
-    swe_out = np.empty_like(temp)
-    rho_out = np.empty_like(temp)
-    melt_out = np.empty_like(temp)
-    fall_volume = snowfall / rho_new
-    for d in range(n_day):
-        total = swe + snowfall[:, d]
-        # fresh snow adds its own depth: the bulk density is total water over total volume
-        volume = swe / rho
-        volume += fall_volume[:, d]
-        has_snow = volume > 0
-        rho = np.where(has_snow, total / np.where(has_snow, volume, 1.0), rho_new)
-        melt = np.minimum(total, potential_melt[:, d], out=melt_out[:, d])
-        swe = np.subtract(total, melt, out=swe_out[:, d])
-        rho = np.where(swe > 0, rho + (rho_old - rho) * relax, rho_new)
-        rho_out[:, d] = rho
-    depth_out = 100.0 * swe_out / rho_out
-    return Snowpack(depth_cm=depth_out, swe_mm=swe_out, snowfall_mm=snowfall,
-                    snowfall_cm=100.0 * snowfall / rho_new, melt_mm=melt_out)

@@ -21,13 +21,10 @@ every ``f >= 0`` are dropped.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
 
 import networkx as nx
 import numpy as np
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .network import RouteNetwork
 
 __all__ = ["CorridorCuts", "MAX_FREE_NODES"]
 
@@ -43,53 +40,53 @@ class CorridorCuts:
 
     Parameters
     ----------
-    network : RouteNetwork
-    corridor : str
-        Label of the corridor whose routes vary; every other route keeps its nominal capacity.
-    side : str
-        Whose routes count, as in :meth:`RouteNetwork.flow_graph`.
+    arcs : iterable of (u, v, route index, capacity)
+        The arcs the side may use (:meth:`RouteNetwork.side_arcs`), nominal capacities.
+    corridor_routes : array of int
+        Indices of the corridor's routes: those whose capacity varies; every other arc keeps its own.
+    sources, sinks : sequences of node ids
+        The corridor's sources and the towns supplied; those on no arc are dropped.
+    label : str
+        The corridor's name, for messages.
 
     Raises
     ------
     ValueError
         When more than :data:`MAX_FREE_NODES` end nodes of corridor routes are neither a corridor
-        source nor a militant town (use :meth:`RouteNetwork.max_flow` per pattern instead).
+        source nor a sink (use :meth:`RouteNetwork.max_flow` per pattern instead).
 
     Examples
     --------
     >>> from qalamoun_sim import load_scenario
     >>> from qalamoun_sim.network import RouteNetwork
     >>> net = RouteNetwork.from_scenario(load_scenario())
-    >>> cuts = CorridorCuts(net, "arsal")
+    >>> cuts = CorridorCuts(net.side_arcs(), np.flatnonzero(net.corridor_mask("arsal")),
+    ...                     net.corridor_sources("arsal"), net.militant_towns(), "arsal")
     >>> float(cuts.max_flow(np.ones(cuts.n_routes))) == net.max_flow("arsal")
     True
     """
 
-    def __init__(self, network: RouteNetwork, corridor: str, side: str = "militant") -> None:
-        mask = network.corridor_mask(corridor)
-        self.route_positions = np.flatnonzero(mask)
+    def __init__(self, arcs: Iterable[tuple[str, str, int, float]], corridor_routes: np.ndarray,
+                 sources: Sequence[str], sinks: Sequence[str], label: str = "") -> None:
+        self.route_positions = np.asarray(corridor_routes, dtype=np.int64)
         m = len(self.route_positions)
-        enemy = "army" if side == "militant" else "militant"
         position = {int(i): j for j, i in enumerate(self.route_positions)}
         fixed = nx.DiGraph()
         variable: dict[tuple[str, str], np.ndarray] = {}
-        for u, v, data in network.graph.edges(data=True):
-            i = data["index"]
-            if network.route_side[i] == enemy or network.nodes[u].side == enemy or network.nodes[v].side == enemy:
-                continue
+        for u, v, i, capacity in arcs:
             fixed.add_nodes_from((u, v))
             if i in position:
-                variable.setdefault((u, v), np.zeros(m))[position[i]] += data["capacity"]
+                variable.setdefault((u, v), np.zeros(m))[position[i]] += capacity
             elif fixed.has_edge(u, v):
-                fixed[u][v]["capacity"] += data["capacity"]
+                fixed[u][v]["capacity"] += capacity
             else:
-                fixed.add_edge(u, v, capacity=data["capacity"])
-        sources = [s for s in network.corridor_sources(corridor) if s in fixed]
-        sinks = [t for t in network.militant_towns() if t in fixed]
+                fixed.add_edge(u, v, capacity=capacity)
+        sources = [s for s in sources if s in fixed]
+        sinks = [t for t in sinks if t in fixed]
         ends = sorted({x for arc in variable for x in arc})
         self.free_nodes = [x for x in ends if x not in sources and x not in sinks]
         if len(self.free_nodes) > MAX_FREE_NODES:
-            raise ValueError(f"corridor '{corridor}': {len(self.free_nodes)} end nodes to assign "
+            raise ValueError(f"corridor '{label}': {len(self.free_nodes)} end nodes to assign "
                              f"(at most {MAX_FREE_NODES})")
         if not (sources and sinks):
             self.a, self.b = np.zeros((1, m)), np.zeros(1)

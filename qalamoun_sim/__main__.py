@@ -1,0 +1,5 @@
+"""``python -m qalamoun_sim``: the command line."""
+
+from .cli import main
+
+raise SystemExit(main())

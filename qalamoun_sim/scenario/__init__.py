@@ -1,0 +1,45 @@
+"""Layer 1, scenarios: the pydantic schema, its validation and one-line messages, the loader, synthetic scenarios.
+
+Data only: no randomness, no simulation. Every name of the schema and the loader is importable from
+here (``from qalamoun_sim.scenario import load_scenario, Scenario``), as before the layout by layer.
+"""
+
+from __future__ import annotations
+
+from .checks import UnreachableTownWarning, unreachable_towns
+from .graphml import graphml_to_document
+from .loader import (
+    default_scenario_path,
+    load_scenario,
+    scenario_from_dict,
+    scenario_hash,
+    scenario_json_schema,
+)
+from .schema import (
+    SURFACES,
+    Asset,
+    Capture,
+    Checkpoint,
+    ClaimConfig,
+    EngineConfig,
+    InterdictionConfig,
+    NetworkSource,
+    Node,
+    Route,
+    Scenario,
+    ScenarioMeta,
+    SettlementPolicy,
+    SnowConfig,
+    StrictModel,
+    SurfaceLimits,
+    WeatherConfig,
+)
+from .synthetic import synthetic_scenario
+
+__all__ = [
+    "Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "WeatherConfig", "SnowConfig", "SurfaceLimits",
+    "InterdictionConfig", "Asset", "Checkpoint", "Capture", "SettlementPolicy", "EngineConfig", "ClaimConfig",
+    "StrictModel", "SURFACES",
+    "load_scenario", "scenario_from_dict", "default_scenario_path", "scenario_json_schema", "scenario_hash",
+    "UnreachableTownWarning", "unreachable_towns", "graphml_to_document", "synthetic_scenario",
+]

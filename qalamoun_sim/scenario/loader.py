@@ -1,0 +1,124 @@
+"""Scenario files: the schema of :mod:`qalamoun_sim.scenario.schema` loaded from TOML (or a dict), with clear errors.
+
+Only ``[scenario]``, ``[[nodes]]`` and ``[[routes]]`` are required; every other section
+has defaults taken from ``shared/domain.md`` (each default says where it comes from).
+Every problem becomes a :class:`~qalamoun_sim.errors.ScenarioError` naming the file and
+the field path, e.g. ``scenarios/x.toml: routes[3].length_km: must be > 0``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import ScenarioError
+from .checks import path_exists
+from .graphml import graphml_to_document
+from .schema import Scenario
+
+__all__ = ["load_scenario", "scenario_from_dict", "default_scenario_path", "scenario_json_schema", "scenario_hash"]
+
+
+# --------------------------------------------------------------------------- loading
+def scenario_from_dict(data: dict[str, Any], source: str = "<dict>", base_dir: str | Path | None = None) -> Scenario:
+    """Validate a scenario given as a dict (as parsed from TOML).
+
+    Parameters
+    ----------
+    data : dict
+        The document; same layout as the TOML file.
+    source : str
+        Name used in error messages (a file path, or ``<dict>``).
+    base_dir : path, optional
+        Folder that relative paths (``network.graphml``, ``weather.replay_csv``) are resolved against.
+
+    Raises
+    ------
+    ScenarioError
+        On any invalid field, naming ``source`` and the field path.
+
+    Examples
+    --------
+    >>> s = scenario_from_dict({"scenario": {"name": "t", "start": "2013-12-01", "days": 3},
+    ...     "nodes": [{"id": "a", "kind": "source", "elevation_m": 1000, "lat": 34, "lon": 36, "supply_tpd": 5},
+    ...               {"id": "b", "kind": "town", "elevation_m": 1200, "lat": 34.1, "lon": 36.1}],
+    ...     "routes": [{"id": "ab", "from": "a", "to": "b", "length_km": 10, "surface": "track",
+    ...                 "capacity_tpd": 5}]})
+    >>> s.routes[0].length_km
+    10.0
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError(source, None, "a scenario must be a table/dict at the top level")
+    data = dict(data)
+    data.pop("source_path", None)
+    base = Path(base_dir) if base_dir is not None else None
+    net = data.get("network")
+    if isinstance(net, dict) and isinstance(net.get("graphml"), str) and not data.get("nodes") and not data.get("routes"):
+        data.update(_graph_document(net["graphml"], base, source))
+    return Scenario.from_document(data, source, base)
+
+
+def _graph_document(graphml: str, base: Path | None, source: str) -> dict[str, Any]:
+    path = Path(graphml)
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    if not path_exists(path, source, "network.graphml"):
+        raise ScenarioError(source, "network.graphml", f"file not found: {path}")
+    try:
+        return graphml_to_document(path)
+    except ScenarioError:
+        raise
+    except Exception as exc:  # a broken file, whatever the parser raises
+        raise ScenarioError(source, "network.graphml", f"cannot read {path}: {exc}") from None
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Load and validate a TOML scenario file; with no path, the bundled default scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Missing file, TOML syntax (with line), or any invalid field.
+    """
+    if path is None:
+        path = default_scenario_path()
+    path = Path(path)
+    source = str(path)
+    if not path_exists(path, source, None):
+        raise ScenarioError(source, None, "file not found")
+    if path.is_dir():
+        raise ScenarioError(source, None, "is a folder, not a scenario file")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(source, None, "not a UTF-8 text file") from None
+    except OSError as exc:
+        raise ScenarioError(source, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, None, f"TOML syntax: {exc}") from None
+    return scenario_from_dict(data, source=source, base_dir=path.parent)
+
+
+def default_scenario_path() -> Path:
+    """Path of the bundled default scenario (package data)."""
+    return Path(str(resources.files("qalamoun_sim") / "scenarios" / "qalamoun_winter_2013.toml"))
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (for editors)."""
+    schema = Scenario.model_json_schema(by_alias=True, mode="validation")
+    schema.get("properties", {}).pop("source_path", None)
+    schema["title"] = "qalamoun-sim scenario"
+    return schema
+
+
+def scenario_hash(scn: Scenario) -> str:
+    """A stable SHA-256 of the resolved scenario (used to refuse mismatched resumes)."""
+    doc = scn.model_dump(mode="json", by_alias=True)
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
