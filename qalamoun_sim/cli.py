@@ -360,11 +360,10 @@ def cmd_critical(args: argparse.Namespace) -> int:
         with progress_bar(len(scn.routes), not args.json, unit="route") as bar:
             table = route_criticality(scn, n, args.seed, corridor=args.corridor, workers=args.workers,
                                       progress=bar.update)
-    except ValueError as exc:
-        from .errors import ScenarioError
-
-        raise ScenarioError("--corridor" if args.corridor else (scn.source_path or "<scenario>"),
-                            None if args.corridor else "claim.corridor", str(exc)) from None
+    except ScenarioError as exc:
+        if not args.corridor:
+            raise
+        raise ScenarioError("--corridor", None, exc.message) from None
     written = []
     if args.out:
         from .io import atomic_write

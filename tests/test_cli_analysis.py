@@ -44,6 +44,7 @@ def results(tmp_path_factory: pytest.TempPathFactory, tiny_c: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------- plot
+@pytest.mark.slow
 def test_plot_writes_the_figures(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = run_main(capsys, "plot", str(results))
     assert rc == 0, err
@@ -55,6 +56,7 @@ def test_plot_writes_the_figures(results: Path, capsys: pytest.CaptureFixture[st
         assert p.read_bytes()[:8] == PNG and p.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_plot_out_folder_via_the_console_script(results: Path, tmp_path: Path) -> None:
     res = subprocess.run([*COMMAND, "plot", str(results), "--out", str(tmp_path / "figs")], capture_output=True,
                          text=True, timeout=120, stdin=subprocess.DEVNULL)

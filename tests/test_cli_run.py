@@ -176,6 +176,7 @@ def _start_and_interrupt(args: list[str], out: Path, group: bool) -> tuple[subpr
     return p, err, time.monotonic() - t0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["serial", "processes"])
 def test_sigint_keeps_finished_chunks_and_resume_completes(scn90_file, kill_reference, tmp_path, backend):
     out = tmp_path / "out"
@@ -278,6 +279,7 @@ def test_bad_settings_exit_2_with_one_line(capsys, tmp_path, args):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_fails_in_bounded_time(tmp_path):
     t0 = time.monotonic()
     r = run_cli(str(TINY), "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1", "--json",

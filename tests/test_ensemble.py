@@ -113,6 +113,7 @@ def raise_after(chunks: int) -> Callable[[int], None]:
     ("processes", 2, None),
     ("dask", 2, 2),
 ])
+@pytest.mark.slow
 def test_backends_chunk_sizes_and_worker_counts_give_equal_tables(scn, reference, backend, workers, chunk_size):
     ens = run_ensemble(scn, N, SEED, backend=backend, workers=workers, chunk_size=chunk_size)
     assert_same_tables(reference, ens)
@@ -141,6 +142,7 @@ def test_event_count_does_not_depend_on_chunk_size(scn, true_event_count, tmp_pa
     assert ens.event_count == true_event_count
 
 
+@pytest.mark.slow
 def test_dask_existing_scheduler_gives_equal_tables(scn, reference):
     from dask.distributed import LocalCluster
 
@@ -177,6 +179,7 @@ def test_in_memory_ensemble_is_complete(reference):
 
 
 # --------------------------------------------------------------------------- interrupt and resume
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_uninterrupted_result(scn, reference8, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
@@ -205,6 +208,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(scn, reference8, tm
     assert not tmp_files(out)
 
 
+@pytest.mark.slow
 def test_interrupted_process_pool_keeps_finished_chunks(scn, reference8, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):

@@ -307,6 +307,7 @@ def test_criticality_bars(tiny) -> None:
 
 
 # ---------------------------------------------------------------------------- all, and results folders
+@pytest.mark.slow
 def test_plot_all_writes_every_png(tiny, tmp_path: Path) -> None:
     ens = run_ensemble(tiny, 2, SEED, out=tmp_path / "res")
     paths = plot_all(tmp_path / "res", tmp_path / "figs")
@@ -316,6 +317,7 @@ def test_plot_all_writes_every_png(tiny, tmp_path: Path) -> None:
     assert ens.replications == 2
 
 
+@pytest.mark.slow
 def test_plot_all_skips_the_claim_outside_its_window(tiny, tmp_path: Path) -> None:
     scn = tiny.with_updates({"claim.window_start": dt.date(2014, 2, 1), "claim.window_end": dt.date(2014, 2, 28)})
     paths = plot_all(simulate_replication(scn, 0, SEED), tmp_path, scenario=scn)

@@ -37,6 +37,7 @@ def test_same_arguments_same_scenario_other_seed_differs(kind) -> None:
     assert a.model_dump() != c.model_dump()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, n", [("grid", 100), ("grid", 2000), ("geometric", 300), ("geometric", 3000)])
 def test_every_town_is_reachable_from_a_source(kind, n) -> None:
     for seed in range(3):

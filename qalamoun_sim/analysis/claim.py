@@ -9,7 +9,7 @@ Everything comes from the vectorized exogenous state, computed in blocks to keep
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +20,8 @@ from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from .metrics import METRICS, corridor_shares
 
-__all__ = ["ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "QUANTILES"]
+__all__ = ["ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "window_mask", "claim_holds",
+           "days_at_threshold", "QUANTILES"]
 
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 KINDS = ("snow", "interdiction", "total")
@@ -44,8 +45,35 @@ class ClaimShares:
 
     def window_mask(self) -> np.ndarray:
         """(D,) bool: days inside the claim window."""
-        ws, we = self.scenario.claim_window()
-        return np.array([ws <= d <= we for d in self.dates], dtype=bool)
+        return window_mask(self.scenario, self.dates)
+
+
+def window_mask(scenario: Scenario, dates: Sequence[dt.date] | np.ndarray) -> np.ndarray:
+    """(D,) bool: which of ``dates`` (dates, or numpy datetime64) lie inside the scenario's claim window.
+
+    >>> import datetime as dt
+    >>> from qalamoun_sim import load_scenario
+    >>> window_mask(load_scenario(), [dt.date(2013, 11, 30), dt.date(2013, 12, 1)]).tolist()
+    [False, True]
+    """
+    ws, we = scenario.claim_window()
+    days = np.asarray(dates, dtype="datetime64[D]")
+    return (days >= np.datetime64(ws, "D")) & (days <= np.datetime64(we, "D"))
+
+
+def days_at_threshold(share: np.ndarray, window: np.ndarray, threshold: float) -> np.ndarray:
+    """(R,) fraction of the window's days on which a (R, D) daily share reaches ``threshold``."""
+    return (share >= threshold - 1e-12)[:, window].mean(axis=1)
+
+
+def claim_holds(share: np.ndarray, window: np.ndarray, threshold: float, min_fraction_of_days: float) -> np.ndarray:
+    """(R,) bool: the claim's rule (design.md s.5) on a (R, D) daily share: at least ``threshold`` on at
+    least ``min_fraction_of_days`` of the window's days.
+
+    >>> claim_holds(np.array([[0.8, 0.6], [0.6, 0.6]]), np.array([True, True]), 0.7, 0.5).tolist()
+    [True, False]
+    """
+    return days_at_threshold(share, window, threshold) >= min_fraction_of_days
 
 
 def claim_shares(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
@@ -65,7 +93,7 @@ def claim_shares(scenario: Scenario, replications: int | None = None, seed: int 
         raise ScenarioError(scenario.source_path or "<dict>", "claim.corridor",
                             f"no route is labelled '{corridor}' (corridors: {have})")
     ws, we = scenario.claim_window()
-    if not any(ws <= d <= we for d in scenario.dates):
+    if not window_mask(scenario, scenario.dates).any():
         raise ScenarioError(scenario.source_path or "<dict>", "claim.window_start",
                             f"the window {ws} .. {we} holds no simulated day")
     parts: dict[str, dict[str, list[np.ndarray]]] = {k: {m: [] for m in METRICS} for k in KINDS}
@@ -103,7 +131,7 @@ def claim_verdict(shares: ClaimShares) -> dict[str, object]:
         out[_KEY[kind]] = {m: _quantiles(shares.daily[kind][m][:, window].mean(axis=1)) for m in METRICS}
     snow = shares.daily["snow"][cfg.metric]
     at = snow >= cfg.threshold - 1e-12
-    days_at = at[:, window].mean(axis=1)
+    days_at = days_at_threshold(snow, window, cfg.threshold)
     holds = days_at >= cfg.min_fraction_of_days
     out["claim_probability"] = round(float(holds.mean()), 6)
     out["fraction_of_window_days_at_threshold"] = _quantiles(days_at)
@@ -115,7 +143,7 @@ def claim_verdict(shares: ClaimShares) -> dict[str, object]:
     out["never_at_threshold_fraction"] = round(float((first >= len(shares.dates)).mean()), 6)
     total = shares.daily["total"][cfg.metric]
     out["total_claim_probability"] = round(
-        float(((total >= cfg.threshold - 1e-12)[:, window].mean(axis=1) >= cfg.min_fraction_of_days).mean()), 6)
+        float(claim_holds(total, window, cfg.threshold, cfg.min_fraction_of_days).mean()), 6)
     return out
 
 

@@ -29,8 +29,10 @@ import pandas as pd
 
 from ..engine.engine import simulate_replication
 from ..environment.state import ExogenousState, compute_state
+from ..errors import ScenarioError
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
+from .claim import window_mask
 
 __all__ = ["route_criticality", "close_route", "DEFAULT_REPLICATIONS"]
 
@@ -71,8 +73,7 @@ def _route_job(args: tuple[Scenario, int, ExogenousState, int]) -> tuple[int, np
 
 
 def _winter_mask(scenario: Scenario) -> np.ndarray:
-    ws, we = scenario.claim_window()
-    mask = np.array([ws <= d <= we for d in scenario.dates], dtype=bool)
+    mask = window_mask(scenario, scenario.dates)
     return mask if mask.any() else np.ones(len(mask), dtype=bool)
 
 
@@ -106,6 +107,13 @@ def route_criticality(scenario: Scenario, replications: int = DEFAULT_REPLICATIO
         ``snow_closed_share``. ``attrs`` holds the baseline: ``baseline_delivered_t``,
         ``nominal_max_flow_tpd``, ``corridor``, ``replications``, ``seed``.
 
+    Raises
+    ------
+    ScenarioError
+        When the corridor (``corridor``, else the claim's) has no source.
+    ValueError
+        When ``replications`` < 1.
+
     Examples
     --------
     Two parallel routes from a source to a town; the wide one matters most:
@@ -127,6 +135,7 @@ def route_criticality(scenario: Scenario, replications: int = DEFAULT_REPLICATIO
         raise ValueError(f"replications: must be >= 1, got {replications}")
     seed = scenario.scenario.seed if seed is None else int(seed)
     net = RouteNetwork.from_scenario(scenario)
+    chosen = corridor is not None
     if corridor is None:
         corridor = scenario.claim.corridor
         with_sources = [c for c in net.corridors() if net.corridor_sources(c)]
@@ -135,7 +144,8 @@ def route_criticality(scenario: Scenario, replications: int = DEFAULT_REPLICATIO
                           f"'{with_sources[0]}'", stacklevel=2)
             corridor = with_sources[0]
     if not net.corridor_sources(corridor):
-        raise ValueError(f"corridor '{corridor}' has no source (have: {', '.join(net.corridors())})")
+        raise ScenarioError(scenario.source_path or "<dict>", "corridor" if chosen else "claim.corridor",
+                            f"corridor '{corridor}' has no source (have: {', '.join(net.corridors())})")
     nominal = net.max_flow(corridor)
     flow_loss = np.zeros(net.n_routes)
     for i in range(net.n_routes):

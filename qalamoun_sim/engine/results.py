@@ -6,14 +6,14 @@ Every table uses ``day`` as an integer index ``0 .. days-1`` and carries the cal
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ..io import write_parquet
 
 __all__ = ["Run", "TABLES", "FATES", "TOWN_EVENTS"]
 
@@ -113,8 +113,8 @@ class Run:
     def to_parquet(self, folder: str | Path, prefix: str = "") -> list[Path]:
         """Write one Parquet file per table, ``<prefix><table>.parquet``, each atomically.
 
-        Each file is written under a temporary name in the same folder, then renamed with
-        :func:`os.replace`, so a reader never sees a half-written file.
+        Each file is written by :func:`qalamoun_sim.io.write_parquet` (a temporary name in the same
+        folder, then :func:`os.replace`), so a reader never sees a half-written file.
 
         Parameters
         ----------
@@ -129,20 +129,7 @@ class Run:
             The files written, in :data:`TABLES` order.
         """
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, frame in self.tables().items():
-            target = folder / f"{prefix}{name}.parquet"
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-            os.close(fd)
-            try:
-                frame.to_parquet(tmp, index=False)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            written.append(target)
-        return written
+        return [write_parquet(frame, folder / f"{prefix}{name}.parquet") for name, frame in self.tables().items()]
 
     @classmethod
     def read_parquet(cls, folder: str | Path, prefix: str = "", replication: int = 0, seed: int = 0,

@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ..analysis.claim import ClaimShares
+from ..analysis.claim import ClaimShares, claim_holds, window_mask
 from ..analysis.metrics import METRICS, capacity_cut_share, connectivity_cut_share, count_cut_share
 from ..environment.closures import limits_of_routes
 from ..network.routes import RouteNetwork
@@ -204,10 +204,7 @@ def _claim_statistic(results: Any, scenario: Scenario | None) -> tuple[Scenario,
     n = int(df["replication"].nunique())
     snow = df["snow"].to_numpy().reshape(n, -1)
     total = df["total"].to_numpy().reshape(n, -1)
-    ws, we = scn.claim_window()
-    dates = res.dates(np.arange(snow.shape[1]))
-    window = (dates >= np.datetime64(ws, "D")) & (dates <= np.datetime64(we, "D"))
-    return scn, snow, total, window
+    return scn, snow, total, window_mask(scn, res.dates(np.arange(snow.shape[1])))
 
 
 def plot_claim_distribution(results: Any, *, bins: int = 25, ax: Axes | None = None,
@@ -229,7 +226,7 @@ def plot_claim_distribution(results: Any, *, bins: int = 25, ax: Axes | None = N
     cfg = scn.claim
     stat_snow = snow[:, window].mean(axis=1)
     stat_total = total[:, window].mean(axis=1)
-    holds = ((snow >= cfg.threshold - 1e-12)[:, window].mean(axis=1) >= cfg.min_fraction_of_days).mean()
+    holds = claim_holds(snow, window, cfg.threshold, cfg.min_fraction_of_days).mean()
     fig, ax = new_figure(ax, (8, 4.8))
     edges = np.linspace(0, 1, bins + 1)
     ax.hist(stat_snow, bins=edges, color="#6baed6", edgecolor="white", label="cut by snow")

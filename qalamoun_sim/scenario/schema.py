@@ -426,6 +426,3 @@ def _set_path(data: dict, path: str, value: Any) -> None:
             if isinstance(cur, dict) and key not in cur:
                 cur[key] = {}
             cur = cur[key]
-
-
-# --------------------------------------------------------------------------- errors
