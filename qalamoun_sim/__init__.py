@@ -55,7 +55,13 @@ _LAZY: dict[str, str] = {
     "route_criticality": "analysis.critical",
 }
 
-__all__ = ["__version__", "QalamounError", "ResultsError", "ScenarioError", "BackendError", *_LAZY]
+__all__ = [
+    "__version__", "QalamounError", "ResultsError", "ScenarioError", "BackendError",
+    "Scenario", "default_scenario_path", "load_scenario", "scenario_from_dict", "synthetic_scenario",
+    "RouteNetwork", "ExogenousState", "compute_state", "Run", "simulate_replication", "Ensemble", "run_ensemble",
+    "count_cut_share", "capacity_cut_share", "connectivity_cut_share", "corridor_shares",
+    "ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "run_sweep", "route_criticality",
+]
 
 
 def __getattr__(name: str) -> Any:

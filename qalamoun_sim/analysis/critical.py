@@ -159,7 +159,8 @@ def route_criticality(scenario: Scenario, replications: int = DEFAULT_REPLICATIO
     base_d, base_c = _outcome(scenario, seed, state, net, None)
 
     siege = set(scenario.interdiction.siege_lines) if scenario.interdiction else set()
-    unusable = [i for i, r in enumerate(net.routes) if r.side == "army" or r.id in siege]
+    enemy = net.enemy_route_mask("militant")
+    unusable = [i for i, r in enumerate(net.routes) if enemy[i] or r.id in siege]
     todo = [i for i in range(net.n_routes) if i not in set(unusable)]
     loss_d = np.zeros((net.n_routes, replications))
     added_c = np.zeros((net.n_routes, replications))

@@ -23,10 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..environment.state import compute_state
 from .._version import __version__
 from ..engine.results import TABLES
-from ..errors import BackendError, QalamounError, ResultsError
+from ..environment.state import compute_state
+from ..errors import BackendError, ResultsError
 from ..io import read_json, write_json, write_parquet
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario, scenario_from_dict, scenario_hash

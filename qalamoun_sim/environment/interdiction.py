@@ -25,7 +25,7 @@ __all__ = ["simulate_strikes", "target_weights", "asset_active_days", "grounded_
 
 def target_weights(network: RouteNetwork, asset: Asset) -> np.ndarray:
     """Targeting weights over routes: capacity of non-army routes within range, else 0."""
-    eligible = network.routes_within(asset.base, asset.range_km) & (network.route_side != "army")
+    eligible = network.routes_within(asset.base, asset.range_km) & ~network.enemy_route_mask("militant")
     return np.where(eligible, network.capacity_tpd, 0.0)
 
 
