@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover - the names below, for type checkers and e
     from .analysis.sweep import run_sweep
     from .engine.engine import simulate_replication
     from .engine.results import Run
-    from .ensemble.ensemble import Ensemble, run_ensemble
+    from .ensemble.ensemble import run_ensemble
+    from .ensemble.reader import Ensemble
     from .environment.state import ExogenousState, compute_state
     from .network.routes import RouteNetwork
     from .scenario.loader import default_scenario_path, load_scenario, scenario_from_dict
@@ -41,7 +42,7 @@ _LAZY: dict[str, str] = {
     "compute_state": "environment.state",
     "Run": "engine.results",
     "simulate_replication": "engine.engine",
-    "Ensemble": "ensemble.ensemble",
+    "Ensemble": "ensemble.reader",
     "run_ensemble": "ensemble.ensemble",
     "count_cut_share": "analysis.metrics",
     "capacity_cut_share": "analysis.metrics",

@@ -161,7 +161,7 @@ def format_town_report(report: Any) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``run``: the network report, then replications of the SimPy engine and a summary per town."""
-    from .ensemble.ensemble import json_records, run_ensemble
+    from .ensemble import json_records, run_ensemble
     from .network.routes import RouteNetwork
 
     scn = _load(args.scenario)

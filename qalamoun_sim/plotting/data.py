@@ -110,7 +110,7 @@ def load_results(folder: str | Path, scenario: Scenario | None = None) -> Result
     ResultsError
         A missing folder, or one without readable results (one line, for the command line).
     """
-    from ..ensemble.ensemble import Ensemble
+    from ..ensemble.reader import Ensemble
 
     path = Path(folder)
     if not path.exists():
