@@ -1,9 +1,16 @@
-"""The examples run on a short horizon and their key figures hold (as SimPy checks its examples)."""
+"""The examples run on a short horizon at a fixed seed: their printed output equals the stored
+``examples/<name>.out`` (as SimPy's docs check their examples), and their key figures hold.
+
+After a deliberate change of results, rewrite the stored outputs with
+``QALAMOUN_UPDATE_EXAMPLES=1 python -m pytest tests/test_examples.py`` and review the diff.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import importlib.util
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -22,6 +29,18 @@ def load(name: str) -> ModuleType:
     return module
 
 
+def same_as_stored(name: str, capsys: pytest.CaptureFixture[str], out: Path) -> None:
+    """The example's printed output (``out`` written as ``OUT``) equals ``examples/<name>.out``; a diff if not."""
+    printed = capsys.readouterr().out.replace(str(out), "OUT")
+    stored = EXAMPLES / f"{name}.out"
+    if os.environ.get("QALAMOUN_UPDATE_EXAMPLES"):
+        stored.write_text(printed)
+    expected = stored.read_text() if stored.exists() else ""
+    diff = "".join(difflib.unified_diff(expected.splitlines(True), printed.splitlines(True),
+                                        f"examples/{name}.out", "printed"))
+    assert printed == expected, f"the output of examples/{name}.py changed:\n{diff}"
+
+
 def all_png(paths: list[Path]) -> bool:
     return bool(paths) and all(Path(p).read_bytes()[:8] == PNG for p in paths)
 
@@ -30,17 +49,21 @@ def test_every_example_is_tested() -> None:
     here = Path(__file__).read_text()
     for path in EXAMPLES.glob("*.py"):
         assert f'load("{path.stem}")' in here, f"examples/{path.name} has no test"
+        assert f'same_as_stored("{path.stem}"' in here, f"examples/{path.name}: its output is not compared"
+        assert path.with_suffix(".out").exists(), f"examples/{path.stem}.out is missing"
 
 
-def test_quickstart_delivers(tmp_path: Path) -> None:
+def test_quickstart_delivers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = load("quickstart").main(days=40, replications=3, out=tmp_path)
+    same_as_stored("quickstart", capsys, tmp_path)
     assert out["delivered_t"] > 0
     assert set(out["towns"].index) >= {"yabroud", "flita", "qara"}
     assert len(out["figures"]) >= 4 and all_png(out["figures"])
 
 
-def test_claim_70_percent(tmp_path: Path) -> None:
+def test_claim_70_percent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     v = load("claim_70_percent").main(days=60, replications=30, out=tmp_path)
+    same_as_stored("claim_70_percent", capsys, tmp_path)
     assert 0.0 <= v["claim_probability"] <= 1.0
     assert v["replications"] == 30 and v["window_start"] == "2013-12-01"
     m = v["metric"]
@@ -50,15 +73,17 @@ def test_claim_70_percent(tmp_path: Path) -> None:
     assert all_png(v["figures"])
 
 
-def test_network_in_code_round_trips_through_graphml(tmp_path: Path) -> None:
+def test_network_in_code_round_trips_through_graphml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = load("network_in_code").main(days=30, replications=1, out=tmp_path)
+    same_as_stored("network_in_code", capsys, tmp_path)
     assert out["max_flow_tpd"] == out["max_flow_graphml_tpd"] == 30 + 40 + 5
     assert out["delivered_t"] == pytest.approx(out["delivered_graphml_t"]) and out["delivered_t"] > 0
     assert out["graphml"].exists() and all_png([out["figure"]])
 
 
-def test_sensitivity_sweep_is_monotone(tmp_path: Path) -> None:
+def test_sensitivity_sweep_is_monotone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     frame = load("sensitivity_sweep").main(days=75, replications=20, out=tmp_path)
+    same_as_stored("sensitivity_sweep", capsys, tmp_path)
     assert len(frame) == 15
     assert (tmp_path / "sweep.csv").exists() and all_png([tmp_path / "sweep.png"])
     snow = frame.pivot(index="corridor.elevation_shift_m", columns="climate.warming_c", values="snow_share_p50")
@@ -67,9 +92,10 @@ def test_sensitivity_sweep_is_monotone(tmp_path: Path) -> None:
     assert (snow.diff(axis=0).dropna(axis=0) >= -1e-9).all().all()
 
 
-def test_replayed_storm_closes_the_high_trail(tmp_path: Path) -> None:
+def test_replayed_storm_closes_the_high_trail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ex = load("replay_storm")
     out = ex.main(days=30, replications=1, out=tmp_path)
+    same_as_stored("replay_storm", capsys, tmp_path)
     closed = set(out["closed_dates"])
     storm = {dt.date(2013, 12, d) for d in (12, 13, 14, 15)}
     assert storm <= closed  # closed by snow on the storm days, once ~75 cm lies on the crest
