@@ -1,48 +1,101 @@
 """The dispatcher: each day's supply sent out in convoys, round by round, to the neediest towns.
 
-A mixin of :class:`~qalamoun_sim.engine.Engine`, kept apart because it is a concept of its own
-(the rules are in the engine's module docstring, point 4). It reads the engine's state of the day
-(usable routes, budgets, speeds, towns' needs) and starts one :func:`~qalamoun_sim.convoys.convoy_process`
-per convoy.
+A concept of its own (the rules are in the engine's module docstring, point 4): a
+:class:`Dispatcher` reads the day's network (usable routes, budgets, speeds) and the towns' needs,
+finds paths with the path search, books capacity, records each convoy in the convoy log and starts
+its process.
 """
 
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import cast
 
-from .convoys import EPS, convoy_process
-from .routing import BLOCKED, Clearance
+from .convoys import ConvoyLog
+from .day_network import EPS, DayNetwork
+from .paths import PathSearch
+from .routing import BLOCKED, Clearance, Forest
+from .towns import TownLedger
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Engine
+__all__ = ["Dispatcher", "StartConvoy"]
 
-__all__ = ["Dispatcher"]
+_Path = tuple[list[int], list[int]]  # routes, nodes
+
+#: Starts a convoy's process: ``(cid, node, town, tonnes, routes, nodes, booked, day, leg, leg_end)``,
+#: the arguments of :func:`~qalamoun_sim.engine.convoys.convoy_process` after its context.
+StartConvoy = Callable[[int, int, int, float, list[int], list[int], int, int, int, float], None]
 
 
 class Dispatcher:
-    """Dispatch methods of :class:`~qalamoun_sim.engine.Engine` (a mixin: every attribute is the engine's)."""
+    """Sends each day's supply out in convoys, in rounds (see :meth:`dispatch`).
 
-    def _has_way_out(self: Engine, node: int, usable: bytearray) -> bool:
+    Parameters
+    ----------
+    net : DayNetwork
+    paths : PathSearch
+    towns : TownLedger
+    log : ConvoyLog
+        Each convoy sent is added to it.
+    sources : sequence of (int, float)
+        Each source's node and daily supply in tonnes, in scenario order.
+    start : callable
+        Starts a convoy's process (see :data:`StartConvoy`).
+    convoy_t : float
+        Tonnes of a full convoy.
+    route_days : sequence of float
+        Days each route takes at full speed.
+    town_node, town_of_node : sequence of int
+        Each town's node; each node's town (-1 where none).
+
+    Attributes
+    ----------
+    dispatched_t, undispatched_t : list of float
+        Tonnes each source sent, and had but could not send, so far.
+    rounds : int
+        Rounds after the first of a day, so far.
+    """
+
+    def __init__(self, net: DayNetwork, paths: PathSearch, towns: TownLedger, log: ConvoyLog,
+                 sources: Sequence[tuple[int, float]], start: StartConvoy, *, convoy_t: float,
+                 route_days: Sequence[float], town_node: Sequence[int], town_of_node: Sequence[int]) -> None:
+        self._net = net
+        self._paths = paths
+        self._towns = towns
+        self._log = log
+        self._sources = list(sources)
+        self._start = start
+        self._convoy_t = convoy_t
+        self._route_days = route_days
+        self._town_node = town_node
+        self._town_of_node = town_of_node
+        self._graph_out = paths.graph.out
+        self._out_routes: list[list[int]] = [[r for _, _, r in out] for out in self._graph_out]
+        self._source_of_node: dict[int, int] = {s: si for si, (s, _) in enumerate(self._sources)}
+        self.dispatched_t = [0.0] * len(self._sources)
+        self.undispatched_t = [0.0] * len(self._sources)
+        self.rounds = 0
+
+    def _has_way_out(self, node: int, usable: bytearray) -> bool:
         """Whether some route out of ``node`` is ``usable``."""
         for r in self._out_routes[node]:
             if usable[r]:
                 return True
         return False
 
-    def _reaches_a_town(self: Engine, node: int, usable: bytearray) -> bool:
+    def _reaches_a_town(self, node: int, usable: bytearray) -> bool:
         """Whether some town that takes supply can be reached from ``node`` over the ``usable`` routes.
 
         A search that stops at the first such town. Within a dispatch routes only fill up, so a
         source that reaches none can send nothing more that day.
         """
-        towns, town_of_node, out = self.towns, self.town_of_node, self.graph.out
+        wanted, town_of_node, out = self._towns.wanted, self._town_of_node, self._graph_out
         seen = {node}
         stack = [node]
         while stack:
             u = stack.pop()
             t = town_of_node[u]
-            if t >= 0 and towns.wanted[t]:
+            if t >= 0 and wanted[t]:
                 return True
             for v, _, r in out[u]:
                 if usable[r] and v not in seen:
@@ -50,13 +103,14 @@ class Dispatcher:
                     stack.append(v)
         return False
 
-    def _dispatch(self: Engine, d: int) -> None:
-        """Send today's supply out in convoys, round by round (see the module docstring)."""
-        left = [0.0] * len(self.sources)  # tonnes each source has left to send today
-        active = bytearray(len(self.node_ids))  # the sources still sending
+    def dispatch(self, d: int) -> None:
+        """Send today's supply out in convoys, round by round (see the engine's module docstring)."""
+        net = self._net
+        left = [0.0] * len(self._sources)  # tonnes each source has left to send today
+        active = bytearray(len(net.blocked))  # the sources still sending
         n_active = 0
-        for si, (s, supply) in enumerate(self.sources):
-            if self.blocked[s]:
+        for si, (s, supply) in enumerate(self._sources):
+            if net.blocked[s]:
                 self.undispatched_t[si] += supply
             elif supply > EPS:
                 left[si] = supply
@@ -65,8 +119,8 @@ class Dispatcher:
         if n_active:
             # the first round's paths: from the sources with supply, over the routes with capacity left
             # (convoys already on the way may have filled some)
-            usable = bytearray(self._usable_bytes)
-            for r in self._filled:
+            usable = bytearray(net.usable_bytes)
+            for r in net.filled:
                 usable[r] = 0
             n_active -= self._drop_stuck_sources(usable, active, check_way_out=True)
             if n_active:
@@ -74,35 +128,27 @@ class Dispatcher:
         for si, rem in enumerate(left):
             self.undispatched_t[si] += rem
 
-    def _drop_stuck_sources(self: Engine, usable: bytearray, active: bytearray, check_way_out: bool) -> int:
+    def _drop_stuck_sources(self, usable: bytearray, active: bytearray, check_way_out: bool) -> int:
         """Stop the active sources that reach no town over the ``usable`` routes (``check_way_out``: or
         have no usable route out at all): they send nothing more today. Returns how many stopped."""
         stopped = 0
-        for s, _ in self.sources:
+        for s, _ in self._sources:
             if active[s] and not ((not check_way_out or self._has_way_out(s, usable))
                                   and self._reaches_a_town(s, usable)):
                 active[s] = 0
                 stopped += 1
         return stopped
 
-    def _rounds(self: Engine, d: int, left: list[float], active: bytearray, n_active: int, usable: bytearray) -> None:
+    def _rounds(self, d: int, left: list[float], active: bytearray, n_active: int, usable: bytearray) -> None:
         """The dispatch rounds of day ``d``: convoys to the neediest towns until no supply is left, no
         town waits, or no source can reach one. ``left``, ``active`` and ``usable`` are updated."""
-        towns = self.towns
+        towns = self._towns
         days_of_stock = towns.days_of_stock
-        pipeline = towns.pipeline
-        budget = self.budget
-        speed = self.speed_today
-        route_days = self.route_days
-        convoy_t = self.convoy_t
-        town_node = self.town_node
-        source_of_node = self.source_of_node
-        log = self.log
-        process = self.env.process
+        town_node = self._town_node
+        send = self._send
         heappop, heappush = heapq.heappop, heapq.heappush
-        end_of_day = float(d + 1)
         # each round's forest is memoized on its state
-        forest = self.forest(bytes(usable), bytes(active))
+        forest = self._paths.forest(bytes(usable), bytes(active))
         clear = Clearance(usable, active)
         heap = [(days_of_stock(d, t), t) for t, wanted in enumerate(towns.wanted) if wanted]
         heapq.heapify(heap)
@@ -111,14 +157,10 @@ class Dispatcher:
             if not heap:
                 if not waiting:
                     break
-                # a new round: fresh paths around the routes that filled up and the sources that ran out
-                # (and without the sources that can no longer reach any town: they send nothing more)
-                n_active -= self._drop_stuck_sources(usable, active, check_way_out=False)
-                if not n_active:
+                n_active, fresh = self._next_round(usable, active, n_active, clear)
+                if fresh is None:
                     break
-                forest = self.forest(bytes(usable), bytes(active), first=False)
-                clear.renew()
-                self.rounds += 1
+                forest = fresh
                 heap = waiting  # no convoy went to them since they were put aside: their keys hold
                 heapq.heapify(heap)
                 waiting = []
@@ -130,51 +172,86 @@ class Dispatcher:
             if found is BLOCKED:  # its path runs into a route that filled up or a source that ran out
                 waiting.append((days_left, t))
                 continue
-            routes, nodes = found  # type: ignore[misc]
-            src = nodes[0]
-            si = source_of_node[src]
-            # book the routes the convoy enters today and size it to what they can still carry;
-            # ``leg`` hops end today (at ``leg_end``), before anything on the way can change
-            rem = left[si]
-            room = rem if rem < convoy_t else convoy_t
-            clock = float(d)
-            booked = leg = 0
-            leg_end = clock
-            for r in routes:
-                if clock >= end_of_day:
-                    break
-                booked += 1
-                if budget[r] < room:
-                    room = budget[r]
-                clock += route_days[r] / speed[r]
-                if clock < end_of_day:
-                    leg = booked
-                    leg_end = clock
-            if room <= EPS:  # pragma: no cover - float dust: the routes are full, try again
-                for r in routes[:booked]:
-                    if budget[r] <= EPS:
-                        budget[r] = 0.0
-                        clear.remove_route(r)
+            routes, nodes = cast(_Path, found)  # neither None nor BLOCKED: a path
+            stopped = send(d, t, routes, nodes, left, usable, clear)
+            if stopped < 0:  # pragma: no cover - float dust: the routes are full, try again
                 heappush(heap, (days_left, t))
                 continue
+            n_active -= stopped
+            heappush(heap, (days_of_stock(d, t), t))
+
+    def _next_round(self, usable: bytearray, active: bytearray, n_active: int,
+                    clear: Clearance) -> tuple[int, Forest | None]:
+        """A new round: fresh paths around the routes that filled up and the sources that ran out (and
+        without the sources that can no longer reach any town: they send nothing more). Returns the
+        sources still active and the round's forest (None when no source is left)."""
+        n_active -= self._drop_stuck_sources(usable, active, check_way_out=False)
+        if not n_active:
+            return 0, None
+        forest = self._paths.forest(bytes(usable), bytes(active), first=False)
+        clear.renew()
+        self.rounds += 1
+        return n_active, forest
+
+    def _size(self, d: int, routes: list[int], room: float) -> tuple[float, int, int, float]:
+        """What a convoy leaving on day ``d`` along ``routes`` may carry (at most ``room``): the least budget
+        of the routes it enters that day. Returns that, how many routes it enters that day (``booked``), how
+        many hops end that day (``leg``: before anything on the way can change) and when they end."""
+        budget, speed, route_days = self._net.budget, self._net.speed_today, self._route_days
+        end_of_day = float(d + 1)
+        clock = float(d)
+        booked = leg = 0
+        leg_end = clock
+        for r in routes:
+            if clock >= end_of_day:
+                break
+            booked += 1
+            if budget[r] < room:
+                room = budget[r]
+            clock += route_days[r] / speed[r]
+            if clock < end_of_day:
+                leg = booked
+                leg_end = clock
+        return room, booked, leg, leg_end
+
+    def _send(self, d: int, t: int, routes: list[int], nodes: list[int], left: list[float],
+              usable: bytearray, clear: Clearance) -> int:
+        """Book capacity for a convoy to town ``t`` along ``routes`` / ``nodes`` and start it.
+
+        Returns 1 when its source sends no more today, 0 when it goes on, and -1 when the routes turn
+        out full (float dust: nothing is sent, the town tries again).
+        """
+        budget = self._net.budget
+        src = nodes[0]
+        si = self._source_of_node[src]
+        rem = left[si]
+        convoy_t = self._convoy_t
+        room, booked, leg, leg_end = self._size(d, routes, rem if rem < convoy_t else convoy_t)
+        if room <= EPS:  # pragma: no cover - float dust
             for r in routes[:booked]:
-                b = budget[r] - room
-                if b <= EPS:
+                if budget[r] <= EPS:
                     budget[r] = 0.0
                     clear.remove_route(r)
-                else:
-                    budget[r] = b
-            cid = log.add(si, t, d, room)
-            pipeline[t] += room
-            process(convoy_process(self, cid, src, t, room, routes, nodes, booked, d, leg, leg_end))
-            self.dispatched_t[si] += room
-            rem -= room
-            if rem <= EPS:
-                rem = 0.0
-                clear.remove_root(src)
-                n_active -= 1
-            elif not usable[routes[0]] and not self._has_way_out(src, usable):
-                clear.remove_root(src)  # every route out of it is full: it sends no more today
-                n_active -= 1
-            left[si] = rem
-            heappush(heap, (days_of_stock(d, t), t))
+            return -1
+        for r in routes[:booked]:
+            b = budget[r] - room
+            if b <= EPS:
+                budget[r] = 0.0
+                clear.remove_route(r)
+            else:
+                budget[r] = b
+        cid = self._log.add(si, t, d, room)
+        self._towns.pipeline[t] += room
+        self._start(cid, src, t, room, routes, nodes, booked, d, leg, leg_end)
+        self.dispatched_t[si] += room
+        rem -= room
+        stopped = 0
+        if rem <= EPS:
+            rem = 0.0
+            clear.remove_root(src)
+            stopped = 1
+        elif not usable[routes[0]] and not self._has_way_out(src, usable):
+            clear.remove_root(src)  # every route out of it is full: it sends no more today
+            stopped = 1
+        left[si] = rem
+        return stopped

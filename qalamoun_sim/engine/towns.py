@@ -79,7 +79,9 @@ class TownLedger:
         self.shortfall = self._rows(n_days, n_towns)
         self.receiving: list[bool] = list(self.militant)
         self.wanted: list[bool] = [m and need > 0.0 for m, need in zip(self.militant, self.need_list, strict=True)]
-        # daily need of the towns in the militant supply system (see need_today)
+        # daily need of the towns in the militant supply system: a town held by the army from the start,
+        # captured, or settled leaves it (the army or the settlement feeds it), so it draws nothing from
+        # militant stock and records no shortfall
         self._need_now: list[float] = [need if m else 0.0 for m, need in zip(self.militant, self.need_list, strict=True)]
         self.captured_day: list[int] = [NEVER] * n_towns
         self.settled_day: list[int] = [NEVER] * n_towns
@@ -91,8 +93,8 @@ class TownLedger:
         start = dates[0] if dates else dt.date.min
         self.checkpoint_p: list[float] = [0.0] * n_towns
         self.checkpoint_start: list[int] = [NEVER] * n_towns
-        self.scripted_capture: list[int] = [NEVER] * n_towns
         self.interdiction = interdiction
+        first_capture = [NEVER] * n_towns  # each town's first scripted capture within the horizon
         if interdiction is not None:
             for cp in interdiction.checkpoints:
                 i = self.index[cp.town]
@@ -105,9 +107,9 @@ class TownLedger:
                 i = self.index[cap.town]
                 day = max(0, _day_index(cap.date, start))
                 if day < n_days:
-                    self.scripted_capture[i] = min(self.scripted_capture[i], day)
+                    first_capture[i] = min(first_capture[i], day)
         self.scripted_captures: dict[int, list[int]] = {}
-        for i, day in enumerate(self.scripted_capture):
+        for i, day in enumerate(first_capture):
             if day != NEVER:
                 self.scripted_captures.setdefault(day, []).append(i)
         self._explicit_cp = [self.checkpoint_start[i] != NEVER for i in range(n_towns)]
@@ -117,11 +119,6 @@ class TownLedger:
         return [[0.0] * n_towns for _ in range(n_days)]
 
     # ------------------------------------------------------------------ during a day
-    def stock_now(self, day: int, town: int) -> float:
-        """Yesterday's closing stock plus what arrived so far today."""
-        prev = self.stock[day - 1][town] if day > 0 else self.initial_stock[town]
-        return prev + self.delivered[day][town]
-
     def days_of_stock(self, day: int, town: int) -> float:
         """(Stock now + tonnes on the way) / daily need; infinite for a town that needs nothing."""
         need = self.need_list[town]
@@ -159,14 +156,6 @@ class TownLedger:
         self.settled_day[town] = day
         self._leave(town)
         self.events.append((day, town, "settled", "shortage"))
-
-    def need_today(self) -> np.ndarray:
-        """(T,) daily need of the towns in the militant supply system today.
-
-        A town held by the army from the start, captured, or settled leaves that system: the army
-        (or the settlement) feeds it, so it draws nothing from militant stock and records no shortfall.
-        """
-        return np.array(self._need_now, dtype=float)
 
     # ------------------------------------------------------------------ end of a day
     def close_day(self, day: int, cut: Sequence[bool] | None,
