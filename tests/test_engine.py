@@ -14,9 +14,9 @@ from hypothesis import strategies as hs
 
 from qalamoun_sim import load_scenario
 from qalamoun_sim.engine import simulate_replication
-from qalamoun_sim.network import RouteNetwork
 from qalamoun_sim.engine.results import FATES, TABLES, Run
 from qalamoun_sim.environment.state import ROUTE_STATES, compute_state
+from qalamoun_sim.network import RouteNetwork
 
 
 # --------------------------------------------------------------------------- default scenario
@@ -497,3 +497,62 @@ def test_hops_within_the_day_a_convoy_leaves_are_one_timeout() -> None:
     assert (c["end_day"] == c["dispatched_day"]).all()
     flows = run.routes.pivot(index="day", columns="route", values="flow_t")
     assert (flows["a"] == 10.0).all() and (flows["b"] == 10.0).all() and (flows["c"] == 0.0).all()
+
+
+# ---------------------------------------------------------------- the engine's parts
+def test_no_engine_part_imports_the_engine_module() -> None:
+    # engine.py composes the others: none of them imports it, not even for type hints
+    import ast
+    from pathlib import Path
+
+    import qalamoun_sim.engine as package
+
+    for path in Path(package.__file__).parent.glob("*.py"):
+        if path.name in ("engine.py", "__init__.py"):
+            continue
+        for n in ast.walk(ast.parse(path.read_text())):
+            if isinstance(n, ast.ImportFrom):
+                target = "." * n.level + (n.module or "")
+                assert target not in (".engine", "qalamoun_sim.engine.engine", "qalamoun_sim.engine"), path.name
+                assert not (target == "." and any(a.name == "engine" for a in n.names)), path.name
+
+
+def test_convoy_rules_are_frozen(line_scenario) -> None:
+    import dataclasses
+
+    from qalamoun_sim.engine import Engine
+
+    scn = line_scenario(days=2)
+    eng = Engine(scn, RouteNetwork.from_scenario(scn), make_state(scn), 7, 0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        eng.rules.policy = "wait"  # type: ignore[misc]
+    assert not eng.rules.interdicted.flags.writeable
+
+
+def test_day_network_takes_queues_and_gives_back_capacity(line_scenario) -> None:
+    import simpy
+
+    from qalamoun_sim.engine.day_network import CLOSED, DayNetwork
+
+    scn = line_scenario(capacity=40.0, days=3)
+    net = RouteNetwork.from_scenario(scn)
+    env = simpy.Environment()
+    day = DayNetwork(env, net, make_state(scn, capacity_factor=[[1.0], [1.0], [0.0]]),
+                     {nid: i for i, nid in enumerate(net.nodes)}, [0], [])
+    day.start_day(0)
+    assert day.usable(0) and day.take(0, 30.0) is None and day.budget == [10.0]
+    ev = day.take(0, 30.0)  # 10 t now, 20 t queued
+    assert ev is not None and not ev.triggered and day.budget == [0.0] and day.filled == [0]
+    day.release({0}, 0, 30.0)  # a booking given back: the queue is served from it
+    assert ev.triggered and ev.value != CLOSED and day.budget == [10.0]
+    late = day.take(0, 50.0)  # 10 t now, 40 t from tomorrow's budget
+    assert late is not None
+    day.close_day()
+    day.start_day(1)
+    assert late.triggered and day.budget == [0.0]
+    closed = day.take(0, 5.0)
+    day.close_day()
+    day.start_day(2)  # the route closed overnight: the queued convoy is told so
+    assert closed is not None and closed.value == CLOSED and not day.usable(0)
+    day.close_day()
+    assert day.flow()[:, 0].tolist() == [40.0, 40.0, 0.0]

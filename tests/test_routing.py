@@ -117,3 +117,22 @@ def test_lazy_forest_settles_only_what_queries_reach() -> None:
     f = Forest(graph, bytes([1] * 99), [0])
     assert f.path(3) == ([0, 1, 2], [0, 1, 2, 3]) and f.settled_count == 4
     assert f.reaches(50) and f.settled_count == 51
+
+
+def test_path_search_memoizes_forests_and_trees_per_network_state() -> None:
+    from qalamoun_sim.engine.paths import PathSearch
+
+    ps = PathSearch(RouteGraph(3, [0, 1], [1, 2], [True, True], [1.0, 1.0]), [0, 2])
+    usable = bytes([1, 1])
+    first = ps.forest(usable, bytes([1, 0, 0]))
+    assert ps.forest(usable, bytes([1, 0, 0])) is first and ps.patterns == 1
+    assert first.path(2) == ([0, 1], [0, 1, 2])
+    later = ps.forest(usable, bytes([1, 0, 0]), first=False)  # later rounds are kept apart
+    assert later is not first and ps.patterns == 1 and ps.built == 2
+    other = ps.forest(usable, bytes([0, 0, 1]))
+    assert other.path(0) == ([1, 0], [2, 1, 0]) and ps.patterns == 2
+    tree = ps.tree(1, usable, bytes(3))
+    assert ps.tree(1, usable, bytes(3)) is tree
+    blocked = ps.tree(1, usable, bytes([1, 0, 0]))  # another network state: another tree
+    assert blocked is not tree and ps.built == 5
+    assert ps.settled == sum(f.settled_count for f in (first, later, other, tree, blocked)) == 3 + 0 + 3

@@ -195,7 +195,7 @@ class Forest:
         nodes.reverse()
         return routes, nodes
 
-    def clear_path(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str | None:
+    def clear_path(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str | None:  # noqa: C901 - hot: one walk that checks
         """Like :meth:`path`, but :data:`BLOCKED` when the path crosses a route or starts at a root
         that ``clearance`` has removed since this forest was computed."""
         if not self.settled[target]:
