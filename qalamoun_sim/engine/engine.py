@@ -56,8 +56,8 @@ Events: a convoy covers the hops it starts and ends on the day it leaves in one 
 on them can change before the next day begins: see :func:`~qalamoun_sim.engine.convoys.convoy_process`),
 then goes route by route. ``Run.event_count`` counts the SimPy events processed.
 
-The engine is composed of objects that each do one thing, and it alone knows them all (no module
-of this package imports this one):
+The engine is composed of objects that each do one thing, and it alone knows them all (no other
+module of this package imports this one but the package face, which re-exports it):
 
 - :class:`~qalamoun_sim.engine.day_network.DayNetwork`: the usable routes and budgets of points 2
   and 3, the army-held nodes, route capacity taken and queued for, the flow of each closed day;
