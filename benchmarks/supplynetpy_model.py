@@ -35,7 +35,7 @@ _RELAY_S, _RELAY_S_UP = 10.0, 40.0  # (s, S) of junctions and passes, tonnes [E]
 _TOWN_DAYS_S, _TOWN_DAYS_S_UP = 3.0, 10.0  # (s, S) of towns, in days of need [E]
 
 
-def build(network: RouteNetwork, env: simpy.Environment) -> tuple[dict[str, Any], dict[str, int]]:
+def build(network: RouteNetwork, env: simpy.Environment) -> tuple[dict[str, Any], dict[str, int]]:  # noqa: C901 - one adapter to a foreign API, step by step
     """The SupplyNetPy network of ``network`` in ``env``, and its node, link and demand counts."""
     import SupplyNetPy.Components as scm
 

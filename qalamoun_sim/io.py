@@ -48,7 +48,10 @@ def write_json(obj: Any, path: str | Path) -> Path:
 
 def write_text(text: str, path: str | Path) -> Path:
     """Write a text file, atomically."""
-    return atomic_write(path, lambda tmp: tmp.write_text(text))
+    def write(tmp: Path) -> None:
+        tmp.write_text(text)
+
+    return atomic_write(path, write)
 
 
 def read_json(path: str | Path) -> Any:

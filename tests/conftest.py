@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import qalamoun_sim.cli
+from qalamoun_sim.environment.state import ExogenousState
 from qalamoun_sim.network import RouteNetwork
 from qalamoun_sim.scenario import Scenario, scenario_from_dict
-from qalamoun_sim.environment.state import ExogenousState
 
 START = dt.date(2013, 12, 1)
 

@@ -17,8 +17,8 @@ import pytest
 from qalamoun_sim import RouteNetwork, load_scenario, scenario_from_dict
 from qalamoun_sim.analysis.claim import ClaimShares, claim_shares, claim_verdict, evaluate_claim
 from qalamoun_sim.analysis.metrics import METRICS
-from qalamoun_sim.scenario import default_scenario_path
 from qalamoun_sim.environment.state import compute_state
+from qalamoun_sim.scenario import default_scenario_path
 
 DATA = Path(__file__).parent / "data"
 DESIGN_KEYS = {"scenario", "seed", "replications", "threshold", "corridor", "window_start", "window_end",

@@ -21,8 +21,8 @@ from qalamoun_sim.environment.closures import (
     recent_snowfall,
     snow_factors,
 )
-from qalamoun_sim.scenario import SnowConfig, SurfaceLimits
 from qalamoun_sim.environment.state import compute_state
+from qalamoun_sim.scenario import SnowConfig, SurfaceLimits
 
 START = dt.date(2013, 12, 1)
 DEFAULT_MONTHLY_MEAN_C = list(load_scenario().weather.monthly_mean_c)

@@ -15,8 +15,8 @@ from hypothesis.extra.numpy import arrays
 
 import qalamoun_sim.network.cuts as cuts_module
 from qalamoun_sim import RouteNetwork, load_scenario, scenario_from_dict
-from qalamoun_sim.network.cuts import CorridorCuts
 from qalamoun_sim.analysis.metrics import connectivity_cut_share
+from qalamoun_sim.network.cuts import CorridorCuts
 from qalamoun_sim.scenario import UnreachableTownWarning
 from qalamoun_sim.scenario.synthetic import synthetic_scenario
 

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from qalamoun_sim import RouteNetwork, load_scenario, scenario_from_dict
-from qalamoun_sim.environment.interdiction import asset_active_days, grounded_days, simulate_strikes, target_weights
+from qalamoun_sim.environment.interdiction import (
+    asset_active_days,
+    grounded_days,
+    simulate_strikes,
+    target_weights,
+)
 from qalamoun_sim.environment.state import STREAM_STRIKES, compute_state, replication_rng
 
 START = dt.date(2013, 12, 1)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from qalamoun_sim import load_scenario
-from qalamoun_sim.scenario import SnowConfig, WeatherConfig
-from qalamoun_sim.environment.state import STREAM_WEATHER, compute_state, replication_rng
 from qalamoun_sim.environment import Weather, band_elevations, simulate_snowpack, simulate_weather
+from qalamoun_sim.environment.state import STREAM_WEATHER, compute_state, replication_rng
+from qalamoun_sim.scenario import SnowConfig, WeatherConfig
 
 REF = 1500.0
 ONE_BAND = np.array([REF])

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from qalamoun_sim.network import RouteNetwork
 from qalamoun_sim.environment.state import compute_state
+from qalamoun_sim.network import RouteNetwork
 from qalamoun_sim.scenario.synthetic import synthetic_scenario
 
 

@@ -11,8 +11,6 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from qalamoun_sim.scenario import WeatherConfig
-from qalamoun_sim.environment.state import STREAM_WEATHER, replication_rng
 from qalamoun_sim.environment import (
     Weather,
     band_elevations,
@@ -21,6 +19,8 @@ from qalamoun_sim.environment import (
     snow_fraction,
     temperature_at,
 )
+from qalamoun_sim.environment.state import STREAM_WEATHER, replication_rng
+from qalamoun_sim.scenario import WeatherConfig
 
 WINTER = [dt.date(2013, 11, 1) + dt.timedelta(days=i) for i in range(181)]
 YEAR = [dt.date(2014, 1, 1) + dt.timedelta(days=i) for i in range(365)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -114,7 +115,7 @@ def _quantiles(values: np.ndarray) -> dict[str, float]:
     return {k: round(float(np.quantile(values, q)), 6) for k, q in QUANTILES.items()}
 
 
-def claim_verdict(shares: ClaimShares) -> dict[str, object]:
+def claim_verdict(shares: ClaimShares) -> dict[str, Any]:
     """The verdict as a JSON-ready dict with the keys of design.md s.3 (and a few more)."""
     scn = shares.scenario
     cfg = scn.claim
@@ -122,7 +123,7 @@ def claim_verdict(shares: ClaimShares) -> dict[str, object]:
     if not window.any():
         raise ValueError("the claim window holds no simulated day")
     ws, we = scn.claim_window()
-    out: dict[str, object] = {
+    out: dict[str, Any] = {
         "scenario": scn.scenario.name, "seed": shares.seed, "replications": shares.n_replications,
         "threshold": cfg.threshold, "corridor": shares.corridor, "metric": cfg.metric,
         "window_start": ws.isoformat(), "window_end": we.isoformat(),
@@ -148,7 +149,7 @@ def claim_verdict(shares: ClaimShares) -> dict[str, object]:
 
 
 def evaluate_claim(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-                   progress: Callable[[int], None] | None = None) -> dict[str, object]:
+                   progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Compute the shares and the verdict in one call.
 
     Examples

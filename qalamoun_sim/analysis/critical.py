@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -135,56 +134,81 @@ def route_criticality(scenario: Scenario, replications: int = DEFAULT_REPLICATIO
         raise ValueError(f"replications: must be >= 1, got {replications}")
     seed = scenario.scenario.seed if seed is None else int(seed)
     net = RouteNetwork.from_scenario(scenario)
+    corridor = _flow_corridor(scenario, net, corridor)
+    nominal = net.max_flow(corridor)
+    flow_loss = _max_flow_losses(net, corridor, nominal)
+    state = compute_state(scenario, replications, seed, net)
+    snow_closed = state.snow_closed[:, _winter_mask(scenario), :].mean(axis=(0, 1))
+    base_d, base_c = _outcome(scenario, seed, state, net, None)
+    loss_d, added_c = _engine_losses(scenario, seed, state, net, (base_d, base_c), workers, progress)
+    table = _ranked_table(net, nominal, flow_loss, loss_d, added_c, float(base_d.mean()), snow_closed)
+    table.attrs.update(baseline_delivered_t=float(base_d.mean()), nominal_max_flow_tpd=float(nominal),
+                       corridor=corridor, replications=int(replications), seed=int(seed),
+                       scenario=scenario.scenario.name)
+    return table
+
+
+def _flow_corridor(scenario: Scenario, net: RouteNetwork, corridor: str | None) -> str:
+    """The corridor of the max-flow figure: the one asked for, else the claim's (else the first with a source)."""
     chosen = corridor is not None
     if corridor is None:
         corridor = scenario.claim.corridor
         with_sources = [c for c in net.corridors() if net.corridor_sources(c)]
         if not net.corridor_sources(corridor) and with_sources:
             warnings.warn(f"claim corridor '{corridor}' has no source; max flow lost is measured for corridor "
-                          f"'{with_sources[0]}'", stacklevel=2)
+                          f"'{with_sources[0]}'", stacklevel=3)
             corridor = with_sources[0]
     if not net.corridor_sources(corridor):
         raise ScenarioError(scenario.source_path or "<dict>", "corridor" if chosen else "claim.corridor",
                             f"corridor '{corridor}' has no source (have: {', '.join(net.corridors())})")
-    nominal = net.max_flow(corridor)
+    return corridor
+
+
+def _max_flow_losses(net: RouteNetwork, corridor: str, nominal: float) -> np.ndarray:
+    """(N,) the corridor's nominal max flow lost without each route."""
     flow_loss = np.zeros(net.n_routes)
     for i in range(net.n_routes):
         f = np.ones(net.n_routes)
         f[i] = 0.0
         flow_loss[i] = nominal - net.max_flow(corridor, f)
+    return flow_loss
 
-    state = compute_state(scenario, replications, seed, net)
-    winter = _winter_mask(scenario)
-    snow_closed = state.snow_closed[:, winter, :].mean(axis=(0, 1))
-    base_d, base_c = _outcome(scenario, seed, state, net, None)
 
+def _engine_losses(scenario: Scenario, seed: int, state: ExogenousState, net: RouteNetwork,
+                   baseline: tuple[np.ndarray, np.ndarray], workers: int,
+                   progress: Callable[[int], None] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(N, R) supply lost and captures added per replication when each route the militants use is closed.
+
+    Routes they cannot use anyway (held by the army, on a siege line) lose nothing and are not run.
+    """
+    base_d, base_c = baseline
     siege = set(scenario.interdiction.siege_lines) if scenario.interdiction else set()
     enemy = net.enemy_route_mask("militant")
-    unusable = [i for i, r in enumerate(net.routes) if enemy[i] or r.id in siege]
-    todo = [i for i in range(net.n_routes) if i not in set(unusable)]
-    loss_d = np.zeros((net.n_routes, replications))
-    added_c = np.zeros((net.n_routes, replications))
+    unusable = {i for i, r in enumerate(net.routes) if enemy[i] or r.id in siege}
+    todo = [i for i in range(net.n_routes) if i not in unusable]
+    loss_d = np.zeros((net.n_routes, state.n_replications))
+    added_c = np.zeros((net.n_routes, state.n_replications))
     if progress is not None and unusable:
         progress(len(unusable))
-    results: Any
-    if workers > 1 and len(todo) > 1:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-        with pool:
-            results = pool.map(_route_job, [(scenario, seed, state, i) for i in todo])
-            for i, d, c in results:
-                loss_d[i] = base_d - d
-                added_c[i] = c - base_c
-                if progress is not None:
-                    progress(1)
-    else:
-        for i in todo:
-            d, c = _outcome(scenario, seed, state, net, i)
+
+    def record(results: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
+        for i, d, c in results:
             loss_d[i] = base_d - d
             added_c[i] = c - base_c
             if progress is not None:
                 progress(1)
 
-    base_mean = float(base_d.mean())
+    if workers > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            record(pool.map(_route_job, [(scenario, seed, state, i) for i in todo]))
+    else:
+        record((i, *_outcome(scenario, seed, state, net, i)) for i in todo)
+    return loss_d, added_c
+
+
+def _ranked_table(net: RouteNetwork, nominal: float, flow_loss: np.ndarray, loss_d: np.ndarray,
+                  added_c: np.ndarray, base_mean: float, snow_closed: np.ndarray) -> pd.DataFrame:
+    """One row per route, most critical first (supply lost, then max flow lost, then id)."""
     table = pd.DataFrame({
         "route": list(net.route_ids),
         "from": [r.from_ for r in net.routes],
@@ -205,6 +229,4 @@ def route_criticality(scenario: Scenario, replications: int = DEFAULT_REPLICATIO
     table = table.sort_values(["delivered_loss_t", "max_flow_loss_tpd", "route"],
                               ascending=[False, False, True], kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
-    table.attrs.update(baseline_delivered_t=base_mean, nominal_max_flow_tpd=float(nominal), corridor=corridor,
-                       replications=int(replications), seed=int(seed), scenario=scenario.scenario.name)
     return table

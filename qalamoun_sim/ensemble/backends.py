@@ -91,7 +91,7 @@ def _dask(scenario: Scenario, seed: int, chunks: list[Chunk], workers: int,
     client, cluster = _dask_client(workers, scheduler)
     try:
         pending = list(chunks)
-        futures = {}
+        futures: dict[str, Chunk] = {}
         ac = as_completed()
         limit = 2 * max(1, sum(client.nthreads().values()) if scheduler else workers)
         while pending and len(futures) < limit:

@@ -66,7 +66,7 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
             closed[:, :, col] = True
 
     # draws: for each replication, for each asset in order, target and hit uniforms (days, strikes)
-    plans = []
+    plans: list[tuple[Asset, np.ndarray, np.ndarray, np.ndarray] | None] = []
     for asset in cfg.assets:
         w = target_weights(network, asset)
         if asset.strikes_per_day == 0 or w.sum() <= 0:

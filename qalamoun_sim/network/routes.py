@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ class RouteNetwork:
     """
 
     def __init__(self, nodes: Sequence[Node], routes: Sequence[Route],
-                 speeds_kph: dict[str, float] | None = None) -> None:
+                 speeds_kph: Mapping[str, float] | None = None) -> None:
         speeds = speeds_kph or {"road": 50.0, "track": 20.0, "trail": 3.5}
         self.nodes: dict[str, Node] = {n.id: n for n in nodes}
         self.routes: tuple[Route, ...] = tuple(routes)
@@ -81,7 +81,7 @@ class RouteNetwork:
     @classmethod
     def from_scenario(cls, scn: Scenario) -> RouteNetwork:
         """The network of a validated scenario."""
-        return cls(scn.nodes, scn.routes, dict(scn.engine.speeds_kph))
+        return cls(scn.nodes, scn.routes, dict(scn.engine.speeds_kph.items()))
 
     def _build_graph(self) -> nx.MultiDiGraph:
         g = nx.MultiDiGraph()

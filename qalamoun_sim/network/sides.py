@@ -7,7 +7,7 @@ the strike targets and the criticality ranking all read it from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 __all__ = ["enemy_of", "usable_by", "side_arcs"]
@@ -31,7 +31,7 @@ def usable_by(side: str, *holders: str) -> bool:
     return enemy_of(side) not in holders
 
 
-def side_arcs(arcs: Iterable[tuple[str, str, dict[str, Any]]], node_side: dict[str, str],
+def side_arcs(arcs: Iterable[tuple[str, str, dict[str, Any]]], node_side: Mapping[str, str],
               route_side: Any, side: str) -> Iterator[tuple[str, str, int, float]]:
     """The arcs ``(u, v, data)`` of a route graph that ``side`` may use, as ``(u, v, route index, capacity)``.
 

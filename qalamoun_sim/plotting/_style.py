@@ -34,9 +34,14 @@ KIND_MARKERS = {"source": "^", "town": "o", "junction": ".", "pass": "v", "base"
 
 def new_figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
+        return figure_of(ax), ax
     fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()
+
+
+def figure_of(ax: Axes) -> Figure:
+    """The figure an axes draws on."""
+    return ax.figure  # type: ignore[return-value]  # a SubFigure draws like a Figure
 
 
 def date_axis(ax: Axes) -> None:

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ._style import COLORS, new_figure, outside_legend
+from ._style import COLORS, figure_of, new_figure, outside_legend
 
 __all__ = ["plot_sweep", "plot_criticality"]
 
@@ -76,10 +76,10 @@ def plot_criticality(frame: pd.DataFrame, *, top: int = 15, ax: Axes | Sequence[
         fig = Figure(figsize=(12, 0.35 * len(f) + 1.8), layout="constrained")
         axes = list(fig.subplots(1, 3, sharey=True, width_ratios=[3, 2, 1.4]))
     elif isinstance(ax, Axes):
-        fig, axes = ax.figure, [ax]
+        fig, axes = figure_of(ax), [ax]
     else:
         axes = list(ax)
-        fig = axes[0].figure
+        fig = figure_of(axes[0])
     y = np.arange(len(f))
     corridors = list(dict.fromkeys(frame["corridor"].astype(str)))
     colors = [COLORS[corridors.index(c) % len(COLORS)] for c in f["corridor"].astype(str)]

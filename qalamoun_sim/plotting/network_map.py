@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
@@ -46,6 +47,37 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
 
     fig, ax = new_figure(ax, (9, 8))
     pos = {n.id: (n.lon, n.lat) for n in net.nodes.values()}
+    segs, widths = _route_segments(net, pos)
+    lc = LineCollection(segs, array=share, cmap="plasma", norm=Normalize(0, 1), linewidths=widths, zorder=1,
+                        capstyle="round")
+    ax.add_collection(lc)
+    cb = fig.colorbar(lc, ax=ax, shrink=0.6, pad=0.02)
+    what = {"any": "snow or interdiction", "snow": "snow", "interdiction": "interdiction"}[cause]
+    cb.set_label(f"share of days closed ({what})")
+    cb.ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    kinds_drawn = _draw_places(ax, net)
+    handles: list[Artist] = [Line2D([], [], marker=KIND_MARKERS[k], ls="", color="#555555", label=k) for k in kinds_drawn]
+    handles += [Patch(color=c, label=f"{s} held") for s, c in SIDE_COLORS.items()
+                if any(n.side == s for n in net.nodes.values())]
+    handles.append(Line2D([], [], color="#888888", lw=0.8 + 1.4 * 2, label="width: capacity (log)"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=5, fontsize="small",
+              frameon=False)
+    lats = [p[1] for p in pos.values()]
+    ax.set_aspect(1.0 / math.cos(math.radians(float(np.mean(lats)))))
+    ax.autoscale_view()
+    ax.margins(0.06)
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
+    n_reps = int(rt["replication"].nunique())
+    ax.set_title(f"Routes by share of days closed, {n_reps} replication{'s' if n_reps > 1 else ''} x "
+                 f"{scn.scenario.days} days",
+                 loc="left", fontsize="medium")
+    ax.grid(alpha=0.2)
+    return fig
+
+
+def _route_segments(net: RouteNetwork, pos: dict[str, tuple[float, float]]) -> tuple[list[Any], list[float]]:
+    """One straight segment per route (parallel routes offset side by side) and its width (log capacity)."""
     seen: dict[frozenset[str], int] = {}
     segs, widths = [], []
     span = max(1e-6, max(p[0] for p in pos.values()) - min(p[0] for p in pos.values()))
@@ -59,14 +91,11 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
         nx_, ny_ = -(y1 - y0) / length * off, (x1 - x0) / length * off
         segs.append([(x0 + nx_, y0 + ny_), (x1 + nx_, y1 + ny_)])
         widths.append(0.8 + 1.4 * math.log10(max(r.capacity_tpd, 1.0)))
-    cmap = "plasma"
-    lc = LineCollection(segs, array=share, cmap=cmap, norm=Normalize(0, 1), linewidths=widths, zorder=1,
-                        capstyle="round")
-    ax.add_collection(lc)
-    cb = fig.colorbar(lc, ax=ax, shrink=0.6, pad=0.02)
-    what = {"any": "snow or interdiction", "snow": "snow", "interdiction": "interdiction"}[cause]
-    cb.set_label(f"share of days closed ({what})")
-    cb.ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    return segs, widths
+
+
+def _draw_places(ax: Axes, net: RouteNetwork) -> list[str]:
+    """Places as markers by kind, coloured by side, labelled (junctions unlabelled); returns the kinds drawn."""
     kinds_drawn = []
     for kind, marker in KIND_MARKERS.items():
         ns = [n for n in net.nodes.values() if n.kind == kind]
@@ -83,20 +112,4 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
         ax.annotate(short, (n.lon, n.lat), xytext=offset, textcoords="offset points", fontsize="x-small", ha=ha,
                     zorder=4, color="#222222" if n.kind in ("town", "source") else "#555555",
                     path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
-    handles = [Line2D([], [], marker=KIND_MARKERS[k], ls="", color="#555555", label=k) for k in kinds_drawn]
-    handles += [Patch(color=c, label=f"{s} held") for s, c in SIDE_COLORS.items()
-                if any(n.side == s for n in net.nodes.values())]
-    handles.append(Line2D([], [], color="#888888", lw=0.8 + 1.4 * 2, label="width: capacity (log)"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=5, fontsize="small",
-              frameon=False)
-    lats = [p[1] for p in pos.values()]
-    ax.set_aspect(1.0 / math.cos(math.radians(float(np.mean(lats)))))
-    ax.autoscale_view()
-    ax.margins(0.06)
-    ax.set_xlabel("longitude (°E)")
-    ax.set_ylabel("latitude (°N)")
-    n = int(rt["replication"].nunique())
-    ax.set_title(f"Routes by share of days closed, {n} replication{'s' if n > 1 else ''} x {scn.scenario.days} days",
-                 loc="left", fontsize="medium")
-    ax.grid(alpha=0.2)
-    return fig
+    return kinds_drawn

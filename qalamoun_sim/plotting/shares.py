@@ -122,31 +122,8 @@ def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None
     metric, corridor : str, optional
         Default: the scenario's claim metric and corridor.
     """
-    if isinstance(results, ClaimShares):
-        scn = results.scenario
-        metric = metric or scn.claim.metric
-        snow = results.daily["snow"][metric]
-        inter = results.daily["interdiction"][metric]
-        x = np.array(results.dates, dtype="datetime64[D]")
-        storm = None
-        n = results.n_replications
-        corridor = results.corridor
-        label = f"{n} replications"
-    else:
-        res = as_results(results, scenario)
-        scn = res.need_scenario()
-        metric = metric or scn.claim.metric
-        corridor = corridor or scn.claim.corridor
-        df = corridor_share_frame(res, metric, corridor)
-        n = int(df["replication"].nunique())
-        snow = df["snow"].to_numpy().reshape(n, -1)
-        inter = df["interdiction"].to_numpy().reshape(n, -1)
-        x = res.dates(np.arange(snow.shape[1]))
-        w = res.table("weather")
-        storm = None if "storm" not in w.columns else \
-            w.groupby("day")["storm"].mean().reindex(range(snow.shape[1])).fillna(0).to_numpy()
-        label = f"{n} replications" if n > 1 else f"replication {int(df['replication'].iloc[0])}"
-
+    scn, metric, corridor, snow, inter, x, storm, label = _share_series(results, metric, corridor, scenario)
+    n = snow.shape[0]
     fig, ax = new_figure(ax, (10, 5.2))
     mean = " (mean)" if n > 1 else ""
     ax.stackplot(x, snow.mean(axis=0), inter.mean(axis=0), colors=["#6baed6", "#fd8d3c"], alpha=0.85,
@@ -160,24 +137,8 @@ def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None
     ax.axhline(thr, color="#b2182b", lw=1.5, ls="--", label=f"claim threshold {thr:.0%}", gid="threshold")
     handles, labels = ax.get_legend_handles_labels()
     if storm is not None:
-        # storm days as bars above the axes (x in data, y in axes coordinates): height 0.06 x share of replications
-        storm = np.asarray(storm, dtype=float)
-        band = ax.get_xaxis_transform()
-        for xi, h in zip(x, storm, strict=True):
-            if h > 0:
-                ax.add_patch(Rectangle((mdates.date2num(xi), 1.015), 1.0, 0.06 * h, transform=band, clip_on=False,
-                                       color="#444444", linewidth=0, gid="storm"))
-        ax.text(-0.005, 1.015, "storm", transform=ax.transAxes, ha="right", va="bottom", fontsize="x-small")
-        if n == 1:
-            spans(ax, x, storm, "#444444", 0.15)
-        handles.append(Patch(color="#444444", alpha=0.6))
-        labels.append("storm days" if n == 1 else "storm (bar height: share of replications)")
-    ws, we = scn.claim_window()
-    for edge in (np.datetime64(ws, "D"), np.datetime64(we, "D") + np.timedelta64(1, "D")):
-        if x[0] <= edge <= x[-1] + np.timedelta64(1, "D"):
-            ax.axvline(edge, color="#222222", lw=1.0, ls="-.")
-    handles.append(Line2D([], [], color="#222222", lw=1.0, ls="-."))
-    labels.append(f"claim window {ws:%d %b} - {we:%d %b}")
+        _mark_storms(ax, x, storm, n, handles, labels)
+    _mark_window(ax, scn, x, handles, labels)
     ax.set_ylim(0, 1.0)
     ax.set_xlim(x[0], x[-1])
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
@@ -190,6 +151,56 @@ def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize="small",
               frameon=False)
     return fig
+
+
+def _share_series(results: Any, metric: str | None, corridor: str | None, scenario: Scenario | None) -> tuple[
+        Scenario, str, str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, str]:
+    """Scenario, metric, corridor, (R, D) snow and interdiction shares, dates, storm share by day (or None)
+    and a label saying how many replications stand behind them."""
+    if isinstance(results, ClaimShares):
+        scn = results.scenario
+        metric = metric or scn.claim.metric
+        n = results.n_replications
+        return (scn, metric, results.corridor, results.daily["snow"][metric], results.daily["interdiction"][metric],
+                np.array(results.dates, dtype="datetime64[D]"), None, f"{n} replications")
+    res = as_results(results, scenario)
+    scn = res.need_scenario()
+    metric = metric or scn.claim.metric
+    corridor = corridor or scn.claim.corridor
+    df = corridor_share_frame(res, metric, corridor)
+    n = int(df["replication"].nunique())
+    snow = df["snow"].to_numpy().reshape(n, -1)
+    inter = df["interdiction"].to_numpy().reshape(n, -1)
+    w = res.table("weather")
+    storm = None if "storm" not in w.columns else \
+        w.groupby("day")["storm"].mean().reindex(range(snow.shape[1])).fillna(0).to_numpy()
+    label = f"{n} replications" if n > 1 else f"replication {int(df['replication'].iloc[0])}"
+    return scn, metric, corridor, snow, inter, res.dates(np.arange(snow.shape[1])), storm, label
+
+
+def _mark_storms(ax: Axes, x: np.ndarray, storm: np.ndarray, n: int, handles: list[Any], labels: list[str]) -> None:
+    """Storm days as bars above the axes (x in data, y in axes coordinates): height 0.06 x share of replications."""
+    storm = np.asarray(storm, dtype=float)
+    band = ax.get_xaxis_transform()
+    for xi, h in zip(x, storm, strict=True):
+        if h > 0:
+            ax.add_patch(Rectangle((mdates.date2num(xi), 1.015), 1.0, 0.06 * h, transform=band, clip_on=False,
+                                   color="#444444", linewidth=0, gid="storm"))
+    ax.text(-0.005, 1.015, "storm", transform=ax.transAxes, ha="right", va="bottom", fontsize="x-small")
+    if n == 1:
+        spans(ax, x, storm, "#444444", 0.15)
+    handles.append(Patch(color="#444444", alpha=0.6))
+    labels.append("storm days" if n == 1 else "storm (bar height: share of replications)")
+
+
+def _mark_window(ax: Axes, scn: Scenario, x: np.ndarray, handles: list[Any], labels: list[str]) -> None:
+    """The claim window's first and last day as dash-dotted verticals (where they fall inside the dates)."""
+    ws, we = scn.claim_window()
+    for edge in (np.datetime64(ws, "D"), np.datetime64(we, "D") + np.timedelta64(1, "D")):
+        if x[0] <= edge <= x[-1] + np.timedelta64(1, "D"):
+            ax.axvline(edge, color="#222222", lw=1.0, ls="-.")  # type: ignore[arg-type]  # dates have units
+    handles.append(Line2D([], [], color="#222222", lw=1.0, ls="-."))
+    labels.append(f"claim window {ws:%d %b} - {we:%d %b}")
 
 
 def _claim_statistic(results: Any, scenario: Scenario | None) -> tuple[Scenario, np.ndarray, np.ndarray, np.ndarray]:
@@ -228,7 +239,7 @@ def plot_claim_distribution(results: Any, *, bins: int = 25, ax: Axes | None = N
     stat_total = total[:, window].mean(axis=1)
     holds = claim_holds(snow, window, cfg.threshold, cfg.min_fraction_of_days).mean()
     fig, ax = new_figure(ax, (8, 4.8))
-    edges = np.linspace(0, 1, bins + 1)
+    edges = np.linspace(0, 1, bins + 1).tolist()
     ax.hist(stat_snow, bins=edges, color="#6baed6", edgecolor="white", label="cut by snow")
     ax.hist(stat_total, bins=edges, histtype="step", color="#d94801", lw=1.5, label="cut by snow and interdiction")
     ax.axvline(cfg.threshold, color="#b2182b", lw=1.5, ls="--", label=f"threshold {cfg.threshold:.0%}",

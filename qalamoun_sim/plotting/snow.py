@@ -68,7 +68,7 @@ def plot_snow_depth(results: Any, *, replication: int | None = None, ax: Axes | 
         xc = x + np.timedelta64(12, "h")
         shown = []
         for surface, color in (("track", "#d95f02"), ("trail", "#7570b3")):
-            lim = scn.snow.limits[surface].closed_cm
+            lim = scn.snow.limits[surface].closed_cm  # type: ignore[index]  # a Surface literal
             if np.nanmax(values) >= lim:
                 cs = ax.contour(xc, z, values, levels=[lim], colors=[color], linewidths=1.0)
                 ax.clabel(cs, fmt={lim: f"{lim:g} cm"}, fontsize="x-small")

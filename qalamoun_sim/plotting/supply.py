@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..scenario import Scenario
-from ._style import COLORS, date_axis, median_band, outside_legend, replication_grid, rolling
+from ._style import COLORS, date_axis, figure_of, median_band, outside_legend, replication_grid, rolling
 from .data import Results, as_results
 
 __all__ = ["plot_supply"]
@@ -47,37 +48,9 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     if by == "town":
         flow, keys, _ = replication_grid(towns, "day", "town", "delivered_t", days=days)
     else:
-        conv = res.table("convoys", ["source", "arrived_day", "tonnes", "fate"])
-        conv = conv[(conv["fate"].astype(str) == "delivered") & conv["arrived_day"].notna()]
-        corr = {}
-        if res.scenario is not None:
-            corr = {n.id: n.corridor or n.id for n in res.scenario.nodes if n.kind == "source"}
-        conv = conv.assign(corridor=conv["source"].astype(str).map(lambda s: corr.get(s, s)),
-                           arrived_day=conv["arrived_day"].astype(int))
-        # every replication appears, even one with no delivery at all
-        reps = np.sort(towns["replication"].unique())
-        flow = np.zeros((len(reps), len(days), 0))
-        keys = sorted(set(corr.values()) | set(conv["corridor"]))
-        if keys:
-            g, _, greps = replication_grid(conv, "arrived_day", "corridor", "tonnes", columns=keys, days=days) if len(conv) \
-                else (np.zeros((0, len(days), len(keys))), keys, np.array([], dtype=int))
-            flow = np.zeros((len(reps), len(days), len(keys)))
-            flow[np.searchsorted(reps, greps)] = g
-    totals = np.median(flow.sum(axis=1), axis=0)
-    order = [keys[i] for i in np.argsort(-totals, kind="stable")]
-    chosen = [n for n in (names or order[:top]) if n in keys]
-    if names and len(chosen) < len(names):
-        missing = sorted(set(names) - set(keys))
-        raise ValueError(f"names: unknown {by}(s) {', '.join(missing)} (have {', '.join(keys)})")
-
-    if ax is None:
-        fig = Figure(figsize=(10, 6.5), layout="constrained")
-        ax_flow, ax_stock = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    elif isinstance(ax, Axes):
-        fig, ax_flow, ax_stock = ax.figure, ax, None
-    else:
-        ax_flow, ax_stock = ax[0], ax[1]
-        fig = ax_flow.figure
+        flow, keys = _corridor_flow(res, towns, days)
+    chosen = _chosen(flow, keys, names, top, by)
+    fig, ax_flow, ax_stock = _supply_axes(ax)
     x = res.dates(days)
     smooth = rolling(flow, smooth_days)
     for i, name in enumerate(chosen):
@@ -92,24 +65,73 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     ax_flow.grid(alpha=0.3)
     outside_legend(ax_flow, title=by)
     if ax_stock is not None:
-        stock, tkeys, _ = replication_grid(towns, "day", "town", "stock_t", days=days)
-        if by == "town":
-            for i, name in enumerate(chosen):
-                median_band(ax_stock, x, stock[:, :, tkeys.index(name)], COLORS[i % len(COLORS)], str(name))
-            ax_stock.set_ylabel("stock (t, end of day)")
-        else:
-            held = _still_held(res, stock.shape, tkeys)
-            median_band(ax_stock, x, (stock * held).sum(axis=2), "#555555", "towns not yet\ncaptured or settled")
-            ax_stock.set_ylabel("stock of militant towns (t)")
-            outside_legend(ax_stock)
-        ax_stock.set_ylim(bottom=0)
-        ax_stock.grid(alpha=0.3)
-        ax_stock.set_xlabel("date")
-        date_axis(ax_stock)
+        _draw_stocks(ax_stock, res, towns, days, x, chosen if by == "town" else None)
     else:
         ax_flow.set_xlabel("date")
     date_axis(ax_flow)
     return fig
+
+
+def _corridor_flow(res: Results, towns: pd.DataFrame, days: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """(R, D, K) tonnes of delivered convoys per arrival day by the corridor of their source, and the K keys."""
+    conv = res.table("convoys", ["source", "arrived_day", "tonnes", "fate"])
+    conv = conv[(conv["fate"].astype(str) == "delivered") & conv["arrived_day"].notna()]
+    corr = {}
+    if res.scenario is not None:
+        corr = {n.id: n.corridor or n.id for n in res.scenario.nodes if n.kind == "source"}
+    conv = conv.assign(corridor=conv["source"].astype(str).map(lambda s: corr.get(s, s)),
+                       arrived_day=conv["arrived_day"].astype(int))
+    # every replication appears, even one with no delivery at all
+    reps = np.sort(towns["replication"].unique())
+    flow = np.zeros((len(reps), len(days), 0))
+    keys = sorted(set(corr.values()) | set(conv["corridor"]))
+    if keys:
+        g, _, greps = replication_grid(conv, "arrived_day", "corridor", "tonnes", columns=keys, days=days) if len(conv) \
+            else (np.zeros((0, len(days), len(keys))), keys, np.array([], dtype=int))
+        flow = np.zeros((len(reps), len(days), len(keys)))
+        flow[np.searchsorted(reps, greps)] = g
+    return flow, keys
+
+
+def _chosen(flow: np.ndarray, keys: list[Any], names: Sequence[str] | None, top: int, by: str) -> list[Any]:
+    """The keys to draw: ``names`` (all known, or an error), else the ``top`` largest by median total."""
+    totals = np.median(flow.sum(axis=1), axis=0)
+    order = [keys[i] for i in np.argsort(-totals, kind="stable")]
+    chosen = [n for n in (names or order[:top]) if n in keys]
+    if names and len(chosen) < len(names):
+        missing = sorted(set(names) - set(keys))
+        raise ValueError(f"names: unknown {by}(s) {', '.join(missing)} (have {', '.join(keys)})")
+    return chosen
+
+
+def _supply_axes(ax: Axes | Sequence[Axes] | None) -> tuple[Figure, Axes, Axes | None]:
+    """The figure, the flow axes and the stock axes (None when one axes was given)."""
+    if ax is None:
+        fig = Figure(figsize=(10, 6.5), layout="constrained")
+        ax_flow, ax_stock = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+        return fig, ax_flow, ax_stock
+    if isinstance(ax, Axes):
+        return figure_of(ax), ax, None
+    return figure_of(ax[0]), ax[0], ax[1]
+
+
+def _draw_stocks(ax: Axes, res: Results, towns: pd.DataFrame, days: np.ndarray, x: np.ndarray,
+                 chosen: list[Any] | None) -> None:
+    """Stocks beneath the flows: of each ``chosen`` town, or (None) of all towns still militant-held."""
+    stock, tkeys, _ = replication_grid(towns, "day", "town", "stock_t", days=days)
+    if chosen is not None:
+        for i, name in enumerate(chosen):
+            median_band(ax, x, stock[:, :, tkeys.index(name)], COLORS[i % len(COLORS)], str(name))
+        ax.set_ylabel("stock (t, end of day)")
+    else:
+        held = _still_held(res, stock.shape, tkeys)
+        median_band(ax, x, (stock * held).sum(axis=2), "#555555", "towns not yet\ncaptured or settled")
+        ax.set_ylabel("stock of militant towns (t)")
+        outside_legend(ax)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.set_xlabel("date")
+    date_axis(ax)
 
 
 def _still_held(res: Results, shape: tuple[int, ...], towns: list[Any]) -> np.ndarray:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,49 +43,71 @@ def unreachable_towns(nodes: Iterable[Node], routes: Iterable[Route]) -> list[st
 
 # --------------------------------------------------------------------------- cross references
 def check_references(scn: Scenario, source: str) -> None:
+    """Every id unique, every reference to a node, town or route known, the claim window in order.
+
+    Raises
+    ------
+    ScenarioError
+        At the first problem, naming ``source`` and the field path (with the closest known name).
+    """
     if not scn.nodes:
         raise ScenarioError(source, "nodes", "at least one node is required (or [network] graphml)")
     if not scn.routes:
         raise ScenarioError(source, "routes", "at least one route is required (or [network] graphml)")
-    ids: dict[str, int] = {}
-    for i, n in enumerate(scn.nodes):
-        if n.id in ids:
-            raise ScenarioError(source, f"nodes[{i}].id", f"duplicate id '{n.id}' (also nodes[{ids[n.id]}])")
-        ids[n.id] = i
-    names = sorted(ids)
-
-    def unknown(path: str, ref: str, what: str = "node") -> ScenarioError:
-        close = difflib.get_close_matches(ref, names, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return ScenarioError(source, path, f"unknown {what} '{ref}'{hint}")
-
-    rids: dict[str, int] = {}
+    ids = _unique_ids([n.id for n in scn.nodes], "nodes", source)
+    rids = _unique_ids([r.id for r in scn.routes], "routes", source)
+    known = _Known(source, sorted(ids))
     for i, r in enumerate(scn.routes):
-        if r.id in rids:
-            raise ScenarioError(source, f"routes[{i}].id", f"duplicate id '{r.id}' (also routes[{rids[r.id]}])")
-        rids[r.id] = i
-        for attr, ref in (("from", r.from_), ("to", r.to)):
-            if ref not in ids:
-                raise unknown(f"routes[{i}].{attr}", ref)
+        known.node(f"routes[{i}].from", r.from_, ids)
+        known.node(f"routes[{i}].to", r.to, ids)
         if r.from_ == r.to:
             raise ScenarioError(source, f"routes[{i}].to", "a route must join two different nodes")
     if not any(n.kind == "source" for n in scn.nodes):
         raise ScenarioError(source, "nodes", "no node of kind 'source'")
+    if scn.interdiction is not None:
+        _check_interdiction(scn, known, set(ids), set(rids))
+    _check_claim_window(scn, source)
+
+
+def _unique_ids(ids: list[str], section: str, source: str) -> dict[str, int]:
+    """Position of each id; a duplicate is an error naming both places."""
+    seen: dict[str, int] = {}
+    for i, x in enumerate(ids):
+        if x in seen:
+            raise ScenarioError(source, f"{section}[{i}].id", f"duplicate id '{x}' (also {section}[{seen[x]}])")
+        seen[x] = i
+    return seen
+
+
+class _Known:
+    """Checks that a reference names a known node (or town), suggesting the closest node id if not."""
+
+    def __init__(self, source: str, names: list[str]) -> None:
+        self.source, self.names = source, names
+
+    def node(self, path: str, ref: str, known: Container[str], what: str = "node") -> None:
+        if ref not in known:
+            close = difflib.get_close_matches(ref, self.names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ScenarioError(self.source, path, f"unknown {what} '{ref}'{hint}")
+
+
+def _check_interdiction(scn: Scenario, known: _Known, ids: set[str], rids: set[str]) -> None:
     itd = scn.interdiction
-    if itd is not None:
-        for i, a in enumerate(itd.assets):
-            if a.base not in ids:
-                raise unknown(f"interdiction.assets[{i}].base", a.base)
-        towns = {n.id for n in scn.nodes if n.kind == "town"}
-        for i, c in enumerate(itd.checkpoints):
-            if c.town not in towns:
-                raise unknown(f"interdiction.checkpoints[{i}].town", c.town, "town")
-        for i, c in enumerate(itd.captures):
-            if c.town not in towns:
-                raise unknown(f"interdiction.captures[{i}].town", c.town, "town")
-        for i, rid in enumerate(itd.siege_lines):
-            if rid not in rids:
-                raise ScenarioError(source, f"interdiction.siege_lines[{i}]", f"unknown route '{rid}'")
+    assert itd is not None
+    for i, a in enumerate(itd.assets):
+        known.node(f"interdiction.assets[{i}].base", a.base, ids)
+    towns = {n.id for n in scn.nodes if n.kind == "town"}
+    for i, c in enumerate(itd.checkpoints):
+        known.node(f"interdiction.checkpoints[{i}].town", c.town, towns, "town")
+    for i, cap in enumerate(itd.captures):
+        known.node(f"interdiction.captures[{i}].town", cap.town, towns, "town")
+    for i, rid in enumerate(itd.siege_lines):
+        if rid not in rids:
+            raise ScenarioError(known.source, f"interdiction.siege_lines[{i}]", f"unknown route '{rid}'")
+
+
+def _check_claim_window(scn: Scenario, source: str) -> None:
     try:
         ws, we = scn.claim_window()
     except (ValueError, OverflowError):
@@ -95,10 +117,11 @@ def check_references(scn: Scenario, source: str) -> None:
 
 
 def warn_unreachable(scn: Scenario, source: str) -> None:
+    """Warn (:class:`UnreachableTownWarning`) when some town cannot be reached from any source."""
     lost = unreachable_towns(scn.nodes, scn.routes)
     if lost:
         warnings.warn(f"{source}: towns not reachable from any source: {', '.join(lost)}",
-                      UnreachableTownWarning, stacklevel=3)
+                      UnreachableTownWarning, stacklevel=4)  # the caller of scenario_from_dict
 
 
 def path_exists(path: Path, source: str, field: str | None) -> bool:

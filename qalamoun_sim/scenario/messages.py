@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +22,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _format_message(err: dict[str, Any]) -> str:
+def _format_message(err: Mapping[str, Any]) -> str:
     typ, ctx = err.get("type", ""), err.get("ctx") or {}
     simple = {
         "greater_than": "must be > {gt}",
@@ -48,6 +49,7 @@ def _format_message(err: dict[str, Any]) -> str:
 
 
 def first_error(exc: ValidationError) -> tuple[str, str]:
+    """The first error of a validation as ``(field path, message)``, e.g. ``("routes[3].length_km", "must be > 0")``."""
     err = exc.errors(include_url=False)[0]
     field, message = _format_loc(tuple(err.get("loc", ()))), _format_message(err)
     # a model validator may name a sub-field at the start of its message: "closed_cm: must be ..."

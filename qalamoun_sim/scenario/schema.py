@@ -213,7 +213,11 @@ class SurfaceLimits(StrictModel):
         return self
 
 
-def _default_limits() -> dict[str, SurfaceLimits]:
+def _default_speeds() -> dict[Surface, float]:
+    return {"road": 50.0, "track": 20.0, "trail": 3.5}
+
+
+def _default_limits() -> dict[Surface, SurfaceLimits]:
     # domain.md s.4: unploughed road open <10, slowed 10-15, closed >=15 [S: ground clearance];
     # track open <15, slowed 15-30, closed >=30-40 [E]; trail open <30, slowed 30-75, closed >75 [S: Marcy 1859].
     return {
@@ -315,7 +319,7 @@ class EngineConfig(StrictModel):
     closed_route_policy: Literal["wait", "reroute", "turn_back"] = "reroute"
     max_wait_days: int = Field(default=3, ge=0, le=365)
     speeds_kph: dict[Surface, float] = Field(
-        default_factory=lambda: {"road": 50.0, "track": 20.0, "trail": 3.5},
+        default_factory=_default_speeds,
         description="Default speeds: pickups 15-25 km/h on tracks, mules 3-4 km/h (domain.md s.2) [E].")
 
 
