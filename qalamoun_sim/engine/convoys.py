@@ -130,7 +130,7 @@ class ConvoyContext:
     rules : ConvoyRules
     """
 
-    __slots__ = ("env", "net", "paths", "towns", "log", "rng", "rules")
+    __slots__ = ("env", "net", "paths", "towns", "log", "rng", "rules", "_process")
 
     def __init__(self, env: simpy.Environment, net: DayNetwork, paths: PathSearch, towns: TownLedger,
                  log: ConvoyLog, rng: np.random.Generator, rules: ConvoyRules) -> None:
@@ -141,11 +141,12 @@ class ConvoyContext:
         self.log = log
         self.rng = rng
         self.rules = rules
+        self._process = env.process  # SimPy makes a new bound method at each ``env.process``
 
     def start(self, cid: int, node: int, town: int, tonnes: float, routes: list[int], nodes: list[int],
               booked: int, day: int, leg: int, leg_end: float) -> None:
         """Start the process of convoy ``cid`` (the arguments of :func:`convoy_process`)."""
-        self.env.process(convoy_process(self, cid, node, town, tonnes, routes, nodes, booked, day, leg, leg_end))
+        self._process(convoy_process(self, cid, node, town, tonnes, routes, nodes, booked, day, leg, leg_end))
 
     def plan(self, cid: int, node: int, town: int, tonnes: float) -> Plan | None:
         """A path for convoy ``cid`` from ``node`` on today's network: to ``town`` while it still receives,
