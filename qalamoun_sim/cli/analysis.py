@@ -1,0 +1,161 @@
+"""``plot``, ``sweep`` and ``critical``: figures of a results folder, the claim over a grid, route criticality."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..errors import ScenarioError
+from .common import Command, json_default, load, out_folder, positive, progress_bar, seed_value
+
+__all__ = ["register", "cmd_plot", "cmd_sweep", "cmd_critical", "format_sweep", "format_critical"]
+
+
+def register(sub: Any) -> dict[str, Command]:
+    """Add ``plot``, ``sweep`` and ``critical``."""
+    plot = sub.add_parser("plot", help="write every figure of a results folder as PNG")
+    plot.add_argument("results", metavar="RESULTS_DIR", help="folder written by 'run --out'")
+    plot.add_argument("--out", help="folder for the figures (default: RESULTS_DIR/figures)")
+
+    sweep = sub.add_parser("sweep", help="the claim over a grid of one or two scenario parameters")
+    sweep.add_argument("scenario", help="scenario TOML")
+    sweep.add_argument("--param", action="append", required=True, metavar="PATH=V1,V2,...",
+                       help="a dotted scenario path (or climate.warming_c, corridor.elevation_shift_m) and its "
+                            "values; give it once or twice")
+    sweep.add_argument("--replications", type=positive, help="default: the scenario's")
+    sweep.add_argument("--seed", type=seed_value, help="default: the scenario's")
+    sweep.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    sweep.add_argument("--out", help="folder for sweep.csv and sweep.png")
+
+    crit = sub.add_parser("critical", help="rank routes by what losing each one costs")
+    crit.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
+    crit.add_argument("--replications", type=positive, default=None,
+                      help="engine replications per route (default 3)")
+    crit.add_argument("--seed", type=seed_value, help="default: the scenario's")
+    crit.add_argument("--corridor", help="corridor of the max-flow figure (default: the claim corridor)")
+    crit.add_argument("--workers", type=positive, default=1, help="processes (default 1)")
+    crit.add_argument("--top", type=positive, default=15, help="routes in the table and figure")
+    crit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    crit.add_argument("--out", help="folder for critical.csv and critical.png")
+    return {"plot": cmd_plot, "sweep": cmd_sweep, "critical": cmd_critical}
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``plot``: every figure of a results folder as PNG."""
+    from pathlib import Path
+
+    from ..plotting import load_results, plot_all
+
+    res = load_results(args.results)
+    status = res.source.meta.get("status", "complete")
+    if status != "complete":
+        sys.stderr.write(f"warning: {args.results}: run status is '{status}'; plotting the replications on disk\n")
+    out = out_folder(args.out or str(Path(args.results) / "figures"))
+    for path in plot_all(res, out):
+        print(path)
+    return 0
+
+
+def format_sweep(frame: Any) -> str:
+    """A sweep table as text."""
+    params = list(frame.columns[:list(frame.columns).index("claim_probability")])
+    widths = [max(len(p), 8) + 2 for p in params]
+    head = "".join(f"{p:<{w}}" for p, w in zip(params, widths, strict=True))
+    lines = [head + f"{'P(claim)':>9}{'snow p05':>10}{'snow p50':>10}{'snow p95':>10}{'total p50':>11}  first day p50"]
+    for _, r in frame.iterrows():
+        cells = "".join(f"{str(r[p]):<{w}}" for p, w in zip(params, widths, strict=True))
+        lines.append(cells + f"{r['claim_probability']:>9.2f}{r['snow_share_p05']:>10.2f}{r['snow_share_p50']:>10.2f}"
+                     f"{r['snow_share_p95']:>10.2f}{r['total_share_p50']:>11.2f}  {r['first_day_p50'] or 'never'}")
+    return "\n".join(lines)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``sweep``: the claim for every combination of one or two parameters."""
+    from ..analysis.sweep import parse_param, run_sweep
+    from ..errors import ScenarioError
+
+    scn = load(args.scenario)
+    params = [parse_param(spec) for spec in args.param]
+    if len(params) > 2:
+        raise ScenarioError("--param", None, "give one or two parameters")
+    n = args.replications or scn.scenario.replications
+    seed = scn.scenario.seed if args.seed is None else args.seed
+    combos = 1
+    for _, values in params:
+        combos *= len(values)
+    with progress_bar(combos, not args.json, unit="combination") as bar:
+        frame = run_sweep(scn, params, n, seed, progress=bar.update)
+    written = []
+    if args.out:
+        from ..io import atomic_write
+        from ..plotting import plot_sweep
+
+        out = out_folder(args.out)
+        written.append(atomic_write(out / "sweep.csv", lambda tmp: frame.to_csv(tmp, index=False)))
+        fig = plot_sweep(frame)
+        written.append(atomic_write(out / "sweep.png", lambda tmp: fig.savefig(tmp, dpi=150, format="png")))
+    if args.json:
+        print(json.dumps({"scenario": scn.scenario.name, "seed": seed, "replications": n,
+                          "params": {p: v for p, v in params}, "rows": frame.to_dict(orient="records"),
+                          "files": [str(p) for p in written]}, default=json_default))
+        return 0
+    print(f"Sweep of '{scn.scenario.name}': {n} replications per combination, seed {seed}; "
+          f"claim metric {scn.claim.metric}, threshold {scn.claim.threshold:.0%}")
+    print(format_sweep(frame))
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def format_critical(table: Any, top: int) -> str:
+    """The criticality ranking as text."""
+    a = table.attrs
+    lines = [f"Route criticality: '{a['scenario']}', {a['replications']} replications, seed {a['seed']}",
+             f"  baseline: {a['baseline_delivered_t']:.0f} t delivered to the towns (mean); nominal max flow of "
+             f"corridor '{a['corridor']}' {a['nominal_max_flow_tpd']:.0f} t/day",
+             "",
+             f"{'rank':>4}  {'route':<32}{'corridor':<10}{'surface':<8}{'max flow lost':>14}{'supply lost':>13}"
+             f"{'share':>7}{'snow-closed':>12}",
+             f"{'':>4}  {'':<32}{'':<10}{'':<8}{'t/day':>14}{'t':>13}{'':>7}{'winter days':>12}"]
+    for _, r in table.head(top).iterrows():
+        lines.append(f"{r['rank']:>4}  {r['route']:<32}{r['corridor']:<10}{r['surface']:<8}"
+                     f"{r['max_flow_loss_tpd']:>14.1f}{r['delivered_loss_t']:>13.0f}{r['delivered_loss_share']:>7.1%}"
+                     f"{r['snow_closed_share']:>12.0%}")
+    if len(table) > top:
+        lines.append(f"  ... {len(table) - top} more routes (--top, --json or --out for all)")
+    return "\n".join(lines)
+
+
+def cmd_critical(args: argparse.Namespace) -> int:
+    """``critical``: rank routes by the max flow and supply lost without them, and their snow closure."""
+    from ..analysis.critical import DEFAULT_REPLICATIONS, route_criticality
+
+    scn = load(args.scenario)
+    n = args.replications or DEFAULT_REPLICATIONS
+    try:
+        with progress_bar(len(scn.routes), not args.json, unit="route") as bar:
+            table = route_criticality(scn, n, args.seed, corridor=args.corridor, workers=args.workers,
+                                      progress=bar.update)
+    except ScenarioError as exc:
+        if not args.corridor:
+            raise
+        raise ScenarioError("--corridor", None, exc.message) from None
+    written = []
+    if args.out:
+        from ..io import atomic_write
+        from ..plotting import plot_criticality
+
+        out = out_folder(args.out)
+        written.append(atomic_write(out / "critical.csv", lambda tmp: table.to_csv(tmp, index=False)))
+        fig = plot_criticality(table, top=args.top)
+        written.append(atomic_write(out / "critical.png", lambda tmp: fig.savefig(tmp, dpi=150, format="png")))
+    if args.json:
+        print(json.dumps({**table.attrs, "routes": table.to_dict(orient="records"),
+                          "files": [str(p) for p in written]}, default=json_default))
+        return 0
+    print(format_critical(table, args.top))
+    for path in written:
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,90 @@
+"""``run``: the network report, then replications of the SimPy engine and a summary per town."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from .common import Command, load, positive, progress_bar, seed_value
+
+__all__ = ["register", "cmd_run", "format_network_report", "format_town_report"]
+
+
+def register(sub: Any) -> dict[str, Command]:
+    """Add ``run``."""
+    run = sub.add_parser("run", help="network report, then simulate replications of a scenario")
+    run.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
+    run.add_argument("--replications", type=positive, help="default: the scenario's")
+    run.add_argument("--seed", type=seed_value, help="default: the scenario's")
+    run.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
+    run.add_argument("--workers", type=positive, default=None)
+    run.add_argument("--scheduler", help="address of an existing dask scheduler (tcp://host:port)")
+    run.add_argument("--out", help="folder for Parquet tables and summary.json")
+    run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    run.add_argument("--resume", action="store_true", help="finish only the missing chunks in --out")
+    run.add_argument("--report-only", action="store_true", help="print the network report and stop")
+    return {"run": cmd_run}
+
+
+def format_network_report(scn: Any, report: dict[str, Any]) -> str:
+    """The network report as text (the header of ``run``)."""
+    lines = [f"Scenario: {scn.scenario.name}  ({scn.source_path})",
+             f"  {scn.scenario.days} days from {scn.scenario.start}; seed {scn.scenario.seed}",
+             "Nodes by kind:  " + ", ".join(f"{k} {v}" for k, v in sorted(report["nodes_by_kind"].items())),
+             "Routes by surface:  " + ", ".join(f"{k} {v}" for k, v in sorted(report["routes_by_surface"].items())),
+             "Routes by corridor:  " + ", ".join(f"{k} {v}" for k, v in sorted(report["routes_by_corridor"].items())),
+             "Highest passes:  " + ", ".join(f"{p['id']} {p['elevation_m']:.0f} m" for p in report["highest_passes"]),
+             "Nominal maximum flow to militant towns (t/day):  "
+             + ", ".join(f"{c} {v:.0f}" for c, v in report["nominal_max_flow_tpd"].items())]
+    return "\n".join(lines)
+
+
+def format_town_report(report: Any) -> str:
+    """The per-town summary of an ensemble as a table."""
+    lines = [f"{'town':<16}{'delivered t':>12}{'shortfall t':>12}{'days w/o stock':>15}"
+             f"{'P(captured)':>12}{'day':>6}{'P(settled)':>11}{'day':>6}"]
+    for town, r in report.iterrows():
+        cap = "" if r["captured_day_p50"] != r["captured_day_p50"] else f"{r['captured_day_p50']:.0f}"
+        setl = "" if r["settled_day_p50"] != r["settled_day_p50"] else f"{r['settled_day_p50']:.0f}"
+        lines.append(f"{town:<16}{r['delivered_t']:>12.0f}{r['shortfall_t']:>12.0f}{r['days_without_stock']:>15.1f}"
+                     f"{r['p_captured']:>12.2f}{cap:>6}{r['p_settled']:>11.2f}{setl:>6}")
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``run``: the network report, then replications of the SimPy engine and a summary per town."""
+    from ..ensemble import json_records, run_ensemble
+    from ..network.routes import RouteNetwork
+
+    scn = load(args.scenario)
+    report = RouteNetwork.from_scenario(scn).report()
+    if args.report_only:
+        print(json.dumps({"scenario": scn.scenario.name, "network": report}) if args.json
+              else format_network_report(scn, report))
+        return 0
+    if not args.json:
+        print(format_network_report(scn, report), flush=True)
+    n = args.replications or scn.scenario.replications
+    seed = scn.scenario.seed if args.seed is None else args.seed
+    try:
+        with progress_bar(n, not args.json) as bar:
+            ens = run_ensemble(scn, n, seed, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+                               out=args.out, resume=args.resume, progress=bar.update)
+    except KeyboardInterrupt:
+        kept = f"; finished chunks kept in {args.out}, rerun with --resume" if args.out else ""
+        sys.stderr.write(f"qalamoun-sim: interrupted{kept}\n")
+        return 130
+    towns = ens.town_report()
+    if args.json:
+        print(json.dumps({"scenario": scn.scenario.name, "seed": seed, "replications": n,
+                          "backend": args.backend, "out": args.out, "event_count": ens.event_count,
+                          "network": report, "towns": json_records(towns)}))
+        return 0
+    print(f"\n{n} replications, seed {seed}, backend {args.backend}: mean over replications per town"
+          " (days are simulation days from the start)")
+    print(format_town_report(towns))
+    if args.out:
+        print(f"\nTables written to {args.out} (Parquet per chunk, summary.json, scenario.json)")
+    return 0
