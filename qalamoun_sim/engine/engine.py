@@ -82,6 +82,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.core import BoundClass
 
 from ..environment.state import STREAM_ENGINE, ExogenousState, compute_state, replication_rng
 from ..network.routes import RouteNetwork
@@ -106,7 +107,18 @@ class CountingEnvironment(simpy.Environment):
     puts the ``until`` event it stops on back in the queue with a new id, so it is counted once).
     Nothing is added to each event: overriding :meth:`step` or :meth:`schedule` to count would add
     a call or more to every one.
+
+    SimPy binds ``process``, ``timeout``, ``event`` ... to a plain :class:`simpy.Environment` when it is
+    made, but only those its own class defines, i.e. none for a subclass; they are bound here too, so
+    that each ``env.timeout`` is not a new bound method (what SimPy's own early binding avoids).
     """
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        for cls in type(self).__mro__:
+            for name, attr in vars(cls).items():
+                if type(attr) is BoundClass and name not in vars(self):
+                    setattr(self, name, getattr(self, name))
 
     @property
     def events_processed(self) -> int:
