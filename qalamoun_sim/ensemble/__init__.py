@@ -2,18 +2,29 @@
 
 :mod:`.chunks` plans and simulates chunks, :mod:`.backends` runs them, :mod:`.folder` keeps the
 results folder, :mod:`.reader` reads it back as an :class:`Ensemble`, :mod:`.ensemble` ties them.
+Names are imported on first use.
 """
 
 from __future__ import annotations
 
-from ..engine.results import TABLES
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 from ..errors import BackendError
-from .backends import BACKENDS, SCHEDULER_TIMEOUT_S, chunk_results
-from .chunks import Chunk, default_chunk_size, plan_chunks, replication_summary, simulate_chunk
-from .ensemble import run_ensemble
-from .folder import finished_chunks, json_records
-from .reader import Ensemble
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine.results import TABLES
+    from .backends import BACKENDS, SCHEDULER_TIMEOUT_S, chunk_results
+    from .chunks import Chunk, default_chunk_size, plan_chunks, replication_summary, simulate_chunk
+    from .ensemble import run_ensemble
+    from .folder import finished_chunks, json_records
+    from .reader import Ensemble
 
 __all__ = ["TABLES", "BACKENDS", "SCHEDULER_TIMEOUT_S", "Chunk", "BackendError", "plan_chunks", "simulate_chunk",
            "run_ensemble", "Ensemble", "replication_summary", "json_records", "finished_chunks", "default_chunk_size",
            "chunk_results"]
+
+_MODULES = {"qalamoun_sim.engine.results": ["TABLES"], "backends": ["BACKENDS", "SCHEDULER_TIMEOUT_S", "chunk_results"],
+            "chunks": ["Chunk", "default_chunk_size", "plan_chunks", "replication_summary", "simulate_chunk"],
+            "ensemble": ["run_ensemble"], "folder": ["finished_chunks", "json_records"], "reader": ["Ensemble"]}
+__getattr__, __dir__ = lazy_exports(__name__, {n: m for m, ns in _MODULES.items() for n in ns}, globals())
