@@ -82,7 +82,7 @@ class DayNetwork:
         self._route_to_np = np.asarray(self.route_to, dtype=np.int64)
         self._source_nodes = list(source_nodes)
         self._masks(network, state, siege_lines)
-        self.blocked = bytearray(1 if n.side == "army" else 0 for n in network.nodes.values())
+        self.blocked = bytearray(network.enemy_node_mask("militant").astype(np.uint8).tobytes())
         self.blocked_bytes = b""  # set by _blocked_changed, with what depends on blocked
         self._route_ok = np.empty(0, dtype=np.uint8)
         self.roots = b""
@@ -106,7 +106,7 @@ class DayNetwork:
         siege = np.zeros(network.n_routes, dtype=bool)
         for rid in siege_lines:
             siege[network.route_index[rid]] = True
-        self.open_dn = (factor > 0.0) & ~siege[None, :] & (network.route_side != "army")[None, :]
+        self.open_dn = (factor > 0.0) & ~siege[None, :] & ~network.enemy_route_mask("militant")[None, :]
         self.budget_dn = np.where(self.open_dn, network.capacity_tpd[None, :] * factor, 0.0)
         empty = np.argwhere(self.open_dn & (self.budget_dn <= EPS))  # open, but with no capacity at all
         self._empty_dn: dict[int, list[int]] = {}  # by day, only the days that have some
