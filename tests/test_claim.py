@@ -24,8 +24,9 @@ DATA = Path(__file__).parent / "data"
 DESIGN_KEYS = {"scenario", "seed", "replications", "threshold", "corridor", "window_start", "window_end",
                "snow_cut_share", "interdiction_cut_share", "total_cut_share", "claim_probability",
                "first_day_at_threshold"}
-EXTRA_KEYS = {"metric", "fraction_of_window_days_at_threshold", "never_at_threshold_fraction",
-              "total_claim_probability"}
+EXTRA_KEYS = {"metric", "rule", "fraction_of_window_days_at_threshold", "never_at_threshold_fraction",
+              "total_claim_probability", "claim_probability_ci95", "total_claim_probability_ci95",
+              "replications_for_ci_halfwidth", "readings"}
 SHARE_KEYS = ("snow_cut_share", "interdiction_cut_share", "total_cut_share")
 Q = ("p05", "p50", "p95")
 
@@ -124,7 +125,7 @@ def test_claim_json_values(cli_json: dict[str, Any], default: Any) -> None:
     v = cli_json
     assert v["scenario"] == default.scenario.name
     assert v["seed"] == 5 and v["replications"] == 20
-    assert v["threshold"] == 0.7 and v["corridor"] == "arsal" and v["metric"] == "capacity"
+    assert v["threshold"] == 0.7 and v["corridor"] == "arsal" and v["metric"] == "connectivity"
     assert (v["window_start"], v["window_end"]) == ("2013-12-01", "2014-02-28")
     for k in SHARE_KEYS:
         for m in METRICS:
@@ -154,7 +155,7 @@ def test_claim_probability_follows_its_definition(default: Any) -> None:
     v = claim_verdict(shares)
     ws, we = default.claim_window()
     window = np.array([ws <= d <= we for d in shares.dates])
-    at = shares.daily["snow"]["capacity"][:, window] >= 0.7
+    at = shares.daily["snow"]["connectivity"][:, window] >= 0.7
     assert v["claim_probability"] == pytest.approx(float((at.mean(axis=1) >= 0.5).mean()), abs=1e-6)
     snow_mean = shares.daily["snow"]["capacity"][:, window].mean(axis=1)
     assert v["snow_cut_share"]["capacity"]["p50"] == pytest.approx(float(np.median(snow_mean)), abs=1e-6)
@@ -271,7 +272,7 @@ def test_claim_without_json_prints_a_readable_table(cli_json: dict[str, Any]) ->
     header = next(line for line in out.splitlines() if "p05" in line)
     assert header.split()[-3:] == ["p05", "p50", "p95"]
     rows = [line for line in out.splitlines() if line.strip().startswith("by ")]
-    assert len(rows) == 9
+    assert len(rows) == 3 * len(METRICS)
     for line in rows:
         numbers = [float(x) for x in line.split()[-3:]]
         assert numbers == sorted(numbers) and all(0 <= x <= 1 for x in numbers)
@@ -315,3 +316,33 @@ def test_claim_on_tiny_with_its_corridor_works(tmp_path: Path) -> None:
     assert v["corridor"] == "c" and v["replications"] == 3
     assert v["window_end"] == "2014-02-28" and v["first_day_at_threshold"]["p95"] in (None, *[
         (dt.date(2013, 12, 1) + dt.timedelta(days=i)).isoformat() for i in range(10)])
+
+
+def test_wilson_interval_against_a_hand_computation() -> None:
+    from qalamoun_sim.analysis.claim import replications_for_halfwidth, wilson_interval
+
+    z = 1.959963984540054
+    for k, n in ((42, 100), (0, 20), (20, 20), (7, 60)):
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        assert wilson_interval(k, n) == pytest.approx((centre - half, centre + half), abs=1e-9)
+    n = replications_for_halfwidth(0.4, 0.02)
+    lo, hi = wilson_interval(round(0.4 * n), n)
+    assert (hi - lo) / 2 <= 0.02 + 1e-3 and replications_for_halfwidth(0.4, 0.02) > replications_for_halfwidth(0.4, 0.05)
+
+
+def test_every_reading_is_reported_with_its_interval() -> None:
+    scn = tiny_claim_scenario()
+    snow = np.array([[0.9] * 10, [0.0, 0.0, 0.75, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.72] * 5 + [0.5] * 5])
+    v = claim_verdict(hand_shares(scn, snow))
+    rows = {(r["metric"], r["rule"]): r for r in v["readings"]}
+    assert len(rows) == len(METRICS) * 3 and sum(r["primary"] for r in rows.values()) == 1
+    m = scn.claim.metric
+    # window 1-8 Dec = days 2..9: winter 0 holds every day; winter 1 one day; winter 2 days 2-4 (3 of 8)
+    assert rows[(m, "half_days")]["claim_probability"] == pytest.approx(1 / 3, abs=1e-6)
+    assert rows[(m, "any_day")]["claim_probability"] == 1.0
+    assert rows[(m, "window_mean")]["claim_probability"] == pytest.approx(1 / 3, abs=1e-6)
+    for r in rows.values():
+        lo, hi = r["ci95"]
+        assert lo <= r["claim_probability"] <= hi

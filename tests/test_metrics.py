@@ -23,6 +23,7 @@ from qalamoun_sim.analysis.metrics import (
     connectivity_cut_share,
     corridor_shares,
     count_cut_share,
+    held_by_day,
 )
 from qalamoun_sim.environment.state import ExogenousState, compute_state
 
@@ -49,11 +50,13 @@ EXPECTED = {  # by hand, day by day
         "count": [0, 1 / 3, 1 / 3, 0, 1 / 3, 1],
         "capacity": [0, 40 / 70, 1 - 50 / 70, 1 - 60 / 70, 40 / 70, 1],
         "connectivity": [0, 1 - 10 / 50, 1 - 40 / 50, 0, 1 - 10 / 50, 1],
+        "paths": [0, 1 / 2, 1 / 2, 0, 1 / 2, 1],  # supply routes [a] and [b, x]: a slowed leg cuts nothing
     },
     "total": {
         "count": [0, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 1],
         "capacity": [0, 40 / 70, 1 - 50 / 70, 1 - 20 / 70, 40 / 70, 1],
         "connectivity": [0, 1 - 10 / 50, 1 - 40 / 50, 1 - 10 / 50, 1 - 10 / 50, 1],
+        "paths": [0, 1 / 2, 1 / 2, 1 / 2, 1 / 2, 1],
     },
 }
 
@@ -175,3 +178,52 @@ def test_corridor_shares_on_a_simulated_state_are_consistent() -> None:
         np.testing.assert_allclose(s + i, t, atol=1e-12)
     np.testing.assert_allclose(shares["snow"]["count"], state.snow_closed[..., mask].mean(axis=-1))
     assert shares["snow"]["capacity"].max() > 0 and shares["interdiction"]["capacity"].max() > 0
+
+
+# ----------------------------------------------------------------------------- supply routes and captured towns
+def two_town_network() -> RouteNetwork:
+    """src --a (40)--> A;  src --b (20)--> mid --x (10)--> B: two towns, each with its own supply route."""
+    from qalamoun_sim import scenario_from_dict
+
+    def place(nid: str, kind: str, lat: float, **kw: object) -> dict[str, object]:
+        return {"id": nid, "kind": kind, "side": "militant", "elevation_m": 1400, "lat": lat, "lon": 36.5, **kw}
+
+    def track(rid: str, a: str, b: str, cap: float) -> dict[str, object]:
+        return {"id": rid, "from": a, "to": b, "length_km": 10, "surface": "track", "capacity_tpd": cap,
+                "corridor": "c"}
+
+    return RouteNetwork.from_scenario(scenario_from_dict({
+        "scenario": {"name": "two towns", "start": "2013-12-01", "days": 4},
+        "nodes": [place("src", "source", 34.2, corridor="c"), place("mid", "junction", 34.1),
+                  place("A", "town", 34.0), place("B", "town", 33.9)],
+        "routes": [track("a", "src", "A", 40), track("b", "src", "mid", 20), track("x", "mid", "B", 10)]}))
+
+
+def test_a_serial_path_counts_once_in_the_paths_share() -> None:
+    net = two_town_network()
+    closed = np.array([[False, True, True], [False, True, False], [True, False, False]])
+    state = hand_state(net, np.where(closed, 0.0, 1.0), np.zeros((3, 3), bool))
+    shares = corridor_shares(state, net, "c")["snow"]
+    # b and x both closed: one supply route of two is cut, not two legs of three
+    np.testing.assert_allclose(shares["paths"][0], [0.5, 0.5, 0.5])
+    np.testing.assert_allclose(shares["count"][0], [2 / 3, 1 / 3, 1 / 3])
+
+
+def test_a_captured_town_drops_out_of_every_share_on_the_day_it_falls() -> None:
+    net = two_town_network()
+    snow = np.array([[1.0, 0.0, 1.0]] * 4)                      # b closed by snow every day
+    state = hand_state(net, snow, np.zeros((4, 3), bool))
+    held = [frozenset(), frozenset(), frozenset({"B"}), frozenset({"B"})]   # the army takes B on day 2
+    shares = corridor_shares(state, net, "c", held=held)["snow"]
+    np.testing.assert_allclose(shares["connectivity"][0], [1 - 40 / 50, 1 - 40 / 50, 0, 0])
+    np.testing.assert_allclose(shares["paths"][0], [0.5, 0.5, 0, 0])
+    np.testing.assert_allclose(shares["count"][0], [1 / 3, 1 / 3, 0, 0])
+    np.testing.assert_allclose(shares["capacity"][0], [20 / 70, 20 / 70, 0, 0])
+
+
+def test_held_by_day_follows_the_dated_captures() -> None:
+    scn = load_scenario()
+    held = held_by_day(scn)
+    first = {c.town: scn.dates.index(c.date) for c in scn.interdiction.captures if c.date in scn.dates}
+    for town, day in first.items():
+        assert town not in held[day - 1] and town in held[day]

@@ -1,9 +1,12 @@
 """The 70 percent verdict: does snow cut more than ``threshold`` of a corridor, and when?
 
 Per replication, each share is the mean over the claim window of the daily share; the claim holds
-in a replication when the snow-cut share (``[claim] metric``) reaches the threshold on at least
-``min_fraction_of_days`` of the window's days (design.md s.5). Quantiles are taken across replications.
-Everything comes from the vectorized exogenous state, computed in blocks to keep memory flat.
+in a replication when the snow-cut share of the primary metric (``[claim] metric``) reaches the
+threshold on at least ``min_fraction_of_days`` of the window's days (design.md s.5; ``[claim] rule``).
+Every other reading (each metric under each rule of :data:`RULES`) is reported beside it, each
+probability with its 95 % Wilson interval. Quantiles are taken across replications. Everything
+comes from the vectorized exogenous state, computed in blocks to keep memory flat; the towns the
+army has taken by each date (the scenario's dated captures) leave the corridor's destinations.
 """
 
 from __future__ import annotations
@@ -19,10 +22,18 @@ from ..environment.state import compute_state
 from ..errors import ScenarioError
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from .metrics import METRICS, corridor_shares
+from .metrics import METRICS, corridor_shares, held_by_day
 
 __all__ = ["ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "window_mask", "claim_holds",
-           "days_at_threshold", "QUANTILES"]
+           "days_at_threshold", "rule_holds", "wilson_interval", "replications_for_halfwidth", "readings",
+           "QUANTILES", "RULES"]
+
+#: When the claim holds in one winter, for a daily share over the window (design.md s.5: the first is primary).
+RULES: dict[str, str] = {
+    "half_days": "at the threshold on at least min_fraction_of_days of the window's days",
+    "window_mean": "the window's mean share at the threshold",
+    "any_day": "at the threshold on at least one day of the window",
+}
 
 QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
 KINDS = ("snow", "interdiction", "total")
@@ -67,6 +78,61 @@ def days_at_threshold(share: np.ndarray, window: np.ndarray, threshold: float) -
     return (share >= threshold - 1e-12)[:, window].mean(axis=1)
 
 
+def rule_holds(rule: str, share: np.ndarray, window: np.ndarray, threshold: float,
+               min_fraction_of_days: float) -> np.ndarray:
+    """(R,) bool: whether the claim holds in each winter under ``rule`` (one of :data:`RULES`).
+
+    >>> share = np.array([[0.9, 0.4, 0.4], [0.75, 0.75, 0.6]])
+    >>> [rule_holds(r, share, np.ones(3, bool), 0.7, 0.5).tolist() for r in RULES]
+    [[False, True], [False, True], [True, True]]
+    """
+    if rule == "half_days":
+        return claim_holds(share, window, threshold, min_fraction_of_days)
+    if rule == "window_mean":
+        return np.asarray(share[:, window].mean(axis=1) >= threshold - 1e-12)
+    if rule == "any_day":
+        return np.asarray((share >= threshold - 1e-12)[:, window].any(axis=1))
+    raise ValueError(f"unknown rule '{rule}' (choose from {', '.join(RULES)})")
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (``scipy.stats.binomtest``).
+
+    >>> [round(x, 4) for x in wilson_interval(42, 100)]
+    [0.328, 0.5179]
+    """
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(successes), int(trials)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def replications_for_halfwidth(p: float, halfwidth: float = 0.02, confidence: float = 0.95) -> int:
+    """Replications for a Wilson interval of at most ``halfwidth`` either side at a proportion ``p``.
+
+    From the Wilson half-width ``z sqrt(p(1-p)/n + z^2/(4n^2)) / (1 + z^2/n)``, solved for the
+    smallest ``n`` by bisection.
+
+    >>> replications_for_halfwidth(0.5)
+    2398
+    """
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = min(max(p, 0.0), 1.0)
+
+    def half(n: int) -> float:
+        return z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+
+    lo, hi = 1, 1
+    while half(hi) > halfwidth:
+        hi *= 2
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (mid + 1, hi) if half(mid) > halfwidth else (lo, mid)
+    return lo
+
+
 def claim_holds(share: np.ndarray, window: np.ndarray, threshold: float, min_fraction_of_days: float) -> np.ndarray:
     """(R,) bool: the claim's rule (design.md s.5) on a (R, D) daily share: at least ``threshold`` on at
     least ``min_fraction_of_days`` of the window's days.
@@ -97,11 +163,12 @@ def claim_shares(scenario: Scenario, replications: int | None = None, seed: int 
     if not window_mask(scenario, scenario.dates).any():
         raise ScenarioError(scenario.source_path or "<dict>", "claim.window_start",
                             f"the window {ws} .. {we} holds no simulated day")
+    held = held_by_day(scenario)
     parts: dict[str, dict[str, list[np.ndarray]]] = {k: {m: [] for m in METRICS} for k in KINDS}
     for lo in range(0, n, block):
         reps = range(lo, min(n, lo + block))
         state = compute_state(scenario, reps, seed, net, routes=net.corridor_routes(corridor))
-        shares = corridor_shares(state, net, corridor)
+        shares = corridor_shares(state, net, corridor, held=held)
         for k in KINDS:
             for m in METRICS:
                 parts[k][m].append(shares[k][m])
@@ -133,8 +200,13 @@ def claim_verdict(shares: ClaimShares) -> dict[str, Any]:
     snow = shares.daily["snow"][cfg.metric]
     at = snow >= cfg.threshold - 1e-12
     days_at = days_at_threshold(snow, window, cfg.threshold)
-    holds = days_at >= cfg.min_fraction_of_days
+    holds = rule_holds(cfg.rule, snow, window, cfg.threshold, cfg.min_fraction_of_days)
+    n = len(holds)
+    out["rule"] = cfg.rule
     out["claim_probability"] = round(float(holds.mean()), 6)
+    out["claim_probability_ci95"] = [round(x, 6) for x in wilson_interval(int(holds.sum()), n)]
+    out["replications_for_ci_halfwidth"] = {"halfwidth": 0.02,
+                                            "replications": replications_for_halfwidth(float(holds.mean()))}
     out["fraction_of_window_days_at_threshold"] = _quantiles(days_at)
     first = np.where(at.any(axis=1), at.argmax(axis=1), np.iinfo(np.int64).max)
     out["first_day_at_threshold"] = {
@@ -142,9 +214,29 @@ def claim_verdict(shares: ClaimShares) -> dict[str, Any]:
             else shares.dates[v].isoformat())
         for k, q in QUANTILES.items()}
     out["never_at_threshold_fraction"] = round(float((first >= len(shares.dates)).mean()), 6)
-    total = shares.daily["total"][cfg.metric]
-    out["total_claim_probability"] = round(
-        float(claim_holds(total, window, cfg.threshold, cfg.min_fraction_of_days).mean()), 6)
+    total = rule_holds(cfg.rule, shares.daily["total"][cfg.metric], window, cfg.threshold, cfg.min_fraction_of_days)
+    out["total_claim_probability"] = round(float(total.mean()), 6)
+    out["total_claim_probability_ci95"] = [round(x, 6) for x in wilson_interval(int(total.sum()), n)]
+    out["readings"] = readings(shares)
+    return out
+
+
+def readings(shares: ClaimShares, kind: str = "snow") -> list[dict[str, Any]]:
+    """Every reading of the claim side by side: each metric under each rule, P(claim) with its Wilson interval.
+
+    ``kind``: ``snow`` (the claim: snow alone) or ``total`` (snow and interdiction together).
+    """
+    cfg = shares.scenario.claim
+    window = shares.window_mask()
+    out = []
+    for metric in METRICS:
+        share = shares.daily[kind][metric]
+        for rule, text in RULES.items():
+            holds = rule_holds(rule, share, window, cfg.threshold, cfg.min_fraction_of_days)
+            out.append({"metric": metric, "rule": rule, "description": text,
+                        "primary": metric == cfg.metric and rule == cfg.rule,
+                        "claim_probability": round(float(holds.mean()), 6),
+                        "ci95": [round(x, 6) for x in wilson_interval(int(holds.sum()), len(holds))]})
     return out
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from typing import Any
 
+from .claim import verdict_lines
 from .common import Command, load, positive, progress_bar, seed_value
 
 __all__ = ["register", "cmd_run", "format_network_report", "format_town_report"]
@@ -41,16 +43,28 @@ def format_network_report(scn: Any, report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def format_town_report(report: Any) -> str:
-    """The per-town summary of an ensemble as a table."""
+def format_town_report(report: Any, start: dt.date) -> str:
+    """The per-town summary of an ensemble as a table; capture and settlement days as dates from ``start``."""
+    def when(day: float) -> str:
+        return "" if day != day else (start + dt.timedelta(days=int(round(day)))).isoformat()
+
     lines = [f"{'town':<16}{'delivered t':>12}{'shortfall t':>12}{'days w/o stock':>15}"
-             f"{'P(captured)':>12}{'day':>6}{'P(settled)':>11}{'day':>6}"]
+             f"{'P(captured)':>12}{'captured':>12}{'P(settled)':>11}{'settled':>12}"]
     for town, r in report.iterrows():
-        cap = "" if r["captured_day_p50"] != r["captured_day_p50"] else f"{r['captured_day_p50']:.0f}"
-        setl = "" if r["settled_day_p50"] != r["settled_day_p50"] else f"{r['settled_day_p50']:.0f}"
         lines.append(f"{town:<16}{r['delivered_t']:>12.0f}{r['shortfall_t']:>12.0f}{r['days_without_stock']:>15.1f}"
-                     f"{r['p_captured']:>12.2f}{cap:>6}{r['p_settled']:>11.2f}{setl:>6}")
+                     f"{r['p_captured']:>12.2f}{when(r['captured_day_p50']):>12}{r['p_settled']:>11.2f}"
+                     f"{when(r['settled_day_p50']):>12}")
     return "\n".join(lines)
+
+
+def _verdict(scn: Any, n: int, seed: int) -> dict[str, Any] | None:
+    """The claim for the run's replications and seed (None when the window misses the horizon)."""
+    from ..analysis.claim import claim_shares, claim_verdict, window_mask
+
+    if not window_mask(scn, scn.dates).any() or not scn.routes or scn.claim.corridor not in {
+            r.corridor for r in scn.routes}:
+        return None
+    return claim_verdict(claim_shares(scn, n, seed))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -64,10 +78,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps({"scenario": scn.scenario.name, "network": report}) if args.json
               else format_network_report(scn, report))
         return 0
-    if not args.json:
-        print(format_network_report(scn, report), flush=True)
     n = args.replications or scn.scenario.replications
     seed = scn.scenario.seed if args.seed is None else args.seed
+    verdict = _verdict(scn, n, seed)
+    if not args.json:
+        print(format_network_report(scn, report), flush=True)
+        print(verdict_lines(verdict) if verdict else "Verdict: the claim window holds no simulated day", flush=True)
     try:
         with progress_bar(n, not args.json) as bar:
             ens = run_ensemble(scn, n, seed, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
@@ -80,11 +96,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"scenario": scn.scenario.name, "seed": seed, "replications": n,
                           "backend": args.backend, "out": args.out, "event_count": ens.event_count,
-                          "network": report, "towns": json_records(towns)}))
+                          "network": report, "claim": verdict, "towns": json_records(towns)}))
         return 0
     print(f"\n{n} replications, seed {seed}, backend {args.backend}: mean over replications per town"
-          " (days are simulation days from the start)")
-    print(format_town_report(towns))
+          " (dates: the median over the replications where it happened)")
+    print(format_town_report(towns, scn.scenario.start))
     if args.out:
         print(f"\nTables written to {args.out} (Parquet per chunk, summary.json, scenario.json)")
     return 0

@@ -23,19 +23,19 @@ class FlowSolver:
     resets the flows itself. The answer equals ``nx.maximum_flow_value`` on :meth:`RouteNetwork.flow_graph`.
     """
 
-    def __init__(self, network: RouteNetwork, corridor: str, side: str) -> None:
+    def __init__(self, network: RouteNetwork, corridor: str, side: str, held: frozenset[str] = frozenset()) -> None:
         from networkx.algorithms.flow import build_residual_network
 
-        g = network.flow_graph(None, side)
+        g = network.flow_graph(None, side, held)
         self.edges = list(g.edges())
         sources = [s for s in network.corridor_sources(corridor) if s in g]
-        sinks = [t for t in network.militant_towns() if t in g]
+        sinks = [t for t in network.militant_towns() if t in g and t not in held]
         self.empty = not (sources and sinks and self.edges)
         if self.empty:
             return
         pos = {e: j for j, e in enumerate(self.edges)}
         self.incidence = np.zeros((len(self.edges), network.n_routes))
-        for u, v, i, capacity in network.side_arcs(side):
+        for u, v, i, capacity in network.side_arcs(side, held):
             self.incidence[pos[(u, v)], i] += capacity
         for s in sources:
             g.add_edge(SUPER_SOURCE, s)

@@ -74,8 +74,8 @@ class RouteNetwork:
         self.corridor = np.array([r.corridor or "" for r in routes], dtype=object)
         self.graph = self._build_graph()
         self._flow_cache: dict[tuple[Any, ...], float] = {}
-        self._solvers: dict[tuple[str, str], FlowSolver] = {}
-        self._cuts: dict[tuple[str, str], CorridorCuts | None] = {}
+        self._solvers: dict[tuple[str, str, frozenset[str]], FlowSolver] = {}
+        self._cuts: dict[tuple[str, str, frozenset[str]], CorridorCuts | None] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -154,15 +154,16 @@ class RouteNetwork:
         return g
 
     def flow_graph(self, factors: Sequence[float] | np.ndarray | None = None,
-                   side: str = "militant") -> nx.DiGraph:
+                   side: str = "militant", held: frozenset[str] = frozenset()) -> nx.DiGraph:
         """Routes usable by ``side`` collapsed into a DiGraph with summed capacities.
 
         Routes held by the other side and nodes held by the army (for the militant side) are left out:
-        networkx flow functions need a simple graph, so parallel routes are summed.
+        networkx flow functions need a simple graph, so parallel routes are summed. ``held``: places the
+        other side holds beyond their own ``side`` (towns it has taken).
         """
         f = self._factors(factors)
         g = nx.DiGraph()
-        for u, v, i, capacity in self.side_arcs(side):
+        for u, v, i, capacity in self.side_arcs(side, held):
             if f[i] <= 0:
                 continue
             cap = capacity * f[i]
@@ -172,10 +173,11 @@ class RouteNetwork:
                 g.add_edge(u, v, capacity=cap)
         return g
 
-    def side_arcs(self, side: str = "militant") -> list[tuple[str, str, int, float]]:
+    def side_arcs(self, side: str = "militant", held: frozenset[str] = frozenset()) -> list[tuple[str, str, int, float]]:
         """Every arc ``side`` may use (:func:`~qalamoun_sim.network.sides.side_arcs`), in graph order:
-        ``(u, v, route index, nominal capacity)``."""
-        node_side = {nid: n.side for nid, n in self.nodes.items()}
+        ``(u, v, route index, nominal capacity)``. ``held``: places taken by the other side since the start."""
+        enemy = enemy_of(side)
+        node_side = {nid: (enemy if nid in held else n.side) for nid, n in self.nodes.items()}
         return list(side_arcs(self.graph.edges(data=True), node_side, self.route_side, side))
 
     def enemy_route_mask(self, side: str = "militant") -> np.ndarray:
@@ -188,34 +190,38 @@ class RouteNetwork:
         return np.array([n.side == enemy for n in self.nodes.values()], dtype=bool)
 
     def max_flow(self, corridor: str, factors: Sequence[float] | np.ndarray | None = None,
-                 side: str = "militant") -> float:
-        """Maximum flow (t/day) from a corridor's sources to the militant towns.
+                 side: str = "militant", held: frozenset[str] = frozenset()) -> float:
+        """Maximum flow (t/day) from a corridor's sources to the towns ``side`` holds.
 
+        ``held``: towns (or other places) the other side has taken: no flow goes to or through them.
         Memoized on the factors, since most days repeat an earlier pattern of closures.
         """
         f = self._factors(factors)
-        key = (corridor, side, f.tobytes())
+        key = (corridor, side, held, f.tobytes())
         hit = self._flow_cache.get(key)
         if hit is not None:
             return hit
-        solver = self._solvers.get((corridor, side))
+        solver = self._solvers.get((corridor, side, held))
         if solver is None:
-            solver = self._solvers[(corridor, side)] = FlowSolver(self, corridor, side)
+            solver = self._solvers[(corridor, side, held)] = FlowSolver(self, corridor, side, held)
         value = solver.value(f)
         if len(self._flow_cache) < 500_000:
             self._flow_cache[key] = value
         return value
 
-    def corridor_cuts(self, corridor: str, side: str = "militant") -> CorridorCuts | None:
-        """The corridor's max flow as a minimum over cuts (:class:`~qalamoun_sim.cuts.CorridorCuts`), built once.
+    def corridor_cuts(self, corridor: str, side: str = "militant",
+                      held: frozenset[str] = frozenset()) -> CorridorCuts | None:
+        """The corridor's max flow as a minimum over cuts (:class:`~qalamoun_sim.network.cuts.CorridorCuts`),
+        built once per ``held`` (towns the other side has taken: neither a way nor a destination).
 
         None when the corridor has too many end nodes to enumerate its cuts.
         """
-        key = (corridor, side)
+        key = (corridor, side, held)
         if key not in self._cuts:
+            sinks = [t for t in self.militant_towns() if t not in held]
             try:
-                self._cuts[key] = CorridorCuts(self.side_arcs(side), np.flatnonzero(self.corridor_mask(corridor)),
-                                               self.corridor_sources(corridor), self.militant_towns(), corridor)
+                self._cuts[key] = CorridorCuts(self.side_arcs(side, held), np.flatnonzero(self.corridor_mask(corridor)),
+                                               self.corridor_sources(corridor), sinks, corridor)
             except ValueError:
                 self._cuts[key] = None
         return self._cuts[key]

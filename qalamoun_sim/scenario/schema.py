@@ -329,7 +329,15 @@ class ClaimConfig(StrictModel):
 
     threshold: float = Field(default=0.70, ge=0, le=1)
     corridor: str = Field(default="arsal", min_length=1)
-    metric: Literal["count", "capacity", "connectivity"] = "capacity"
+    metric: Literal["connectivity", "paths", "count", "capacity"] = Field(
+        default="connectivity",
+        description="The primary reading (README, 'Which reading'): supply lost by max flow; 'paths' counts "
+                    "end-to-end supply routes cut; 'count' and 'capacity' count legs.")
+    rule: Literal["half_days", "window_mean", "any_day"] = Field(
+        default="half_days",
+        description="When the claim holds in a winter: the share at the threshold on at least "
+                    "min_fraction_of_days of the window's days; or its window mean at the threshold; "
+                    "or on at least one day.")
     window_start: dt.date | None = Field(default=None, ge=dt.date(1900, 1, 1), le=dt.date(9000, 12, 31),
                                          description="Default: the first 1 Dec on or after start.")
     window_end: dt.date | None = Field(default=None, ge=dt.date(1900, 1, 1), le=dt.date(9001, 12, 31),
