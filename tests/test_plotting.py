@@ -89,7 +89,7 @@ def test_share_frame_of_one_run(tiny, run) -> None:
     df = corridor_share_frame(run, scenario=tiny)
     assert set(df["replication"]) == {1}
     full = claim_shares(tiny, 2, SEED)
-    np.testing.assert_allclose(df["snow"], full.daily["snow"]["capacity"][1], atol=1e-12)
+    np.testing.assert_allclose(df["snow"], full.daily["snow"][tiny.claim.metric][1], atol=1e-12)
 
 
 def test_a_run_of_another_scenario_needs_the_scenario(run) -> None:
@@ -247,10 +247,12 @@ def test_claim_distribution_threshold_and_probability(ens, tiny) -> None:
     fig = plot_claim_distribution(ens)
     ax = fig.axes[0]
     thr = [ln for ln in ax.get_lines() if ln.get_gid() == "threshold"]
-    assert len(thr) == 1 and list(thr[0].get_xdata()) == [0.7, 0.7]
+    assert len(thr) == 1 and list(thr[0].get_xdata()) == [tiny.claim.min_fraction_of_days] * 2
     verdict = claim_verdict(claim_shares(tiny, REPS, SEED))
     text = [t for t in ax.texts if t.get_gid() == "claim_probability"][0].get_text()
     assert f"P(claim holds) = {verdict['claim_probability']:.2f}" in text
+    lo, hi = verdict["claim_probability_ci95"]
+    assert f"95 % CI {lo:.2f} - {hi:.2f}" in text
     assert sum(p.get_height() for p in ax.patches if p.get_facecolor()[3] > 0 and p.get_width() < 0.5) == REPS
     assert ax.get_ylabel() == "replications"
 
@@ -351,3 +353,14 @@ def test_corridor_stocks_count_only_towns_still_held(tiny) -> None:
     y = np.asarray(stock_line.get_ydata())
     np.testing.assert_allclose(y[:4], both.median(axis=1).to_numpy()[:4])    # before the capture: both towns
     np.testing.assert_allclose(y[4:], a.median(axis=1).to_numpy()[4:])       # from 5 Dec: town_a alone
+
+
+def test_claim_distribution_counts_right_of_the_line_as_the_claim_probability(tiny) -> None:
+    """The figure shows the statistic that decides: the bars right of the line are P(claim) x replications."""
+    shares = claim_shares(tiny, 40, SEED)
+    fig = plot_claim_distribution(shares)
+    ax = fig.axes[0]
+    line = tiny.claim.min_fraction_of_days
+    filled = [p for p in ax.patches if p.get_facecolor()[3] > 0 and p.get_width() < 0.5]
+    right = sum(p.get_height() for p in filled if p.get_x() >= line - 1e-9)
+    assert right == round(claim_verdict(shares)["claim_probability"] * 40)

@@ -13,9 +13,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ..analysis.claim import ClaimShares, claim_holds, window_mask
-from ..analysis.metrics import METRICS, capacity_cut_share, connectivity_cut_share, count_cut_share
+from ..analysis.claim import ClaimShares, claim_holds, days_at_threshold, wilson_interval, window_mask
+from ..analysis.metrics import METRICS, corridor_shares, held_by_day
 from ..environment.closures import limits_of_routes
+from ..environment.state import ExogenousState
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from ._style import SNOW_STATES, date_axis, new_figure, outside_legend, spans
@@ -63,13 +64,13 @@ def corridor_share_frame(results: Any, metric: str | None = None, corridor: str 
                          scenario: Scenario | None = None) -> pd.DataFrame:
     """Daily share of a corridor cut by snow, by interdiction (of routes snow left open) and in total.
 
-    The same definitions as :func:`qalamoun_sim.metrics.corridor_shares` (design.md s.5), computed from
-    the routes table of a run or an ensemble.
+    :func:`qalamoun_sim.analysis.metrics.corridor_shares` (design.md s.5) on the route factors of the
+    routes table of a run or an ensemble, the towns taken by their dated captures.
 
     Parameters
     ----------
     results : Run, Ensemble or results folder
-    metric : {"count", "capacity", "connectivity"}, optional
+    metric : {"connectivity", "paths", "count", "capacity"}, optional
         Default: the scenario's claim metric.
     corridor : str, optional
         Default: the scenario's claim corridor.
@@ -91,15 +92,14 @@ def corridor_share_frame(results: Any, metric: str | None = None, corridor: str 
         raise ValueError(f"no route is labelled with corridor '{corridor}' (have: {', '.join(net.corridors())})")
     cols = ["day", "route", "capacity_factor", "state", "snow_depth_cm"]
     a = _factor_arrays(res.table("routes", cols), net, scn)
-    if metric == "count":
-        snow = count_cut_share(a["snow_closed"], mask)
-        total = count_cut_share(a["snow_closed"] | a["interdicted"], mask)
-    elif metric == "capacity":
-        snow = capacity_cut_share(a["snow_f"], net.capacity_tpd, mask)
-        total = capacity_cut_share(a["total_f"], net.capacity_tpd, mask)
-    else:
-        snow = connectivity_cut_share(net, a["snow_f"], corridor)
-        total = connectivity_cut_share(net, a["total_f"], corridor)
+    shape = a["snow_f"].shape
+    state = ExogenousState(  # the routes' factors as a state: the shares are those of the claim, by definition
+        replications=a["replications"], dates=scn.dates[:shape[1]], route_ids=net.route_ids,
+        temperature_c=np.zeros(shape[:2]), precipitation_mm=np.zeros(shape[:2]), storm=np.zeros(shape[:2], bool),
+        band_elevations_m=np.zeros(1), band_depth_cm=np.zeros(shape[:2] + (1,)), route_depth_cm=np.zeros(shape),
+        snow_capacity_factor=a["snow_f"], snow_speed_factor=np.ones(shape), interdicted=a["interdicted"])
+    shares = corridor_shares(state, net, corridor, (metric,), held=held_by_day(scn)[:shape[1]])
+    snow, total = shares["snow"][metric], shares["total"][metric]
     n_rep, n_day = snow.shape
     days = np.tile(np.arange(n_day), n_rep)
     return pd.DataFrame({"replication": np.repeat(a["replications"], n_day), "day": days,
@@ -218,41 +218,43 @@ def _claim_statistic(results: Any, scenario: Scenario | None) -> tuple[Scenario,
     return scn, snow, total, window_mask(scn, res.dates(np.arange(snow.shape[1])))
 
 
-def plot_claim_distribution(results: Any, *, bins: int = 25, ax: Axes | None = None,
+def plot_claim_distribution(results: Any, *, bins: int = 20, ax: Axes | None = None,
                             scenario: Scenario | None = None) -> Figure:
-    """Distribution across replications of the claim statistic against the threshold.
+    """The statistic that decides the claim, across replications: the share of the window's days at the threshold.
 
-    The statistic is a replication's mean, over the claim window, of the daily share of the corridor
-    cut by snow (the claim metric); the outline shows snow and interdiction together. The text gives
-    P(claim holds): the share of replications where snow reaches the threshold on at least
-    ``min_fraction_of_days`` of the window's days.
+    Per winter, the fraction of the claim window's days on which snow alone cuts at least the threshold
+    (the claim metric); the outline shows snow and interdiction together. The claim holds in a winter
+    right of the dashed line (``min_fraction_of_days``), so the bars right of it make P(claim holds),
+    given with its 95 % Wilson interval. (Under ``[claim] rule = "half_days"``, the default.)
 
     Parameters
     ----------
-    results : Run, Ensemble, results folder or :class:`~qalamoun_sim.claim.ClaimShares`
+    results : Run, Ensemble, results folder or :class:`~qalamoun_sim.analysis.claim.ClaimShares`
     """
     scn, snow, total, window = _claim_statistic(results, scenario)
     if not window.any():
         raise ValueError("the claim window holds no simulated day")
     cfg = scn.claim
-    stat_snow = snow[:, window].mean(axis=1)
-    stat_total = total[:, window].mean(axis=1)
-    holds = claim_holds(snow, window, cfg.threshold, cfg.min_fraction_of_days).mean()
+    at_snow = days_at_threshold(snow, window, cfg.threshold)
+    at_total = days_at_threshold(total, window, cfg.threshold)
+    holds = claim_holds(snow, window, cfg.threshold, cfg.min_fraction_of_days)
+    lo, hi = wilson_interval(int(holds.sum()), len(holds))
     fig, ax = new_figure(ax, (8, 4.8))
     edges = np.linspace(0, 1, bins + 1).tolist()
-    ax.hist(stat_snow, bins=edges, color="#6baed6", edgecolor="white", label="cut by snow")
-    ax.hist(stat_total, bins=edges, histtype="step", color="#d94801", lw=1.5, label="cut by snow and interdiction")
-    ax.axvline(cfg.threshold, color="#b2182b", lw=1.5, ls="--", label=f"threshold {cfg.threshold:.0%}",
-               gid="threshold")
-    ax.axvline(float(np.median(stat_snow)), color="#08306b", lw=1.0, label="median, snow")
-    n = len(stat_snow)
+    ax.hist(at_snow, bins=edges, color="#6baed6", edgecolor="white", label="by snow")
+    ax.hist(at_total, bins=edges, histtype="step", color="#d94801", lw=1.5, label="by snow and interdiction")
+    ax.axvline(cfg.min_fraction_of_days, color="#b2182b", lw=1.5, ls="--", gid="threshold",
+               label=f"claim holds right of {cfg.min_fraction_of_days:.0%} of the days")
+    n = len(at_snow)
     ws, we = scn.claim_window()
-    ax.text(1.02, 0.55, f"P(claim holds) = {holds:.2f}\n{n} replications\nwindow {ws:%d %b %Y}\n   to {we:%d %b %Y}",
-            transform=ax.transAxes, va="top", fontsize="small", gid="claim_probability")
+    ax.text(1.02, 0.55, f"P(claim holds) = {holds.mean():.2f}\n95 % CI {lo:.2f} - {hi:.2f}\n{n} replications\n"
+            f"window {ws:%d %b %Y}\n   to {we:%d %b %Y}", transform=ax.transAxes, va="top", fontsize="small",
+            gid="claim_probability")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_xlabel(f"share of '{cfg.corridor}' corridor cut ({cfg.metric}), mean over the claim window")
+    ax.set_xlabel(f"share of the window's days with at least {cfg.threshold:.0%} of the '{cfg.corridor}' "
+                  f"corridor cut ({cfg.metric})")
     ax.set_ylabel("replications")
     ax.set_title("The 70 percent claim across replications", loc="left", fontsize="medium")
     outside_legend(ax)
