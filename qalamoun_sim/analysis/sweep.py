@@ -82,7 +82,8 @@ def run_sweep(scenario: Scenario, params: Sequence[tuple[str, list[Any]]], repli
     """The claim for every combination of one or two parameters.
 
     Returns a DataFrame with one column per parameter, then ``claim_probability``,
-    ``snow_share_p50`` / ``p05`` / ``p95`` (claim metric), ``total_share_p50`` and ``first_day_p50``.
+    ``replications``, ``claim_probability`` with its 95 % Wilson interval (``claim_probability_ci95_low`` /
+    ``_high``), ``snow_share_p50`` / ``p05`` / ``p95`` (claim metric), ``total_share_p50`` and ``first_day_p50``.
     """
     if not 1 <= len(params) <= 2:
         raise ScenarioError("--param", None, "give one or two parameters")
@@ -94,7 +95,10 @@ def run_sweep(scenario: Scenario, params: Sequence[tuple[str, list[Any]]], repli
         v = evaluate_claim(scn, replications, seed)
         m = scn.claim.metric
         rows.append({**{path: value for (path, _), value in zip(params, combo, strict=True)},
+                     "replications": v["replications"],
                      "claim_probability": v["claim_probability"],
+                     "claim_probability_ci95_low": v["claim_probability_ci95"][0],
+                     "claim_probability_ci95_high": v["claim_probability_ci95"][1],
                      "snow_share_p05": v["snow_cut_share"][m]["p05"],
                      "snow_share_p50": v["snow_cut_share"][m]["p50"],
                      "snow_share_p95": v["snow_cut_share"][m]["p95"],

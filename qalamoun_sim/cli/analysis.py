@@ -60,14 +60,17 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def format_sweep(frame: Any) -> str:
     """A sweep table as text."""
-    params = list(frame.columns[:list(frame.columns).index("claim_probability")])
+    params = list(frame.columns[:list(frame.columns).index("replications")])
     widths = [max(len(p), 8) + 2 for p in params]
     head = "".join(f"{p:<{w}}" for p, w in zip(params, widths, strict=True))
-    lines = [head + f"{'P(claim)':>9}{'snow p05':>10}{'snow p50':>10}{'snow p95':>10}{'total p50':>11}  first day p50"]
+    lines = [head + f"{'P(claim)':>9}{'95 % CI':>13}{'snow p05':>10}{'snow p50':>10}{'snow p95':>10}{'total p50':>11}"
+             "  first day p50"]
     for _, r in frame.iterrows():
         cells = "".join(f"{str(r[p]):<{w}}" for p, w in zip(params, widths, strict=True))
-        lines.append(cells + f"{r['claim_probability']:>9.2f}{r['snow_share_p05']:>10.2f}{r['snow_share_p50']:>10.2f}"
-                     f"{r['snow_share_p95']:>10.2f}{r['total_share_p50']:>11.2f}  {r['first_day_p50'] or 'never'}")
+        ci = f"{r['claim_probability_ci95_low']:.2f}-{r['claim_probability_ci95_high']:.2f}"
+        lines.append(cells + f"{r['claim_probability']:>9.2f}{ci:>13}{r['snow_share_p05']:>10.2f}"
+                     f"{r['snow_share_p50']:>10.2f}{r['snow_share_p95']:>10.2f}{r['total_share_p50']:>11.2f}"
+                     f"  {r['first_day_p50'] or 'never'}")
     return "\n".join(lines)
 
 
@@ -112,17 +115,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def format_critical(table: Any, top: int) -> str:
     """The criticality ranking as text."""
     a = table.attrs
-    lines = [f"Route criticality: '{a['scenario']}', {a['replications']} replications, seed {a['seed']}",
+    few = " (few: the supply lost is a mean of these; --replications for more)" if a["replications"] < 10 else ""
+    lines = [f"Route criticality: '{a['scenario']}', {a['replications']} replications, seed {a['seed']}{few}",
              f"  baseline: {a['baseline_delivered_t']:.0f} t delivered to the towns (mean); nominal max flow of "
              f"corridor '{a['corridor']}' {a['nominal_max_flow_tpd']:.0f} t/day",
              "",
              f"{'rank':>4}  {'route':<32}{'corridor':<10}{'surface':<8}{'max flow lost':>14}{'supply lost':>13}"
-             f"{'share':>7}{'snow-closed':>12}",
-             f"{'':>4}  {'':<32}{'':<10}{'':<8}{'t/day':>14}{'t':>13}{'':>7}{'winter days':>12}"]
+             f"{'p05-p95':>14}{'share':>7}{'snow-closed':>12}",
+             f"{'':>4}  {'':<32}{'':<10}{'':<8}{'t/day':>14}{'t':>13}{'t':>14}{'':>7}{'winter days':>12}"]
     for _, r in table.head(top).iterrows():
+        band = f"{r['delivered_loss_p05_t']:.0f} - {r['delivered_loss_p95_t']:.0f}"
         lines.append(f"{r['rank']:>4}  {r['route']:<32}{r['corridor']:<10}{r['surface']:<8}"
-                     f"{r['max_flow_loss_tpd']:>14.1f}{r['delivered_loss_t']:>13.0f}{r['delivered_loss_share']:>7.1%}"
-                     f"{r['snow_closed_share']:>12.0%}")
+                     f"{r['max_flow_loss_tpd']:>14.1f}{r['delivered_loss_t']:>13.0f}{band:>14}"
+                     f"{r['delivered_loss_share']:>7.1%}{r['snow_closed_share']:>12.0%}")
     if len(table) > top:
         lines.append(f"  ... {len(table) - top} more routes (--top, --json or --out for all)")
     return "\n".join(lines)

@@ -18,11 +18,13 @@ __all__ = ["plot_sweep", "plot_criticality"]
 def plot_sweep(frame: pd.DataFrame, *, value: str = "claim_probability", ax: Axes | None = None) -> Figure:
     """A sweep from :func:`qalamoun_sim.sweep.run_sweep`: a line plot (one parameter) or a heatmap (two).
 
-    The parameter columns are those before ``claim_probability``.
+    The parameter columns are those before ``replications`` (or ``claim_probability``); P(claim) is drawn
+    with its 95 % interval where the table has one, and the title says how many replications stand behind it.
     """
     if "claim_probability" not in frame.columns:
         raise ValueError("not a sweep table (no claim_probability column)")
-    params = list(frame.columns[:list(frame.columns).index("claim_probability")])
+    first = "replications" if "replications" in frame.columns else "claim_probability"
+    params = list(frame.columns[:list(frame.columns).index(first)])
     fig, ax = new_figure(ax, (8, 5) if len(params) == 1 else (8, 6))
     if len(params) == 1:
         p = params[0]
@@ -30,6 +32,9 @@ def plot_sweep(frame: pd.DataFrame, *, value: str = "claim_probability", ax: Axe
         numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals)
         x = np.asarray(vals, dtype=float) if numeric else np.arange(len(vals))
         ax.plot(x, frame["claim_probability"], "o-", color="#b2182b", label="P(claim holds)")
+        if "claim_probability_ci95_low" in frame:
+            ax.fill_between(x, frame["claim_probability_ci95_low"], frame["claim_probability_ci95_high"],
+                            color="#b2182b", alpha=0.15, lw=0, label="P(claim), 95 % interval")
         if "snow_share_p50" in frame:
             err = [frame["snow_share_p50"] - frame["snow_share_p05"], frame["snow_share_p95"] - frame["snow_share_p50"]]
             ax.errorbar(x, frame["snow_share_p50"], yerr=err, fmt="s--", color="#2171b5", capsize=3,
@@ -61,7 +66,10 @@ def plot_sweep(frame: pd.DataFrame, *, value: str = "claim_probability", ax: Axe
         ax.set_ylabel(q)
         cb = fig.colorbar(im, ax=ax)
         cb.set_label(value.replace("_", " "))
-    ax.set_title(f"Sweep: {value.replace('_', ' ')}", loc="left", fontsize="medium")
+    behind = ""
+    if "replications" in frame:
+        behind = f", {', '.join(str(n) for n in sorted(set(frame['replications'])))} replications per point"
+    ax.set_title(f"Sweep: {value.replace('_', ' ')}{behind}", loc="left", fontsize="medium")
     return fig
 
 
@@ -106,6 +114,8 @@ def plot_criticality(frame: pd.DataFrame, *, top: int = 15, ax: Axes | Sequence[
     handles = [Patch(color=COLORS[i % len(COLORS)], label=c) for i, c in enumerate(corridors)
                if c in set(f["corridor"].astype(str))]
     axes[0].legend(handles=handles, title="corridor", loc="lower right", fontsize="small")
-    axes[0].set_title(f"Route criticality: the {len(f)} routes whose loss costs most", loc="left",
-                      fontsize="medium")
+    n = frame.attrs.get("replications")
+    behind = f", {n} replication{'s' if n != 1 else ''} per route" if n else ""
+    axes[0].set_title(f"Route criticality: the {len(f)} routes whose loss costs most{behind}", loc="left",
+                      fontsize="medium", gid="criticality_title")
     return fig
