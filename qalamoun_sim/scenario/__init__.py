@@ -25,6 +25,7 @@ from .schema import (
     InterdictionConfig,
     NetworkSource,
     Node,
+    ObservedWeather,
     Route,
     Scenario,
     ScenarioMeta,
@@ -38,7 +39,7 @@ from .synthetic import synthetic_scenario
 
 __all__ = [
     "Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "WeatherConfig", "SnowConfig", "SurfaceLimits",
-    "InterdictionConfig", "Asset", "Checkpoint", "Capture", "SettlementPolicy", "EngineConfig", "ClaimConfig",
+    "InterdictionConfig", "ObservedWeather", "Asset", "Checkpoint", "Capture", "SettlementPolicy", "EngineConfig", "ClaimConfig",
     "StrictModel", "SURFACES",
     "load_scenario", "scenario_from_dict", "default_scenario_path", "scenario_json_schema", "scenario_hash",
     "UnreachableTownWarning", "unreachable_towns", "graphml_to_document", "synthetic_scenario",
