@@ -6,7 +6,10 @@ the command line can print one line (``file: field: message``) and exit with sta
 
 from __future__ import annotations
 
-__all__ = ["QalamounError", "ScenarioError", "ResultsError", "BackendError"]
+import unicodedata
+
+__all__ = ["QalamounError", "ScenarioError", "ResultsError", "BackendError", "StorageError", "Terminated",
+           "escape_control"]
 
 
 class QalamounError(Exception):
@@ -36,8 +39,30 @@ class ScenarioError(QalamounError, ValueError):
 
 
 def _one_line(text: str) -> str:
-    """Escape line breaks so an error always prints as one line."""
-    return str(text).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    """Escape line breaks and other control characters so an error always prints as one line."""
+    return escape_control(str(text).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r"))
+
+
+def escape_control(text: str) -> str:
+    """Control and format characters (escape sequences, bidi overrides) as ``\\xNN`` / ``\\uNNNN``.
+
+    What the terminal receives is then plain text, whatever an id or a path holds.
+
+    Examples
+    --------
+    >>> escape_control("town\x1b[31m")
+    'town\\\\x1b[31m'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escaped(c) for c in text)
+
+
+def _escaped(c: str) -> str:
+    if unicodedata.category(c) in ("Zs",):  # a non-breaking space and the like: harmless
+        return c
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 class ResultsError(QalamounError):
@@ -46,3 +71,30 @@ class ResultsError(QalamounError):
 
 class BackendError(QalamounError):
     """A backend that cannot run (bad worker count, unreachable dask scheduler)."""
+
+
+class StorageError(QalamounError):
+    """The environment refused a read or a write (disk full, read-only, no permission): exit status 1.
+
+    Examples
+    --------
+    >>> str(StorageError("results/", "No space left on device"))
+    'results/: No space left on device'
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path, self.problem = str(path), str(problem)
+        super().__init__(f"{self.path}: {self.problem}")
+
+    def __reduce__(self) -> tuple[type[StorageError], tuple[str, str]]:
+        """Pickle by its two parts (a worker's error reaches the parent whole)."""
+        return type(self), (self.path, self.problem)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it ends as Ctrl-C does (finished chunks kept).
+
+    It is a :class:`KeyboardInterrupt`: whatever cleans up after Ctrl-C cleans up after it.
+    """
+
+    signal_number = 15

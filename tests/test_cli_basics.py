@@ -269,7 +269,7 @@ def test_unreadable_file_is_one_line_exit_2(tmp_path: Path, monkeypatch: pytest.
     path = tmp_path / "locked.toml"
     path.write_text(TINY.read_text())
 
-    real_bytes, real_text = Path.read_bytes, Path.read_text
+    real_bytes, real_text, real_open = Path.read_bytes, Path.read_text, Path.open
 
     def denied(real):  # chmod 000 does not stop root, so simulate an unreadable file
         def read(self: Path, *args, **kwargs):
@@ -280,6 +280,7 @@ def test_unreadable_file_is_one_line_exit_2(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(Path, "read_bytes", denied(real_bytes))
     monkeypatch.setattr(Path, "read_text", denied(real_text))
+    monkeypatch.setattr(Path, "open", denied(real_open))
     rc, out, err = run_main(capsys, "validate", str(path))
     _assert_one_line_error(rc, out, err, path, "", ("ermission",))
 

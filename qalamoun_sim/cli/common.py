@@ -7,13 +7,20 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["EXIT_BAD_INPUT", "Parser", "int_at_least", "positive", "seed_value", "load", "json_default",
+__all__ = ["EXIT_BAD_INPUT", "EXIT_ENVIRONMENT", "EXIT_TERMINATED", "MAX_REPLICATIONS", "Parser", "int_at_least",
+           "int_between", "positive", "seed_value", "replications_value", "workers_value", "load", "json_default",
            "progress_bar", "out_folder", "Command"]
 
 #: What a command is: it takes the parsed arguments and returns the exit status.
 Command = Callable[[argparse.Namespace], int]
 
 EXIT_BAD_INPUT = 2
+#: A failure of the environment (disk full, read-only file system, no permission).
+EXIT_ENVIRONMENT = 1
+#: SIGTERM: 128 + 15, as a shell reports a process it terminated.
+EXIT_TERMINATED = 143
+#: The most replications a command may ask for (as ``[scenario] replications``; the ensemble layer's too).
+MAX_REPLICATIONS = 10_000_000
 
 
 class Parser(argparse.ArgumentParser):
@@ -37,8 +44,22 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def int_between(minimum: int, maximum: int) -> Callable[[str], int]:
+    """An argparse type: an integer from ``minimum`` to ``maximum``."""
+    at_least = int_at_least(minimum)
+
+    def parse(text: str) -> int:
+        value = at_least(text)
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be <= {maximum:,}, got {value:,}")
+        return value
+    return parse
+
+
 positive = int_at_least(1)
 seed_value = int_at_least(0)
+replications_value = int_between(1, MAX_REPLICATIONS)
+workers_value = int_between(1, 1024)
 
 
 def load(path: str | None):

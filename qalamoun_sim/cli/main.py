@@ -7,15 +7,17 @@ parsers and returns its commands by name; :data:`FAMILIES` lists them in the ord
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ..errors import QalamounError, ScenarioError
+from ..errors import QalamounError, ScenarioError, StorageError, Terminated, escape_control
 from . import analysis, basic, claim, run
-from .common import EXIT_BAD_INPUT, Command, Parser
+from .common import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_TERMINATED, Command, Parser
 
 __all__ = ["build_parser", "main", "FAMILIES"]
 
@@ -38,27 +40,59 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``qalamoun-sim`` console script."""
+    """Entry point of the ``qalamoun-sim`` console script.
+
+    Every failure is one line on stderr: exit status 2 for bad input or arguments, 1 for the
+    environment (disk full, read-only, permission), 130 for Ctrl-C and 143 for SIGTERM.
+    """
     args = build_parser().parse_args(argv)
+    previous = _terminate_as_interrupt()
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         warnings.showwarning = _show_warning
         try:
             return args._commands[args.command](args)
         except ScenarioError as exc:
-            sys.stderr.write(f"{exc}\n")
-            return EXIT_BAD_INPUT
+            return _fail(str(exc), EXIT_BAD_INPUT, prefix=False)
+        except StorageError as exc:
+            return _fail(str(exc), EXIT_ENVIRONMENT)
         except QalamounError as exc:
-            sys.stderr.write(f"qalamoun-sim: {exc}\n")
-            return EXIT_BAD_INPUT
+            return _fail(str(exc), EXIT_BAD_INPUT)
+        except Terminated:
+            return _fail("terminated", EXIT_TERMINATED)
         except KeyboardInterrupt:
-            sys.stderr.write("qalamoun-sim: interrupted\n")
-            return 130
+            return _fail("interrupted", 130)
         except BrokenPipeError:  # e.g. piped into head
             return 0
+        except MemoryError:
+            return _fail("out of memory; use fewer replications, days or routes", EXIT_ENVIRONMENT)
+        except OSError as exc:  # the environment: a file that cannot be read or written
+            where = f"{exc.filename}: " if exc.filename else ""
+            return _fail(f"{where}{exc.strerror or exc}", EXIT_ENVIRONMENT)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(message: str, status: int, *, prefix: bool = True) -> int:
+    """Write one line on stderr (control characters escaped) and return the exit status."""
+    line = " ".join(escape_control(message).splitlines())
+    sys.stderr.write(f"{'qalamoun-sim: ' if prefix else ''}{line}\n")
+    return status
+
+
+def _terminate_as_interrupt() -> Any:
+    """SIGTERM raises :class:`~qalamoun_sim.errors.Terminated` (handled as Ctrl-C is); returns the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: Any = None, line: str | None = None) -> None:
-    """Warnings as one line on stderr, without the source line."""
-    sys.stderr.write(f"warning: {message}\n")
+    """Warnings as one line on stderr, without the source line (control characters escaped)."""
+    sys.stderr.write(f"warning: {' '.join(escape_control(str(message)).splitlines())}\n")

@@ -8,8 +8,17 @@ import json
 import sys
 from typing import Any
 
+from ..errors import Terminated
 from .claim import verdict_lines
-from .common import Command, load, positive, progress_bar, seed_value
+from .common import (
+    EXIT_TERMINATED,
+    Command,
+    load,
+    progress_bar,
+    replications_value,
+    seed_value,
+    workers_value,
+)
 
 __all__ = ["register", "cmd_run", "format_network_report", "format_town_report"]
 
@@ -18,14 +27,18 @@ def register(sub: Any) -> dict[str, Command]:
     """Add ``run``."""
     run = sub.add_parser("run", help="network report, then simulate replications of a scenario")
     run.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
-    run.add_argument("--replications", type=positive, help="default: the scenario's")
+    run.add_argument("--replications", type=replications_value, help="default: the scenario's (at most 10,000,000)")
     run.add_argument("--seed", type=seed_value, help="default: the scenario's")
     run.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
-    run.add_argument("--workers", type=positive, default=None)
-    run.add_argument("--scheduler", help="address of an existing dask scheduler (tcp://host:port)")
-    run.add_argument("--out", help="folder for Parquet tables and summary.json")
+    run.add_argument("--workers", type=workers_value, default=None)
+    run.add_argument("--scheduler", help="address of an existing dask scheduler (tcp://host:port or tls://host:port)")
+    run.add_argument("--out", help="folder for Parquet tables, manifest.json and summary.json (locked while the run "
+                                   "writes it)")
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    run.add_argument("--resume", action="store_true", help="finish only the missing chunks in --out")
+    again = run.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="finish the chunks of --out that are missing or fail the manifest's check")
+    again.add_argument("--overwrite", action="store_true", help="replace the results already in --out")
     run.add_argument("--report-only", action="store_true", help="print the network report and stop")
     return {"run": cmd_run}
 
@@ -68,8 +81,12 @@ def _verdict(scn: Any, n: int, seed: int) -> dict[str, Any] | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``run``: the network report, then replications of the SimPy engine and a summary per town."""
-    from ..ensemble import json_records, run_ensemble
+    """``run``: the network report, then replications of the SimPy engine and a summary per town.
+
+    Every setting (backend, scheduler, output folder, memory) is checked, the folder locked and the
+    backend started, before the report is printed or a file written.
+    """
+    from ..ensemble import json_records, prepare_ensemble
     from ..network.routes import RouteNetwork
 
     scn = load(args.scenario)
@@ -80,18 +97,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     n = args.replications or scn.scenario.replications
     seed = scn.scenario.seed if args.seed is None else args.seed
-    verdict = _verdict(scn, n, seed)
-    if not args.json:
-        print(format_network_report(scn, report), flush=True)
-        print(verdict_lines(verdict) if verdict else "Verdict: the claim window holds no simulated day", flush=True)
-    try:
-        with progress_bar(n, not args.json) as bar:
-            ens = run_ensemble(scn, n, seed, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-                               out=args.out, resume=args.resume, progress=bar.update)
-    except KeyboardInterrupt:
-        kept = f"; finished chunks kept in {args.out}, rerun with --resume" if args.out else ""
-        sys.stderr.write(f"qalamoun-sim: interrupted{kept}\n")
-        return 130
+    with prepare_ensemble(scn, n, seed, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+                          out=args.out, resume=args.resume, overwrite=args.overwrite) as job:
+        verdict = _verdict(scn, n, seed)
+        if not args.json:
+            print(format_network_report(scn, report), flush=True)
+            print(verdict_lines(verdict) if verdict else "Verdict: the claim window holds no simulated day",
+                  flush=True)
+        try:
+            with progress_bar(n, not args.json) as bar:
+                ens = job.run(progress=bar.update)
+        except KeyboardInterrupt as exc:
+            how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+            kept = f"; finished chunks kept in {args.out}, rerun with --resume" if args.out else ""
+            sys.stderr.write(f"qalamoun-sim: {how}{kept}\n")
+            return EXIT_TERMINATED if isinstance(exc, Terminated) else 130
     towns = ens.town_report()
     if args.json:
         print(json.dumps({"scenario": scn.scenario.name, "seed": seed, "replications": n,
@@ -102,5 +122,5 @@ def cmd_run(args: argparse.Namespace) -> int:
           " (dates: the median over the replications where it happened)")
     print(format_town_report(towns, scn.scenario.start))
     if args.out:
-        print(f"\nTables written to {args.out} (Parquet per chunk, summary.json, scenario.json)")
+        print(f"\nTables written to {args.out} (Parquet per chunk, manifest.json, summary.json, scenario.json)")
     return 0

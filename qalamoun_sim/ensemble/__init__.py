@@ -14,17 +14,30 @@ from ..errors import BackendError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engine.results import TABLES
-    from .backends import BACKENDS, SCHEDULER_TIMEOUT_S, chunk_results
-    from .chunks import Chunk, default_chunk_size, plan_chunks, replication_summary, simulate_chunk
-    from .ensemble import run_ensemble
-    from .folder import finished_chunks, json_records
+    from .backends import BACKENDS, SCHEDULER_TIMEOUT_S, chunk_results, open_backend
+    from .chunks import (
+        MAX_REPLICATIONS,
+        Chunk,
+        default_chunk_size,
+        plan_chunks,
+        replication_summary,
+        simulate_chunk,
+    )
+    from .ensemble import EnsembleJob, prepare_ensemble, run_ensemble
+    from .folder import ResultsWarning, finished_chunks, json_records
+    from .manifest import Manifest
     from .reader import Ensemble
 
 __all__ = ["TABLES", "BACKENDS", "SCHEDULER_TIMEOUT_S", "Chunk", "BackendError", "plan_chunks", "simulate_chunk",
            "run_ensemble", "Ensemble", "replication_summary", "json_records", "finished_chunks", "default_chunk_size",
-           "chunk_results"]
+           "chunk_results", "open_backend", "prepare_ensemble", "EnsembleJob", "Manifest", "ResultsWarning",
+           "MAX_REPLICATIONS"]
 
-_MODULES = {"qalamoun_sim.engine.results": ["TABLES"], "backends": ["BACKENDS", "SCHEDULER_TIMEOUT_S", "chunk_results"],
-            "chunks": ["Chunk", "default_chunk_size", "plan_chunks", "replication_summary", "simulate_chunk"],
-            "ensemble": ["run_ensemble"], "folder": ["finished_chunks", "json_records"], "reader": ["Ensemble"]}
+_MODULES = {"qalamoun_sim.engine.results": ["TABLES"],
+            "backends": ["BACKENDS", "SCHEDULER_TIMEOUT_S", "chunk_results", "open_backend"],
+            "chunks": ["Chunk", "default_chunk_size", "plan_chunks", "replication_summary", "simulate_chunk",
+                       "MAX_REPLICATIONS"],
+            "ensemble": ["run_ensemble", "prepare_ensemble", "EnsembleJob"],
+            "folder": ["finished_chunks", "json_records", "ResultsWarning"], "manifest": ["Manifest"],
+            "reader": ["Ensemble"]}
 __getattr__, __dir__ = lazy_exports(__name__, {n: m for m, ns in _MODULES.items() for n in ns}, globals())

@@ -1,14 +1,22 @@
 """Backends: where chunks run (this process, a process pool, a dask cluster); each yields finished chunks.
 
-Every backend keeps a bounded number of chunks in flight, so memory stays flat however many
-replications are asked for, and yields ``(chunk, result)`` as chunks finish, in any order.
+:func:`open_backend` starts a backend (a dask client connects there and then, so an unreachable
+scheduler is refused before anything is written); :meth:`Backend.results` runs chunks with a bounded
+number in flight, so memory stays flat however many replications are asked for, and yields
+``(chunk, result)`` as chunks finish, in any order. An error raised in a worker (a
+:class:`~qalamoun_sim.errors.ScenarioError` from a replay file changed since it was checked, say)
+arrives in the parent as the same error; pool workers exit when their parent dies.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import os
+import threading
+import time
+from collections.abc import Generator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any
 
@@ -16,100 +24,177 @@ from ..errors import BackendError
 from ..scenario import Scenario
 from .chunks import Chunk, simulate_chunk
 
-__all__ = ["BACKENDS", "SCHEDULER_TIMEOUT_S", "chunk_results"]
+__all__ = ["BACKENDS", "SCHEDULER_TIMEOUT_S", "Backend", "open_backend", "chunk_results"]
 
 BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
 SCHEDULER_TIMEOUT_S = 10
+_PARENT_POLL_S = 0.5
+
+ChunkResults = Generator[tuple[Chunk, dict[str, Any]], None, None]
 
 
-def chunk_results(backend: str, scenario: Scenario, seed: int, chunks: list[Chunk], workers: int,
-                  scheduler: str | None = None) -> Iterator[tuple[Chunk, dict[str, Any]]]:
-    """Run ``chunks`` on ``backend`` ("serial", "processes" or "dask"); yield each as it finishes."""
+class Backend:
+    """Runs chunks of replications in this process (the ``serial`` backend; others override :meth:`results`)."""
+
+    name = "serial"
+
+    def results(self, scenario: Scenario, seed: int, chunks: list[Chunk]) -> ChunkResults:
+        """Run ``chunks``; yield each ``(chunk, result)`` as it finishes."""
+        for c in chunks:
+            yield c, simulate_chunk(scenario, seed, c.start, c.stop)
+
+    def close(self) -> None:
+        """Stop what the backend started (pool, cluster, client)."""
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_backend(backend: str, workers: int = 2, scheduler: str | None = None) -> Backend:
+    """Start ``backend`` ("serial", "processes" or "dask"); a dask backend connects (or starts its cluster) now.
+
+    Raises
+    ------
+    BackendError
+        An unknown backend, dask not installed, or a scheduler that cannot be reached.
+    """
     if backend == "serial":
-        return _serial(scenario, seed, chunks)
+        return Backend()
     if backend == "processes":
-        return _processes(scenario, seed, chunks, workers)
+        return ProcessBackend(workers)
     if backend == "dask":
-        return _dask(scenario, seed, chunks, workers, scheduler)
+        return DaskBackend(workers, scheduler)
     raise BackendError(f"--backend: must be one of {', '.join(BACKENDS)}, got '{backend}'")
 
 
-def _serial(scenario: Scenario, seed: int, chunks: list[Chunk]) -> Iterator[tuple[Chunk, dict[str, Any]]]:
-    for c in chunks:
-        yield c, simulate_chunk(scenario, seed, c.start, c.stop)
+def chunk_results(backend: str, scenario: Scenario, seed: int, chunks: list[Chunk], workers: int,
+                  scheduler: str | None = None) -> ChunkResults:
+    """Run ``chunks`` on ``backend``; yield each as it finishes (the backend is closed at the end)."""
+    with open_backend(backend, workers, scheduler) as b:
+        yield from b.results(scenario, seed, chunks)
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which keeps finished chunks and stops the pool."""
+# --------------------------------------------------------------------------- processes
+def _worker_init(parent: int) -> None:
+    """In each pool worker: leave Ctrl-C to the parent, and exit when the parent is gone."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="qalamoun-parent-watch").start()
 
 
-def _processes(scenario: Scenario, seed: int, chunks: list[Chunk],
-               workers: int) -> Iterator[tuple[Chunk, dict[str, Any]]]:
-    pending = list(chunks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                             initializer=_ignore_sigint) as pool:
+def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in a worker process
+    """Poll the parent's pid; once the worker is re-parented (the parent died, even by SIGKILL), exit."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(1)
+
+
+class ProcessBackend(Backend):
+    """A pool of ``workers`` spawned processes on this machine, at most two chunks per worker in flight."""
+
+    name = "processes"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def results(self, scenario: Scenario, seed: int, chunks: list[Chunk]) -> ChunkResults:
+        pending = list(chunks)
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+                                   initializer=_worker_init, initargs=(os.getpid(),))
         running: dict[Any, Chunk] = {}
         try:
             while pending or running:
-                while pending and len(running) < 2 * workers:  # bounded in flight: flat memory
+                while pending and len(running) < 2 * self.workers:  # bounded in flight: flat memory
                     c = pending.pop(0)
                     running[pool.submit(simulate_chunk, scenario, seed, c.start, c.stop)] = c
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    yield running.pop(fut), fut.result()
+                    chunk = running.pop(fut)
+                    yield chunk, _result(fut)
         except BaseException:
-            for fut in running:
-                fut.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop(pool)
             raise
+        pool.shutdown(wait=True)
 
 
-def _dask_client(workers: int, scheduler: str | None):
+def _result(fut: Any) -> dict[str, Any]:
     try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise BackendError("the dask backend needs dask.distributed: pip install 'qalamoun-sim[dask]'") from None
-    logging.getLogger("distributed").setLevel(logging.ERROR)
-    if scheduler:
+        return fut.result()
+    except BrokenProcessPool:
+        raise BackendError("a worker process died (killed, or out of memory); finished chunks are kept, "
+                           "rerun with --resume") from None
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: pending chunks cancelled, running workers terminated (no orphan keeps computing)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+
+
+# --------------------------------------------------------------------------- dask
+class DaskBackend(Backend):
+    """dask.distributed: an embedded LocalCluster of ``workers`` processes, or the cluster at ``scheduler``.
+
+    A ``tls://`` scheduler uses the security configuration of dask's config (``distributed.comm.tls``:
+    CA, certificate and key files), as ``dask scheduler`` and ``dask worker`` do.
+    """
+
+    name = "dask"
+
+    def __init__(self, workers: int, scheduler: str | None) -> None:
         try:
-            return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S), None
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise BackendError(f"--scheduler {scheduler}: cannot reach a dask scheduler within "
-                               f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__})") from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
-    return Client(cluster), cluster
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise BackendError("the dask backend needs dask.distributed: pip install 'qalamoun-sim[dask]'") from None
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # a worker's error arrives as the error
+        self.scheduler, self.workers, self.cluster = scheduler, workers, None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+            except Exception as exc:  # OSError, TimeoutError, ValueError, TLS errors: all mean "not reachable"
+                raise BackendError(f"--scheduler {scheduler}: cannot reach a dask scheduler within "
+                                   f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}: "
+                                   f"{str(exc).splitlines()[0][:120] if str(exc) else ''})") from None
+        else:
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.CRITICAL)
+            self.client = Client(self.cluster)
 
+    def results(self, scenario: Scenario, seed: int, chunks: list[Chunk]) -> ChunkResults:
+        from dask.distributed import as_completed
 
-def _dask(scenario: Scenario, seed: int, chunks: list[Chunk], workers: int,
-          scheduler: str | None) -> Iterator[tuple[Chunk, dict[str, Any]]]:
-    from dask.distributed import as_completed
-
-    client, cluster = _dask_client(workers, scheduler)
-    try:
+        client = self.client
         pending = list(chunks)
-        futures: dict[str, Chunk] = {}
+        futures: dict[Any, Chunk] = {}
         ac = as_completed()
-        limit = 2 * max(1, sum(client.nthreads().values()) if scheduler else workers)
-        while pending and len(futures) < limit:
+        limit = 2 * max(1, sum(client.nthreads().values()) if self.scheduler else self.workers)
+
+        def submit() -> None:
             c = pending.pop(0)
             f = client.submit(simulate_chunk, scenario, seed, c.start, c.stop, pure=False)
             futures[f.key] = c
             ac.add(f)
-        for fut in ac:
+
+        while pending and len(futures) < limit:
+            submit()
+        for fut in ac:  # what is still in flight when this stops goes with the client (close)
             c = futures.pop(fut.key)
             result = fut.result()
             fut.release()
             if pending:
-                n = pending.pop(0)
-                f = client.submit(simulate_chunk, scenario, seed, n.start, n.stop, pure=False)
-                futures[f.key] = n
-                ac.add(f)
+                submit()
             yield c, result
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()

@@ -20,7 +20,11 @@ from ..errors import BackendError
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 
-__all__ = ["Chunk", "plan_chunks", "default_chunk_size", "replication_summary", "simulate_chunk"]
+__all__ = ["Chunk", "plan_chunks", "default_chunk_size", "replication_summary", "simulate_chunk",
+           "replication_bytes", "available_memory", "fit_chunk_size", "MAX_REPLICATIONS"]
+
+#: The most replications one run may ask for (as the scenario file's ``replications``).
+MAX_REPLICATIONS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,64 @@ def plan_chunks(replications: int, chunk_size: int) -> list[Chunk]:
 def default_chunk_size(replications: int, workers: int) -> int:
     """About four chunks per worker, at most 50 replications each."""
     return max(1, min(50, math.ceil(replications / (4 * max(1, workers)))))
+
+
+def replication_bytes(scenario: Scenario) -> int:
+    """About how much memory one replication takes at its peak: its state arrays and its tables.
+
+    A generous estimate (per day: 8 bytes x 4 arrays per snow band, about 200 bytes per route for
+    the state and the ``routes`` table, 100 per town), so that what it admits fits.
+
+    Examples
+    --------
+    >>> from qalamoun_sim.scenario import load_scenario
+    >>> 0 < replication_bytes(load_scenario()) < 50 * 2**20
+    True
+    """
+    w = scenario.weather
+    bands = int((w.band_max_m - w.band_min_m) // w.band_step_m) + 1
+    towns = sum(1 for n in scenario.nodes if n.kind == "town")
+    per_day = 32 * bands + 200 * len(scenario.routes) + 100 * towns + 200
+    return int(scenario.scenario.days * per_day) + 2**20
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now (``MemAvailable`` on Linux; else physical memory)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - not a POSIX system
+        return 2**40
+
+
+def fit_chunk_size(scenario: Scenario, size: int, copies: int, memory: int | None = None) -> int:
+    """The largest chunk size up to ``size`` whose ``copies`` chunks in memory at once fit in half of ``memory``.
+
+    Raises
+    ------
+    BackendError
+        When not even one replication fits.
+    """
+    memory = available_memory() if memory is None else memory
+    one = replication_bytes(scenario)
+    fits = int(memory // 2 // (one * max(1, copies)))
+    if fits < 1:
+        raise BackendError(f"one replication of this scenario needs about {_gib(one * copies)} "
+                           f"({copies} in memory at once) and {_gib(memory)} is available: use fewer days, "
+                           "routes or workers")
+    return min(size, fits)
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
 def replication_summary(towns: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,15 @@
-"""An ensemble's results, from a results folder or in memory: tables, per-replication summary, bands."""
+"""An ensemble's results, from a results folder or in memory: tables, per-replication summary, bands.
+
+A folder's files are read through its manifest: only the files it lists, each checked against its
+size and SHA-256 as it is read (a damaged file is an error naming it; a file the manifest does not
+list is ignored, with a warning naming it).
+"""
 
 from __future__ import annotations
 
+import io
+import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +17,11 @@ import pandas as pd
 
 from ..engine.results import TABLES
 from ..errors import ResultsError
-from ..io import read_json
+from ..io import os_problem
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario, scenario_from_dict
-from .folder import chunk_files, summary_header
+from .folder import CHUNK_RE, ResultsWarning, chunk_rel, summary_header
+from .manifest import MANIFEST, Manifest
 
 __all__ = ["Ensemble"]
 
@@ -30,8 +39,15 @@ class Ensemble:
         path = self.folder / "summary.json"
         if not path.exists():
             raise ResultsError(f"{self.folder}: not a results folder (no summary.json)")
-        self.meta: dict[str, Any] = read_json(path)
+        self.meta: dict[str, Any] = _read_summary(path)
         self.seed = int(self.meta["seed"])
+        self.manifest: Manifest | None = None
+        if (self.folder / MANIFEST).exists():
+            self.manifest = Manifest.read(self.folder)
+            self._warn_unlisted()
+        else:
+            warnings.warn(f"{self.folder}: no {MANIFEST} (made by qalamoun-sim 0.1): its files are not verified",
+                          ResultsWarning, stacklevel=2)
         self._tables: dict[str, pd.DataFrame] = {}
         self._summary: pd.DataFrame | None = None
         self._scenario: Scenario | None = None
@@ -44,6 +60,7 @@ class Ensemble:
         ens.folder = None  # type: ignore[assignment]
         ens.meta = {**summary_header(scenario, seed, int(summary["replication"].nunique()), 0), "status": "complete"}
         ens.seed = seed
+        ens.manifest = None
         ens._tables = dict(tables)
         ens._summary = summary
         ens._scenario = scenario
@@ -53,7 +70,11 @@ class Ensemble:
     def scenario(self) -> Scenario:
         """The resolved scenario the ensemble was made from."""
         if self._scenario is None:
-            doc = read_json(self.folder / "scenario.json")
+            data = self._read("scenario.json")
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                raise ResultsError(f"{self.folder / 'scenario.json'}: damaged (not JSON)") from None
             self._scenario = scenario_from_dict(doc, source=str(self.folder / "scenario.json"))
         return self._scenario
 
@@ -62,11 +83,49 @@ class Ensemble:
         """Number of replications requested."""
         return int(self.meta["replications"])
 
-    def _files(self, table: str) -> list[Path]:
-        files = chunk_files(self.folder, table)
+    def _files(self, table: str) -> list[str]:
+        """The listed files of one table, in chunk order (relative paths)."""
+        if self.manifest is None:
+            files = [f"chunks/{p.name}" for p in sorted((self.folder / "chunks").glob(f"chunk-*-{table}.parquet"))]
+        else:
+            files = [r for i in range(len(self.manifest.chunks))
+                     if (r := chunk_rel(i, table)) in self.manifest.files]
         if not files:
             raise ResultsError(f"{self.folder}: no '{table}' tables")
         return files
+
+    def _read(self, rel: str) -> bytes:
+        """A file's bytes, checked against the manifest (size and SHA-256)."""
+        try:
+            data = (self.folder / rel).read_bytes()
+        except FileNotFoundError:
+            raise ResultsError(f"{self.folder}: {rel} is missing; rerun with --resume to redo it") from None
+        except OSError as exc:
+            raise ResultsError(f"{self.folder / rel}: cannot read: {os_problem(exc)}") from None
+        problem = self.manifest.problem_with(data, rel) if self.manifest is not None else None
+        if problem is not None:
+            raise ResultsError(f"{self.folder}: {rel} is damaged ({problem}); rerun with --resume to redo it")
+        return data
+
+    def _parquet(self, rel: str, columns: list[str] | None = None) -> pd.DataFrame:
+        try:
+            return pd.read_parquet(io.BytesIO(self._read(rel)), columns=columns)
+        except ResultsError:
+            raise
+        except Exception as exc:  # an unlisted legacy file pyarrow cannot read
+            raise ResultsError(f"{self.folder}: {rel} is not a readable Parquet file ({type(exc).__name__})") from None
+
+    def _warn_unlisted(self) -> None:
+        """Warn once of files under ``chunks/`` the manifest does not list: they are never read."""
+        assert self.manifest is not None
+        chunks = self.folder / "chunks"
+        strays = [p.name for p in sorted(chunks.iterdir())] if chunks.is_dir() else []
+        strays = [n for n in strays if f"chunks/{n}" not in self.manifest.files and not n.endswith(".tmp")
+                  and not (CHUNK_RE.match(n) and self.meta.get("status") == "running")]
+        if strays:
+            more = f" and {len(strays) - 3} more" if len(strays) > 3 else ""
+            warnings.warn(f"{self.folder}: ignoring {len(strays)} file(s) the manifest does not list: "
+                          f"{', '.join(strays[:3])}{more}", ResultsWarning, stacklevel=3)
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
         """One table of every replication (``routes``, ``towns``, ``convoys``, ``weather``, ``events``)."""
@@ -75,12 +134,12 @@ class Ensemble:
         if name in self._tables:
             df = self._tables[name]
             return df[columns] if columns else df
-        return pd.concat([pd.read_parquet(f, columns=columns) for f in self._files(name)], ignore_index=True)
+        return pd.concat([self._parquet(f, columns) for f in self._files(name)], ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
         """Per (replication, town) totals: delivered, shortfall, days without stock, capture and settlement day."""
         if self._summary is None:
-            self._summary = pd.concat([pd.read_parquet(f) for f in self._files("summary")], ignore_index=True)
+            self._summary = pd.concat([self._parquet(f) for f in self._files("summary")], ignore_index=True)
         return self._summary
 
     @property
@@ -132,3 +191,16 @@ class Ensemble:
         q = share.groupby("day")["share"].quantile(list(quantiles)).unstack()
         q.columns = [f"p{round(x * 100):02d}" for x in quantiles]
         return q.reset_index()
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    """``summary.json``, or a one-line error when it is damaged."""
+    try:
+        meta = json.loads(path.read_bytes())
+        int(meta["seed"])
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read: {os_problem(exc)}") from None
+    except (ValueError, KeyError, TypeError):
+        raise ResultsError(f"{path}: damaged (not the JSON a run writes); rerun with --resume to rewrite it") \
+            from None
+    return dict(meta)

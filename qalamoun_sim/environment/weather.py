@@ -17,12 +17,11 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import ScenarioError
 from ..scenario import WeatherConfig
+from ..scenario.replay import read_replay_csv
 
 __all__ = ["Weather", "seasonal_cycle", "simulate_weather", "replay_weather", "temperature_at"]
 
@@ -135,34 +134,15 @@ def simulate_weather(cfg: WeatherConfig, dates: Sequence[dt.date], rngs: Sequenc
 
 
 def replay_weather(cfg: WeatherConfig, dates: Sequence[dt.date], n_rep: int) -> Weather:
-    """Weather replayed from a CSV file (``date, temperature_c, precipitation_mm[, storm]``), same in every replication."""
-    import pandas as pd
+    """Weather replayed from a CSV file (``date, temperature_c, precipitation_mm[, storm]``), same in every replication.
 
-    path = Path(str(cfg.replay_csv))
-    try:
-        table = pd.read_csv(path)
-    except Exception as exc:  # any parser failure is bad input
-        raise ScenarioError(str(path), None, f"cannot read weather CSV: {exc}") from None
-    for col in ("date", "temperature_c", "precipitation_mm"):
-        if col not in table.columns:
-            raise ScenarioError(str(path), col, "missing column (need date, temperature_c, precipitation_mm)")
-    try:
-        table["date"] = pd.to_datetime(table["date"]).dt.date
-        table = table.set_index("date")
-        rows = table.reindex(list(dates))
-    except Exception as exc:
-        raise ScenarioError(str(path), "date", f"bad dates: {exc}") from None
-    missing = rows["temperature_c"].isna() | rows["precipitation_mm"].isna()
-    if missing.any():
-        first = rows.index[np.argmax(missing.to_numpy())]
-        raise ScenarioError(str(path), "date", f"no values for {first} ({int(missing.sum())} scenario days missing)")
-    temp = rows["temperature_c"].to_numpy(dtype=float)
-    precip = rows["precipitation_mm"].to_numpy(dtype=float)
-    if (precip < 0).any():
-        raise ScenarioError(str(path), "precipitation_mm", "must be >= 0")
-    storm = rows["storm"].fillna(0).astype(bool).to_numpy() if "storm" in rows.columns else np.zeros(len(dates), bool)
+    The file is read and checked by :func:`qalamoun_sim.scenario.replay.read_replay_csv`, the reader
+    that ``validate`` uses: a file that validates replays, and any other raises the same ScenarioError.
+    """
+    wx = read_replay_csv(str(cfg.replay_csv), dates)
     tile = lambda a: np.repeat(a[None, :], n_rep, axis=0)  # noqa: E731
-    return Weather(tile(temp), tile(precip), tile(storm), cfg.reference_elevation_m, cfg.lapse_rate_c_per_km)
+    return Weather(tile(wx.temperature_c), tile(wx.precipitation_mm), tile(wx.storm), cfg.reference_elevation_m,
+                   cfg.lapse_rate_c_per_km)
 
 
 def temperature_at(weather: Weather, elevation_m: float | np.ndarray) -> np.ndarray:

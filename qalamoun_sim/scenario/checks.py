@@ -18,7 +18,11 @@ from ..errors import ScenarioError
 if TYPE_CHECKING:  # pragma: no cover
     from .schema import Node, Route, Scenario
 
-__all__ = ["check_references", "warn_unreachable", "unreachable_towns", "path_exists", "UnreachableTownWarning"]
+__all__ = ["check_references", "warn_unreachable", "unreachable_towns", "path_exists", "UnreachableTownWarning",
+           "check_sizes", "MAX_CONVOYS_PER_DAY"]
+
+#: Convoys the sources may dispatch in a day, all together: beyond it a replication would run for days.
+MAX_CONVOYS_PER_DAY = 100_000
 
 
 class UnreachableTownWarning(UserWarning):
@@ -67,6 +71,23 @@ def check_references(scn: Scenario, source: str) -> None:
     if scn.interdiction is not None:
         _check_interdiction(scn, known, set(ids), set(rids))
     _check_claim_window(scn, source)
+    check_sizes(scn, source)
+
+
+def check_sizes(scn: Scenario, source: str) -> None:
+    """Refuse a scenario whose convoys would be too many to simulate (tiny convoys from large supply).
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``engine.convoy_t``, with the convoys a day it would make.
+    """
+    supply = sum(n.supply_tpd for n in scn.nodes if n.kind == "source")
+    per_day = supply / scn.engine.convoy_t
+    if per_day > MAX_CONVOYS_PER_DAY:
+        raise ScenarioError(source, "engine.convoy_t",
+                            f"convoys of {scn.engine.convoy_t:g} t carry {supply:g} t/day of supply in "
+                            f"{per_day:.3g} convoys a day (at most {MAX_CONVOYS_PER_DAY:,}): use larger convoys")
 
 
 def _unique_ids(ids: list[str], section: str, source: str) -> dict[str, int]:

@@ -20,7 +20,11 @@ from .checks import path_exists
 from .graphml import graphml_to_document
 from .schema import Scenario
 
-__all__ = ["load_scenario", "scenario_from_dict", "default_scenario_path", "scenario_json_schema", "scenario_hash"]
+__all__ = ["load_scenario", "scenario_from_dict", "default_scenario_path", "scenario_json_schema", "scenario_hash",
+           "MAX_SCENARIO_BYTES"]
+
+#: Larger scenario files are refused unread (a 100,000-route network is about 20 MB of TOML).
+MAX_SCENARIO_BYTES = 256 * 2**20
 
 
 # --------------------------------------------------------------------------- loading
@@ -92,17 +96,36 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise ScenarioError(source, None, "file not found")
     if path.is_dir():
         raise ScenarioError(source, None, "is a folder, not a scenario file")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(source, None, "not a UTF-8 text file") from None
-    except OSError as exc:
-        raise ScenarioError(source, None, f"cannot read: {exc.strerror or exc}") from None
+    text = _read_text(path, source)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, None, f"TOML syntax: {exc}") from None
-    return scenario_from_dict(data, source=source, base_dir=path.parent)
+    except RecursionError:
+        raise ScenarioError(source, None, "TOML nested too deeply") from None
+    try:
+        return scenario_from_dict(data, source=source, base_dir=path.parent)
+    except RecursionError:
+        raise ScenarioError(source, None, "nested too deeply") from None
+
+
+def _read_text(path: Path, source: str) -> str:
+    """A scenario file's text: at most :data:`MAX_SCENARIO_BYTES` of UTF-8 (``/dev/zero`` is refused, not read)."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(2**16)
+            if b"\0" not in data:
+                data += fh.read(MAX_SCENARIO_BYTES + 1 - len(data))
+    except OSError as exc:
+        raise ScenarioError(source, None, f"cannot read: {exc.strerror or exc}") from None
+    if b"\0" in data:
+        raise ScenarioError(source, None, "a binary file, not a scenario file")
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(source, None, f"larger than {MAX_SCENARIO_BYTES // 2**20} MiB: not a scenario file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(source, None, "not a UTF-8 text file") from None
 
 
 def default_scenario_path() -> Path:

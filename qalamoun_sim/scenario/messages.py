@@ -35,6 +35,7 @@ def _format_message(err: Mapping[str, Any]) -> str:
         "too_long": "too long (at most {max_length})",
         "string_too_short": "must not be empty",
         "extra_forbidden": "unknown key",
+        "finite_number": "must be a finite number (not NaN or infinity)",
     }
     if typ in simple:
         try:

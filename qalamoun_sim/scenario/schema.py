@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import ScenarioError
 from .checks import check_references, path_exists, warn_unreachable
 from .messages import first_error
+from .replay import read_replay_csv
 
 __all__ = ["Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "WeatherConfig", "SnowConfig",
            "SurfaceLimits", "InterdictionConfig", "Asset", "Checkpoint", "Capture", "SettlementPolicy",
@@ -29,11 +30,20 @@ Side = Literal["militant", "army", "neutral"]
 Surface = Literal["road", "track", "trail"]
 SURFACES: tuple[str, ...] = ("road", "track", "trail")
 
+# Bounds on list items and quantities that keep every figure finite and every array a sane size.
+MonthlyTemperature = Annotated[float, Field(ge=-60, le=50)]
+MonthlyPrecipitation = Annotated[float, Field(ge=0, le=5000)]
+MonthlyStorms = Annotated[float, Field(ge=0, le=1000)]  # above a storm a day, onsets are daily
+Speed = Annotated[float, Field(ge=0.1, le=200)]
+#: Tonnes (per day): supply, need, capacity and stock stay below this (a million t/day is no convoy route).
+MAX_TONNES = 1e9
+
 
 class StrictModel(BaseModel):
     """Base of every section: unknown keys are rejected with the closest valid name."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # allow_inf_nan=False: NaN and infinity are refused in every float field, list item and dict value
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -96,9 +106,9 @@ class Node(StrictModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     name: str | None = None
-    supply_tpd: float = Field(default=0.0, ge=0, description="Sources: tonnes made available per day.")
-    stock_t: float = Field(default=0.0, ge=0, description="Towns: initial stock in tonnes.")
-    consumption_tpd: float = Field(default=0.0, ge=0, description="Towns: daily need in tonnes.")
+    supply_tpd: float = Field(default=0.0, ge=0, le=1e6, description="Sources: tonnes made available per day.")
+    stock_t: float = Field(default=0.0, ge=0, le=MAX_TONNES, description="Towns: initial stock in tonnes.")
+    consumption_tpd: float = Field(default=0.0, ge=0, le=1e6, description="Towns: daily need in tonnes.")
     corridor: str | None = Field(default=None, description="Sources: the corridor they supply (e.g. 'arsal').")
 
 
@@ -115,8 +125,8 @@ class Route(StrictModel):
     elevation_profile_m: list[float] | None = Field(default=None, min_length=1,
                                                     description="Optional profile; its maximum is the highest point.")
     surface: Surface
-    capacity_tpd: float = Field(gt=0, description="Tonnes per day the route carries when open.")
-    speed_kph: float | None = Field(default=None, gt=0, le=200, description="Default: the surface's speed.")
+    capacity_tpd: float = Field(gt=0, le=1e6, description="Tonnes per day the route carries when open.")
+    speed_kph: float | None = Field(default=None, ge=0.1, le=200, description="Default: the surface's speed.")
     corridor: str | None = Field(default=None, description="Label the claim metrics group by.")
     bidirectional: bool = True
     side: Side = Field(default="militant", description="Who holds the route; army-held roads are ploughed.")
@@ -160,7 +170,7 @@ class WeatherConfig(StrictModel):
     """``[weather]``: climate at a reference elevation, lapse rate, precipitation and storms."""
 
     reference_elevation_m: float = Field(default=1500.0, ge=-500, le=9000)
-    monthly_mean_c: list[float] = Field(default_factory=lambda: list(_MONTHLY_MEAN_C), min_length=12, max_length=12,
+    monthly_mean_c: list[MonthlyTemperature] = Field(default_factory=lambda: list(_MONTHLY_MEAN_C), min_length=12, max_length=12,
                                         description="Mean temperature at the reference elevation, Jan..Dec.")
     harmonics: int = Field(default=2, ge=0, le=5, description="Fourier terms of the fitted seasonal cycle.")
     anomaly_sd_c: float = Field(default=3.0, ge=0, le=20,
@@ -168,12 +178,12 @@ class WeatherConfig(StrictModel):
     anomaly_autocorrelation: float = Field(default=0.7, ge=0, lt=1, description="AR(1) coefficient [E].")
     lapse_rate_c_per_km: float = Field(default=5.5, ge=0, le=12,
                                        description="Winter near-surface lapse rate, domain.md s.4 (4.5-6.5).")
-    monthly_precip_mm: list[float] = Field(default_factory=lambda: list(_MONTHLY_PRECIP_MM), min_length=12,
+    monthly_precip_mm: list[MonthlyPrecipitation] = Field(default_factory=lambda: list(_MONTHLY_PRECIP_MM), min_length=12,
                                            max_length=12, description="Precipitation totals, Jan..Dec [E].")
     p_wet_after_dry: float = Field(default=0.15, ge=0, le=1, description="Markov wet-day persistence [E].")
     p_wet_after_wet: float = Field(default=0.55, ge=0, le=1, description="Markov wet-day persistence [E].")
     precip_gamma_shape: float = Field(default=0.8, gt=0, le=20, description="Wet-day amount shape [E].")
-    storms_per_month: list[float] = Field(default_factory=lambda: list(_STORMS_PER_MONTH), min_length=12,
+    storms_per_month: list[MonthlyStorms] = Field(default_factory=lambda: list(_STORMS_PER_MONTH), min_length=12,
                                           max_length=12, description="Storm onset rate per month, Jan..Dec [E].")
     storm_days: int = Field(default=4, ge=1, le=30, description="Storm duration; Alexa lasted 10-15 Dec 2013 [S].")
     storm_cold_anomaly_c: float = Field(default=8.0, ge=0, le=30,
@@ -188,7 +198,7 @@ class WeatherConfig(StrictModel):
                                    description="CSV (date, temperature_c, precipitation_mm) replayed instead.")
     band_min_m: float = Field(default=500.0, ge=-500, le=9000, description="Lowest snowpack band.")
     band_max_m: float = Field(default=3000.0, ge=-500, le=9000, description="Highest snowpack band.")
-    band_step_m: float = Field(default=100.0, gt=0, le=2000, description="Snowpack band spacing.")
+    band_step_m: float = Field(default=100.0, ge=10, le=2000, description="Snowpack band spacing.")
 
     @model_validator(mode="after")
     def _bands_ordered(self) -> WeatherConfig:
@@ -318,7 +328,7 @@ class EngineConfig(StrictModel):
     convoy_t: float = Field(default=10.0, gt=0, le=10_000, description="Tonnes per convoy [E]: a few pickups.")
     closed_route_policy: Literal["wait", "reroute", "turn_back"] = "reroute"
     max_wait_days: int = Field(default=3, ge=0, le=365)
-    speeds_kph: dict[Surface, float] = Field(
+    speeds_kph: dict[Surface, Speed] = Field(
         default_factory=_default_speeds,
         description="Default speeds: pickups 15-25 km/h on tracks, mules 3-4 km/h (domain.md s.2) [E].")
 
@@ -415,6 +425,7 @@ class Scenario(StrictModel):
                 csv = base_dir / csv
             if not path_exists(csv, source, "weather.replay_csv"):
                 raise ScenarioError(source, "weather.replay_csv", f"file not found: {csv}")
+            read_replay_csv(csv, scn.dates)  # every row checked now, not at run time
             scn = scn.model_copy(update={"weather": scn.weather.model_copy(update={"replay_csv": str(csv)})})
         scn = scn.model_copy(update={"source_path": source})
         check_references(scn, source)
