@@ -6,6 +6,14 @@ by the army. A strike hits with ``hit_probability``; a hit route stays closed fo
 days (the day of the strike included). The air force (and any asset marked so) is grounded on
 days with precipitation or a storm. Routes on siege lines are closed every day.
 
+An asset with ``targeting = "optimal"`` strikes instead, each day it flies, the routes of the claim
+corridor within its range whose closure cuts the corridor's max flow most on that day's capacities
+(snow, earlier strikes not yet repaired, the other assets' hits that day): Wood's max-flow interdiction
+(:class:`~qalamoun_sim.network.interdiction.FlowInterdiction`) with ``strikes_per_day`` as its budget,
+after the random assets and in scenario order. Each of its strikes hits with ``hit_probability``.
+It reads the same uniforms as a random asset (the hit draws), so the other assets' strikes are the
+same whichever way an asset targets.
+
 The strike sequence does not depend on convoys, so it is part of the exogenous state: draws are
 made per replication from its own generator, then every day of every replication at once.
 """
@@ -16,11 +24,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..network.interdiction import FlowInterdiction, denied_routes
 from ..network.routes import RouteNetwork
 from ..scenario import Asset, Scenario
 from .weather import Weather
 
-__all__ = ["simulate_strikes", "target_weights", "asset_active_days", "grounded_days"]
+__all__ = ["simulate_strikes", "target_weights", "asset_active_days", "grounded_days", "optimal_targets"]
 
 
 def target_weights(network: RouteNetwork, asset: Asset) -> np.ndarray:
@@ -44,11 +53,14 @@ def grounded_days(asset: Asset, weather: Weather) -> np.ndarray:
 
 
 def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather,
-                     rngs: Sequence[np.random.Generator], columns: np.ndarray | None = None) -> np.ndarray:
+                     rngs: Sequence[np.random.Generator], columns: np.ndarray | None = None,
+                     snow_factor: np.ndarray | None = None) -> np.ndarray:
     """(R, D, N) bool: routes closed by interdiction (strikes not yet repaired, siege lines).
 
     ``columns`` (network route indices, increasing) keeps those routes only; the strikes are
-    drawn over the whole network all the same.
+    drawn over the whole network all the same. ``snow_factor`` (R, D, columns), the snow capacity
+    factors, is needed only by assets with ``targeting = "optimal"``, and then ``columns`` must hold
+    every route of the claim corridor.
     """
     n_rep, n_day = weather.precipitation_mm.shape
     n_route = network.n_routes
@@ -69,7 +81,7 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
     plans: list[tuple[Asset, np.ndarray, np.ndarray, np.ndarray] | None] = []
     for asset in cfg.assets:
         w = target_weights(network, asset)
-        if asset.strikes_per_day == 0 or w.sum() <= 0:
+        if asset.strikes_per_day == 0 or w.sum() <= 0 or asset.targeting == "optimal":
             plans.append(None)
             continue
         plans.append((asset, np.cumsum(w) / w.sum(), asset_active_days(asset, scenario),
@@ -84,7 +96,9 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
     flat_draws = draws.ravel()
     flat_closed = closed.reshape(-1)
     at = 0
-    for plan, size in zip(plans, per_array, strict=True):
+    hit_draws: list[np.ndarray] = []
+    for asset, plan, size in zip(cfg.assets, plans, per_array, strict=True):
+        hit_draws.append(draws[:, at + size:at + 2 * size].reshape(n_rep, n_day, asset.strikes_per_day))
         if plan is not None:
             asset, cdf, active, grounded = plan
             k = asset.strikes_per_day
@@ -102,4 +116,70 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
                 on = day + offset < n_day
                 flat_closed[((rep[on] * n_day) + day[on] + offset) * n_col + route[on]] = True
         at += 2 * size
+    _strike_optimally(scenario, network, weather, hit_draws, snow_factor, closed, column_of)
     return closed
+
+
+def optimal_targets(network: RouteNetwork, asset: Asset, corridor: str) -> FlowInterdiction:
+    """The interdiction problem of an asset with optimal targeting: the corridor's routes within its range
+    that the militants may use (the side rule), against the corridor's max flow."""
+    reach = network.routes_within(asset.base, asset.range_km) & network.corridor_mask(corridor)
+    return FlowInterdiction.for_corridor(network, corridor, candidates=reach & ~network.enemy_route_mask("militant"))
+
+
+def _strike_optimally(scenario: Scenario, network: RouteNetwork, weather: Weather, hit_draws: list[np.ndarray],
+                      snow_factor: np.ndarray | None, closed: np.ndarray, column_of: np.ndarray) -> None:
+    """Add the hits of the assets with optimal targeting to ``closed``, in scenario order."""
+    assert scenario.interdiction is not None
+    for asset, u_hit in zip(scenario.interdiction.assets, hit_draws, strict=True):
+        if asset.targeting == "optimal" and asset.strikes_per_day > 0:
+            if snow_factor is None:
+                raise ValueError(f"asset '{asset.id}': optimal targeting needs the snow capacity factors")
+            _strike_asset(scenario, network, asset, weather, u_hit, snow_factor, closed, column_of)
+
+
+def _strike_asset(scenario: Scenario, network: RouteNetwork, asset: Asset, weather: Weather, u_hit: np.ndarray,
+                  snow_factor: np.ndarray, closed: np.ndarray, column_of: np.ndarray) -> None:
+    """Add one optimal asset's hits to ``closed`` (R, D, columns), a day at a time (a hit stays for its repair days).
+
+    As for the connectivity share, the destinations are the towns the militants still hold that day
+    (the scenario's dated captures). The day's choice is memoized on the corridor's capacities that day
+    and the towns taken (most days repeat a pattern).
+    """
+    corridor = scenario.claim.corridor
+    problem = optimal_targets(network, asset, corridor)
+    routes = np.flatnonzero(network.corridor_mask(corridor))
+    cols = column_of[routes]
+    if (cols < 0).any():
+        raise ValueError("optimal targeting needs the state of every route of the claim corridor")
+    n_rep, n_day = u_hit.shape[:2]
+    flies = asset_active_days(asset, scenario)[None, :] & ~grounded_days(asset, weather)
+    phases = _phase_factors(scenario, network)
+    memo: dict[tuple[int, bytes], tuple[int, ...]] = {}
+    for rep in range(n_rep):
+        for day in np.flatnonzero(flies[rep]).tolist():
+            day_f = np.where(closed[rep, day, cols], 0.0, snow_factor[rep, day, cols])
+            phase, outside = phases[day]
+            key = (phase, day_f.tobytes())
+            chosen = memo.get(key)
+            if chosen is None:
+                factors = outside.copy()
+                factors[routes] *= day_f
+                chosen = memo[key] = problem.solve(factors, asset.strikes_per_day, method="auto").routes
+            for j, r in enumerate(chosen):
+                if u_hit[rep, day, j] < asset.hit_probability:
+                    closed[rep, day:day + asset.repair_days, column_of[r]] = True
+
+
+def _phase_factors(scenario: Scenario, network: RouteNetwork) -> list[tuple[int, np.ndarray]]:
+    """Per day: an id of the towns taken by then (dated captures) and route factors, 0 on the routes that
+    taking them denies the militants (:func:`~qalamoun_sim.network.interdiction.denied_routes`)."""
+    captures = [(c.date, c.town) for c in scenario.interdiction.captures] if scenario.interdiction else []
+    seen: dict[frozenset[str], tuple[int, np.ndarray]] = {}
+    out = []
+    for day in scenario.dates:
+        taken = frozenset(t for when, t in captures if when <= day)
+        if taken not in seen:
+            seen[taken] = (len(seen), np.where(denied_routes(network, taken), 0.0, 1.0))
+        out.append(seen[taken])
+    return out

@@ -147,26 +147,42 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
     reps = np.arange(replications) if isinstance(replications, int) else np.asarray(list(replications), dtype=int)
     if reps.ndim != 1 or len(reps) == 0:
         raise ValueError("replications must be a positive count or a non-empty sequence of indices")
-    columns = _route_columns(net, routes)
+    wanted = _route_columns(net, routes)
+    columns = _with_targeted_routes(scenario, net, wanted)
     weather_rngs = [replication_rng(seed, int(r), STREAM_WEATHER) for r in reps]
     strike_rngs = [replication_rng(seed, int(r), STREAM_STRIKES) for r in reps]
     dates = scenario.dates
     wx = simulate_weather(scenario.weather, dates, weather_rngs)
     bands = band_elevations(scenario.weather)
     elevations = net.max_elevation_m[columns]
+    kept_bands = slice(None)
     if routes is not None:
-        bands = bands[bands_needed(bands, elevations)]
+        used = bands_needed(bands, elevations)
+        wanted_bands = bands_needed(bands, net.max_elevation_m[wanted])
+        kept_bands = slice(wanted_bands.start - used.start, wanted_bands.stop - used.start)
+        bands = bands[used]
     pack = simulate_snowpack(wx, scenario.weather, scenario.snow, bands)
     depth = route_depth_from_bands(pack.depth_cm, bands, elevations)
     plough = net.ploughed[columns]
     fresh = route_depth_from_bands(pack.snowfall_cm, bands, elevations[plough])
     cap_f, speed_f = snow_factors(depth, fresh, net, scenario.snow, columns)
-    interdicted = simulate_strikes(scenario, net, wx, strike_rngs, columns)
+    interdicted = simulate_strikes(scenario, net, wx, strike_rngs, columns, cap_f)
+    keep = np.searchsorted(columns, wanted) if len(columns) != len(wanted) else slice(None)
     return ExogenousState(
-        replications=reps, dates=dates, route_ids=tuple(net.route_ids[i] for i in columns),
+        replications=reps, dates=dates, route_ids=tuple(net.route_ids[i] for i in wanted),
         temperature_c=wx.temperature_c, precipitation_mm=wx.precipitation_mm, storm=wx.storm,
-        band_elevations_m=bands, band_depth_cm=pack.depth_cm, route_depth_cm=depth,
-        snow_capacity_factor=cap_f, snow_speed_factor=speed_f, interdicted=interdicted)
+        band_elevations_m=bands[kept_bands], band_depth_cm=pack.depth_cm[..., kept_bands],
+        route_depth_cm=depth[..., keep], snow_capacity_factor=cap_f[..., keep],
+        snow_speed_factor=speed_f[..., keep], interdicted=interdicted[..., keep])
+
+
+def _with_targeted_routes(scenario: Scenario, network: RouteNetwork, columns: np.ndarray) -> np.ndarray:
+    """``columns`` and, when some asset targets optimally, every route of the claim corridor it needs to see."""
+    cfg = scenario.interdiction
+    if cfg is None or not any(a.targeting == "optimal" and a.strikes_per_day > 0 for a in cfg.assets):
+        return columns
+    corridor = np.flatnonzero(network.corridor_mask(scenario.claim.corridor))
+    return np.union1d(columns, corridor).astype(int)
 
 
 def _route_columns(network: RouteNetwork, routes: Sequence[str] | None) -> np.ndarray:

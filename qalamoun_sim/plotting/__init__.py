@@ -7,7 +7,8 @@ and returns the :class:`~matplotlib.figure.Figure`. Figures are made with the ob
 no global state behind. Plotting reads results; it never simulates (design.md s.1).
 
 One module per family of figures: :mod:`.supply`, :mod:`.shares` (the corridor cut and the claim),
-:mod:`.snow`, :mod:`.network_map`, :mod:`.analysis` (sweeps and criticality); :mod:`.data` turns
+:mod:`.snow`, :mod:`.network_map`, :mod:`.analysis` (sweeps and criticality), :mod:`.interdiction`
+(the budget curve and the routes struck, from the result of ``interdict``); :mod:`.data` turns
 what they are given into :class:`Results`.
 
 A run does not carry its scenario; pass ``scenario=`` for the figures that need route capacities,
@@ -23,6 +24,7 @@ from typing import Any
 from ..scenario import Scenario
 from .analysis import plot_criticality, plot_sweep
 from .data import Results, as_results, load_results
+from .interdiction import plot_budget_curve, plot_interdiction_map
 from .network_map import plot_network_map
 from .shares import corridor_share_frame, plot_claim_distribution, plot_share_cut
 from .snow import plot_snow_depth
@@ -30,7 +32,7 @@ from .supply import plot_supply
 
 __all__ = ["Results", "as_results", "load_results", "corridor_share_frame", "plot_supply", "plot_share_cut",
            "plot_snow_depth", "plot_network_map", "plot_claim_distribution", "plot_sweep", "plot_criticality",
-           "plot_all", "FIGURES"]
+           "plot_budget_curve", "plot_interdiction_map", "plot_all", "FIGURES"]
 
 #: File names written by :func:`plot_all`, in order.
 FIGURES: tuple[str, ...] = ("supply_towns.png", "supply_corridors.png", "share_cut.png", "snow_depth.png",

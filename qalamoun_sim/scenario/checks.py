@@ -118,6 +118,10 @@ def _check_interdiction(scn: Scenario, known: _Known, ids: set[str], rids: set[s
     assert itd is not None
     for i, a in enumerate(itd.assets):
         known.node(f"interdiction.assets[{i}].base", a.base, ids)
+        if a.targeting == "optimal" and not any(r.corridor == scn.claim.corridor for r in scn.routes):
+            raise ScenarioError(known.source, f"interdiction.assets[{i}].targeting",
+                                f"'optimal' strikes the claim corridor's routes, and no route is labelled "
+                                f"'{scn.claim.corridor}'")
     towns = {n.id for n in scn.nodes if n.kind == "town"}
     for i, c in enumerate(itd.checkpoints):
         known.node(f"interdiction.checkpoints[{i}].town", c.town, towns, "town")

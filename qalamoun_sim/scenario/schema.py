@@ -278,6 +278,10 @@ class Asset(StrictModel):
                                                      description="Default: true for air, false otherwise.")
     start: dt.date | None = None
     end: dt.date | None = None
+    targeting: Literal["random", "optimal"] = Field(
+        default="random",
+        description="How strikes pick their routes: at random in proportion to capacity, or the day's optimal "
+                    "routes of the claim corridor within range (max-flow interdiction, Wood 1993).")
 
     @property
     def grounded_in_weather(self) -> bool:
