@@ -6,6 +6,10 @@ number in flight, so memory stays flat however many replications are asked for, 
 ``(chunk, result)`` as chunks finish, in any order. An error raised in a worker (a
 :class:`~qalamoun_sim.errors.ScenarioError` from a replay file changed since it was checked, say)
 arrives in the parent as the same error; pool workers exit when their parent dies.
+
+What a chunk computes is the backends' ``task``: :func:`~.chunks.simulate_chunk` (the engine) unless
+another picklable ``task(scenario, seed, start, stop) -> dict`` is given (``explore`` evaluates
+samples of parameters this way, a chunk being a run of sample indices).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -24,13 +28,16 @@ from ..errors import BackendError
 from ..scenario import Scenario
 from .chunks import Chunk, simulate_chunk
 
-__all__ = ["BACKENDS", "SCHEDULER_TIMEOUT_S", "Backend", "open_backend", "chunk_results"]
+__all__ = ["BACKENDS", "SCHEDULER_TIMEOUT_S", "Backend", "Task", "open_backend", "chunk_results"]
 
 BACKENDS: tuple[str, ...] = ("serial", "processes", "dask")
 SCHEDULER_TIMEOUT_S = 10
 _PARENT_POLL_S = 0.5
 
 ChunkResults = Generator[tuple[Chunk, dict[str, Any]], None, None]
+#: What a backend runs for one chunk: ``task(scenario, seed, start, stop)``, picklable (a module-level
+#: function or an instance of a module-level class).
+Task = Callable[[Scenario, int, int, int], dict[str, Any]]
 
 
 class Backend:
@@ -38,10 +45,11 @@ class Backend:
 
     name = "serial"
 
-    def results(self, scenario: Scenario, seed: int, chunks: list[Chunk]) -> ChunkResults:
-        """Run ``chunks``; yield each ``(chunk, result)`` as it finishes."""
+    def results(self, scenario: Scenario, seed: int, chunks: list[Chunk],
+                task: Task = simulate_chunk) -> ChunkResults:
+        """Run ``task`` on each of ``chunks``; yield each ``(chunk, result)`` as it finishes."""
         for c in chunks:
-            yield c, simulate_chunk(scenario, seed, c.start, c.stop)
+            yield c, task(scenario, seed, c.start, c.stop)
 
     def close(self) -> None:
         """Stop what the backend started (pool, cluster, client)."""
@@ -71,10 +79,10 @@ def open_backend(backend: str, workers: int = 2, scheduler: str | None = None) -
 
 
 def chunk_results(backend: str, scenario: Scenario, seed: int, chunks: list[Chunk], workers: int,
-                  scheduler: str | None = None) -> ChunkResults:
-    """Run ``chunks`` on ``backend``; yield each as it finishes (the backend is closed at the end)."""
+                  scheduler: str | None = None, task: Task = simulate_chunk) -> ChunkResults:
+    """Run ``task`` on ``chunks`` on ``backend``; yield each as it finishes (the backend is closed at the end)."""
     with open_backend(backend, workers, scheduler) as b:
-        yield from b.results(scenario, seed, chunks)
+        yield from b.results(scenario, seed, chunks, task)
 
 
 # --------------------------------------------------------------------------- processes
@@ -101,7 +109,8 @@ class ProcessBackend(Backend):
     def __init__(self, workers: int) -> None:
         self.workers = workers
 
-    def results(self, scenario: Scenario, seed: int, chunks: list[Chunk]) -> ChunkResults:
+    def results(self, scenario: Scenario, seed: int, chunks: list[Chunk],
+                task: Task = simulate_chunk) -> ChunkResults:
         pending = list(chunks)
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
                                    initializer=_worker_init, initargs=(os.getpid(),))
@@ -110,7 +119,7 @@ class ProcessBackend(Backend):
             while pending or running:
                 while pending and len(running) < 2 * self.workers:  # bounded in flight: flat memory
                     c = pending.pop(0)
-                    running[pool.submit(simulate_chunk, scenario, seed, c.start, c.stop)] = c
+                    running[pool.submit(task, scenario, seed, c.start, c.stop)] = c
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
                     chunk = running.pop(fut)
@@ -169,7 +178,8 @@ class DaskBackend(Backend):
                                         dashboard_address=None, silence_logs=logging.CRITICAL)
             self.client = Client(self.cluster)
 
-    def results(self, scenario: Scenario, seed: int, chunks: list[Chunk]) -> ChunkResults:
+    def results(self, scenario: Scenario, seed: int, chunks: list[Chunk],
+                task: Task = simulate_chunk) -> ChunkResults:
         from dask.distributed import as_completed
 
         client = self.client
@@ -180,7 +190,7 @@ class DaskBackend(Backend):
 
         def submit() -> None:
             c = pending.pop(0)
-            f = client.submit(simulate_chunk, scenario, seed, c.start, c.stop, pure=False)
+            f = client.submit(task, scenario, seed, c.start, c.stop, pure=False)
             futures[f.key] = c
             ac.add(f)
 
