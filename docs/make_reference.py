@@ -285,6 +285,9 @@ def commands_reference() -> str:
               "`capacity_tpd`, `max_elevation_m`, `max_flow_loss_tpd`, `max_flow_loss_share`, `delivered_loss_t` "
               "(mean), `delivered_loss_p05_t`, `delivered_loss_p95_t`, `delivered_loss_share`, `captures_added`, "
               "`snow_closed_share`.",
+              "- `interdict --out` writes `interdict.json` (the `--json` object), `budget_curve.png` (residual max flow "
+              "against strikes: targeted with and without snow, and the scenario's own strikes) and "
+              "`interdiction_map.png` (the routes struck at the largest budget).",
               "- `run --out` writes Parquet chunks of the tables `routes`, `towns`, `convoys`, `weather`, `events`, "
               "plus `summary.json` and `scenario.json` (design.md s.4).", ""]
     return "\n".join(lines)
