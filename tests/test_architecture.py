@@ -132,3 +132,12 @@ def test_version_comes_from_the_package_metadata() -> None:
     assert qalamoun_sim.__version__ == version("qalamoun-sim")
     out = subprocess.run([sys.executable, "-m", "qalamoun_sim", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and qalamoun_sim.__version__ in out.stdout
+
+
+def test_reprs_are_short_and_say_what_they_hold() -> None:
+    scn = qalamoun_sim.load_scenario()
+    net = qalamoun_sim.RouteNetwork.from_scenario(scn)
+    shares = qalamoun_sim.claim_shares(scn, 2, 1)
+    for obj, words in ((net, ["37 routes", "arsal"]), (shares, ["replications=2", "arsal"])):
+        text = repr(obj)
+        assert len(text) < 300 and all(w in text for w in words), text

@@ -50,6 +50,11 @@ class ClaimShares:
     dates: list[dt.date]
     daily: dict[str, dict[str, np.ndarray]]
 
+    def __repr__(self) -> str:
+        days = len(self.dates)
+        return (f"ClaimShares(scenario={self.scenario.scenario.name!r}, corridor={self.corridor!r}, seed={self.seed}, "
+                f"replications={self.n_replications}, days={days}, metrics={list(self.daily['snow'])})")
+
     @property
     def n_replications(self) -> int:
         """Replications held."""

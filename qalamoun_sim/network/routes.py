@@ -77,6 +77,11 @@ class RouteNetwork:
         self._solvers: dict[tuple[str, str, frozenset[str]], FlowSolver] = {}
         self._cuts: dict[tuple[str, str, frozenset[str]], CorridorCuts | None] = {}
 
+    def __repr__(self) -> str:
+        kinds = Counter(n.kind for n in self.nodes.values())
+        return (f"RouteNetwork({len(self.nodes)} nodes ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}), "
+                f"{self.n_routes} routes, corridors {self.corridors()})")
+
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_scenario(cls, scn: Scenario) -> RouteNetwork:
