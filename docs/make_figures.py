@@ -3,8 +3,10 @@
     python docs/make_figures.py [--replications 20] [--seed 2013]
 
 Writes the six figures of ``qalamoun-sim plot`` for an ensemble of the default scenario, the route
-criticality bars (3 engine replications per route) and a sweep of warming against the corridor's
-elevation (200 replications per combination, from the vectorized state), then prints the timings.
+criticality bars (3 engine replications per route), a sweep of warming against the corridor's
+elevation (200 replications per combination, from the vectorized state) and the two figures of
+``qalamoun-sim interdict`` (200 winters, daily mode), then prints the timings. ``--parts`` makes some
+of them only (``--parts interdict``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from pathlib import Path
 
 import qalamoun_sim as qs
 from qalamoun_sim.analysis.critical import route_criticality
-from qalamoun_sim.plotting import plot_all, plot_criticality, plot_sweep
+from qalamoun_sim.analysis.interdiction import optimal_interdiction
+from qalamoun_sim.plotting import (
+    plot_all,
+    plot_budget_curve,
+    plot_criticality,
+    plot_interdiction_map,
+    plot_sweep,
+)
+
+PARTS = ("ensemble", "critical", "sweep", "interdict")
 
 FIGURES = Path(__file__).parent / "figures"
 
@@ -25,33 +36,49 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--replications", type=int, default=20)
     p.add_argument("--seed", type=int, default=2013)
     p.add_argument("--sweep-replications", type=int, default=200)
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
     args = p.parse_args(argv)
+    parts = {x.strip() for x in args.parts.split(",") if x.strip()}
     FIGURES.mkdir(parents=True, exist_ok=True)
     scn = qs.load_scenario()
+    written: list[Path] = []
+    times: list[str] = []
 
-    t = time.perf_counter()
-    ens = qs.run_ensemble(scn, args.replications, args.seed, backend="processes", workers=2)
-    t_run = time.perf_counter() - t
-    t = time.perf_counter()
-    paths = plot_all(ens, FIGURES)
-    t_plot = time.perf_counter() - t
+    if "ensemble" in parts:
+        t = time.perf_counter()
+        ens = qs.run_ensemble(scn, args.replications, args.seed, backend="processes", workers=2)
+        t_run = time.perf_counter() - t
+        t = time.perf_counter()
+        written += plot_all(ens, FIGURES)
+        times.append(f"ensemble of {args.replications}: {t_run:.1f} s; six figures: {time.perf_counter() - t:.1f} s")
 
-    t = time.perf_counter()
-    table = route_criticality(scn, 3, args.seed, workers=2)
-    plot_criticality(table).savefig(FIGURES / "critical.png", dpi=150)
-    t_crit = time.perf_counter() - t
+    if "critical" in parts:
+        t = time.perf_counter()
+        table = route_criticality(scn, 3, args.seed, workers=2)
+        plot_criticality(table).savefig(FIGURES / "critical.png", dpi=150)
+        written.append(FIGURES / "critical.png")
+        times.append(f"criticality (37 routes x 3): {time.perf_counter() - t:.1f} s")
 
-    t = time.perf_counter()
-    frame = qs.run_sweep(scn, [("climate.warming_c", [-2.0, -1.0, 0.0, 1.0, 2.0]),
-                               ("corridor.elevation_shift_m", [-200.0, 0.0, 200.0])],
-                         args.sweep_replications, args.seed)
-    plot_sweep(frame).savefig(FIGURES / "sweep.png", dpi=150)
-    t_sweep = time.perf_counter() - t
+    if "sweep" in parts:
+        t = time.perf_counter()
+        frame = qs.run_sweep(scn, [("climate.warming_c", [-2.0, -1.0, 0.0, 1.0, 2.0]),
+                                   ("corridor.elevation_shift_m", [-200.0, 0.0, 200.0])],
+                             args.sweep_replications, args.seed)
+        plot_sweep(frame).savefig(FIGURES / "sweep.png", dpi=150)
+        written.append(FIGURES / "sweep.png")
+        times.append(f"sweep (15 x {args.sweep_replications}): {time.perf_counter() - t:.1f} s")
 
-    for path in [*paths, FIGURES / "critical.png", FIGURES / "sweep.png"]:
+    if "interdict" in parts:
+        t = time.perf_counter()
+        result = optimal_interdiction(scn, (0, 1, 2, 3, 4), "daily", args.sweep_replications, args.seed).as_dict()
+        plot_budget_curve(result).savefig(FIGURES / "budget_curve.png", dpi=150)
+        plot_interdiction_map(result, scn, strikes=2).savefig(FIGURES / "interdiction_map.png", dpi=150)
+        written += [FIGURES / "budget_curve.png", FIGURES / "interdiction_map.png"]
+        times.append(f"interdict ({args.sweep_replications} winters, daily): {time.perf_counter() - t:.1f} s")
+
+    for path in written:
         print(f"{path}  {path.stat().st_size // 1024} kB")
-    print(f"ensemble of {args.replications}: {t_run:.1f} s; six figures: {t_plot:.1f} s; "
-          f"criticality (37 routes x 3): {t_crit:.1f} s; sweep (15 x {args.sweep_replications}): {t_sweep:.1f} s")
+    print("; ".join(times))
 
 
 if __name__ == "__main__":
