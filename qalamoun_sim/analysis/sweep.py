@@ -6,13 +6,18 @@ A parameter is a dotted scenario path (``weather.lapse_rate_c_per_km``, ``snow.m
 ``climate.warming_c``
     added to every monthly mean temperature (a warmer or colder winter);
 ``corridor.elevation_shift_m``
-    added to the highest point of every route of the claim corridor (higher or lower passes).
+    added to the highest point of every route of the claim corridor (higher or lower passes);
+``climate.precip_scale``
+    multiplies every monthly precipitation total (a wetter or drier climate; storms keep their share);
+``climate.storm_rate_scale``
+    multiplies every monthly storm onset rate (more or fewer storms).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,6 +35,14 @@ def _warming(scn: Scenario, value: float) -> dict[str, Any]:
     return {"weather.monthly_mean_c": [t + float(value) for t in scn.weather.monthly_mean_c]}
 
 
+def _precip_scale(scn: Scenario, value: float) -> dict[str, Any]:
+    return {"weather.monthly_precip_mm": [p * float(value) for p in scn.weather.monthly_precip_mm]}
+
+
+def _storm_rate_scale(scn: Scenario, value: float) -> dict[str, Any]:
+    return {"weather.storms_per_month": [s * float(value) for s in scn.weather.storms_per_month]}
+
+
 def _corridor_shift(scn: Scenario, value: float) -> dict[str, Any]:
     net = RouteNetwork.from_scenario(scn)
     mask = net.corridor_mask(scn.claim.corridor)
@@ -40,6 +53,8 @@ def _corridor_shift(scn: Scenario, value: float) -> dict[str, Any]:
 DERIVED: dict[str, Callable[[Scenario, float], dict[str, Any]]] = {
     "climate.warming_c": _warming,
     "corridor.elevation_shift_m": _corridor_shift,
+    "climate.precip_scale": _precip_scale,
+    "climate.storm_rate_scale": _storm_rate_scale,
 }
 
 
@@ -68,8 +83,8 @@ def parse_param(spec: str) -> tuple[str, list[Any]]:
 def apply_param(scn: Scenario, path: str, value: Any) -> Scenario:
     """A copy of the scenario with one parameter set (re-validated: bad values raise ScenarioError)."""
     if path in DERIVED:
-        if not isinstance(value, int | float):
-            raise ScenarioError("--param", path, f"must be a number, got {value!r}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+            raise ScenarioError("--param", path, f"must be a finite number, got {value!r}")
         return scn.with_updates(DERIVED[path](scn, value))
     try:
         return scn.with_updates({path: value})

@@ -214,6 +214,29 @@ class RouteNetwork:
             self._flow_cache[key] = value
         return value
 
+    def flow_signature(self) -> tuple[Any, ...]:
+        """What max flows and corridor cuts depend on: node sides, and each route's ends, capacity, side,
+        corridor and direction (not elevations, lengths or speeds)."""
+        return (tuple((nid, n.side, n.kind, n.corridor) for nid, n in self.nodes.items()),
+                tuple((r.id, r.from_, r.to, r.capacity_tpd, r.side, r.corridor, r.bidirectional) for r in self.routes))
+
+    def share_flow_memos(self, other: RouteNetwork) -> bool:
+        """Use ``other``'s memoized max flows, flow solvers and corridor cuts when both have the same
+        :meth:`flow_signature` (a network whose passes were only raised or lowered, say); True when shared.
+
+        Examples
+        --------
+        >>> from qalamoun_sim.scenario import load_scenario
+        >>> scn = load_scenario()
+        >>> higher = scn.with_updates({"routes[0].max_elevation_m": 2500.0})
+        >>> RouteNetwork.from_scenario(higher).share_flow_memos(RouteNetwork.from_scenario(scn))
+        True
+        """
+        if self.flow_signature() != other.flow_signature():
+            return False
+        self._flow_cache, self._solvers, self._cuts = other._flow_cache, other._solvers, other._cuts
+        return True
+
     def corridor_cuts(self, corridor: str, side: str = "militant",
                       held: frozenset[str] = frozenset()) -> CorridorCuts | None:
         """The corridor's max flow as a minimum over cuts (:class:`~qalamoun_sim.network.cuts.CorridorCuts`),

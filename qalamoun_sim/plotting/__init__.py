@@ -24,6 +24,7 @@ from typing import Any
 from ..scenario import Scenario
 from .analysis import plot_criticality, plot_sweep
 from .data import Results, as_results, load_results
+from .explore import plot_explore_pairs, plot_index_convergence, plot_sensitivity
 from .interdiction import plot_budget_curve, plot_interdiction_map
 from .network_map import plot_network_map
 from .shares import corridor_share_frame, plot_claim_distribution, plot_share_cut
@@ -32,7 +33,8 @@ from .supply import plot_supply
 
 __all__ = ["Results", "as_results", "load_results", "corridor_share_frame", "plot_supply", "plot_share_cut",
            "plot_snow_depth", "plot_network_map", "plot_claim_distribution", "plot_sweep", "plot_criticality",
-           "plot_budget_curve", "plot_interdiction_map", "plot_all", "FIGURES"]
+           "plot_budget_curve", "plot_interdiction_map", "plot_sensitivity", "plot_explore_pairs",
+           "plot_index_convergence", "plot_all", "FIGURES"]
 
 #: File names written by :func:`plot_all`, in order.
 FIGURES: tuple[str, ...] = ("supply_towns.png", "supply_corridors.png", "share_cut.png", "snow_depth.png",
