@@ -290,3 +290,190 @@ def test_unreachable_scheduler_fails_in_bounded_time(tmp_path):
     assert "tcp://127.0.0.1:1" in line and "scheduler" in line
     assert r.stdout == ""
     assert took < 30, f"took {took:.1f} s"
+
+
+# --------------------------------------------------------------------------- results you can trust (issue 17)
+def test_a_second_writer_gets_one_line_and_exit_2_and_nothing_printed(tmp_path):
+    from qalamoun_sim.ensemble import prepare_ensemble
+
+    out = tmp_path / "out"
+    with prepare_ensemble(load_scenario(TINY), 3, 7, out=out) as first:
+        for extra in ([], ["--resume"], ["--overwrite"]):
+            r = run_cli(str(TINY), "--out", str(out), *extra)
+            assert r.returncode == 2, r.stderr
+            assert "in use by another run" in one_line_error(r.stderr)
+            assert r.stdout == "", "refused before the network report"
+        first.run()
+    assert json.loads((out / "summary.json").read_text())["status"] == "complete"
+
+
+def test_overwrite_replaces_a_finished_run(capsys, tmp_path):
+    out = tmp_path / "out"
+    assert run_main(capsys, str(TINY), "--out", str(out), "--seed", "1")[0] == 0
+    rc, _, err = run_main(capsys, str(TINY), "--out", str(out), "--seed", "2", "--overwrite", "--json")
+    assert rc == 0, err
+    assert Ensemble(out).meta["seed"] == 2
+    rc, _, err = run_main(capsys, str(TINY), "--out", str(out), "--resume", "--overwrite")
+    assert rc == 2 and "not allowed with argument" in one_line_error(err)
+
+
+@pytest.mark.parametrize("args", [
+    ["--scheduler", "tcp://127.0.0.1:1"],  # only with --backend dask
+    ["--resume"],                          # needs --out
+    ["--overwrite"],                       # needs --out
+    ["--replications", "10000001"],
+])
+def test_arguments_are_checked_before_anything_is_printed(capsys, args):
+    rc, out, err = run_main(capsys, str(TINY), *args)
+    assert rc == 2
+    one_line_error(err)
+    assert out == ""
+
+
+def test_out_naming_a_file_is_one_line_exit_2(capsys, tmp_path):
+    f = tmp_path / "f"
+    f.write_text("x")
+    rc, out, err = run_main(capsys, str(TINY), "--out", str(f))
+    assert rc == 2 and out == "" and "is a file" in one_line_error(err)
+
+
+def test_a_full_disk_is_one_line_exit_1_naming_the_path(capsys, tmp_path, monkeypatch):
+    import errno
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    out = tmp_path / "out"
+    rc, _, err = run_main(capsys, str(TINY), "--out", str(out))
+    assert rc == 1
+    line = one_line_error(err)
+    assert "No space left on device" in line and str(out) in line
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_plot_writes_figures_atomically_and_a_full_disk_is_exit_1(capsys, tiny_out, tmp_path, monkeypatch):
+    import errno
+
+    real = os.replace
+
+    def full(src, dst):
+        if str(dst).endswith(".png"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", full)
+    figs = tmp_path / "figs"
+    rc = cli.main(["plot", str(tiny_out), "--out", str(figs)])
+    _, err = capsys.readouterr()
+    assert rc == 1 and "No space left on device" in one_line_error(err)
+    assert not list(figs.glob("*.png")) and not list(figs.glob(".*.tmp")), "no half a PNG, no temporary file"
+
+
+def _break_replay_after_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The scenario validates with a good replay file; the file breaks before the workers read it."""
+    from qalamoun_sim.cli import run as run_module
+
+    csv = tmp_path / "wx.csv"
+    scn = load_scenario(TINY)
+    csv.write_text("date,temperature_c,precipitation_mm\n" + "".join(f"{d},-2,1\n" for d in scn.dates))
+    toml = tmp_path / "s.toml"
+    toml.write_text(TINY.read_text().replace("[scenario]", f'[weather]\nreplay_csv = "{csv}"\n\n[scenario]', 1))
+    real_load = run_module.load
+
+    def load_then_break(path):
+        loaded = real_load(path)
+        with open(csv, "a") as fh:
+            fh.write(f"{scn.dates[0]},5,5\n")  # a duplicate date: line 12
+        return loaded
+
+    monkeypatch.setattr(run_module, "load", load_then_break)
+    return toml
+
+
+@pytest.mark.parametrize("backend", ["processes", pytest.param("dask", marks=pytest.mark.slow)])
+def test_an_input_error_in_a_worker_is_one_line_and_exit_2(capsys, tmp_path, monkeypatch, backend):
+    toml = _break_replay_after_validation(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    rc, _, err = run_main(capsys, str(toml), "--backend", backend, "--workers", "2", "--out", str(out), "--json")
+    assert rc == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err  # no log noise from dask either
+    assert err.startswith(f"{tmp_path / 'wx.csv'}: line 12, date: duplicate date"), err
+    assert json.loads((out / "summary.json").read_text())["status"] == "failed"
+
+
+def _children(pid: int) -> list[int]:
+    r = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(x) for x in r.stdout.split()]
+
+
+def _alive(pids: list[int], within: float) -> list[int]:
+    """The processes among ``pids`` still running (not zombies) after waiting up to ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        alive = []
+        for p in pids:
+            try:
+                state = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.append(p)
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
+def _start_and_wait_for_a_chunk(args: list[str], out: Path) -> subprocess.Popen:
+    p = subprocess.Popen([*COMMAND, "run", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "chunks" / "chunk-00000-summary.parquet").exists():
+        if p.poll() is not None or time.monotonic() > deadline:
+            p.kill()
+            pytest.fail(f"no chunk appeared (rc {p.poll()})")
+        time.sleep(0.01)
+    return p
+
+
+@pytest.mark.slow
+def test_sigterm_keeps_finished_chunks_status_interrupted_exit_143_no_orphans(scn90_file, kill_reference, tmp_path):
+    out = tmp_path / "out"
+    args = [str(scn90_file), "--replications", str(KILL_N), "--seed", str(KILL_SEED), "--backend", "processes",
+            "--workers", "2", "--out", str(out)]
+    p = _start_and_wait_for_a_chunk(args, out)
+    workers = _children(p.pid)
+    assert workers, "a process pool has workers"
+    p.send_signal(signal.SIGTERM)  # to the parent alone, as a service manager does
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    line = one_line_error(err)
+    assert "terminated" in line and "--resume" in line
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+    assert not [q for q in out.rglob("*") if q.name.endswith(".tmp")]
+    assert not _alive(workers, within=10), "no orphaned worker"
+    r = run_cli(*args, "--resume", "--json")
+    assert r.returncode == 0, r.stderr
+    assert_same_tables(kill_reference, Ensemble(out))
+
+
+@pytest.mark.slow
+def test_workers_exit_when_the_parent_is_killed(scn90_file, tmp_path):
+    out = tmp_path / "out"
+    p = _start_and_wait_for_a_chunk([str(scn90_file), "--replications", str(KILL_N), "--backend", "processes",
+                                     "--workers", "2", "--out", str(out)], out)
+    workers = _children(p.pid)
+    assert workers
+    p.kill()  # SIGKILL: nothing of the parent runs
+    p.communicate(timeout=30)
+    assert not _alive(workers, within=10), "workers outlived their parent"
+
+
+def test_control_characters_in_echoed_values_are_escaped(capsys, tmp_path):
+    toml = tmp_path / "esc.toml"
+    toml.write_text(TINY.read_text().replace('to = "town_b"', 'to = "town\\u001b[2J\\u202eb"', 1))
+    rc = cli.main(["validate", str(toml)])
+    _, err = capsys.readouterr()
+    assert rc == 2
+    assert "\x1b" not in err and "\u202e" not in err
+    assert "\\x1b[2J\\u202eb" in err and len(err.strip().splitlines()) == 1

@@ -335,7 +335,7 @@ def test_load_results_errors(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="summary.json"):
         load_results(tmp_path)
     (tmp_path / "summary.json").write_text("{not json")
-    with pytest.raises(ResultsError, match="cannot read"):
+    with pytest.raises(ResultsError, match="summary.json: damaged"):
         load_results(tmp_path)
     (tmp_path / "summary.json").write_text(json.dumps({"seed": 1, "replications": 1}))
     with pytest.raises(ResultsError, match="no 'weather' tables"):

@@ -484,6 +484,18 @@ def _check(doc: Any) -> None:
             assert err.source == SOURCE and err.message
             return
     assert isinstance(result, Scenario)
+    # accepted: then silently accepting a non-finite or absurd number is a failure (issue 17)
+    for path, value in _numbers(result.model_dump(mode="python")):
+        assert math.isfinite(value) and abs(value) <= 1e9, f"accepted {path} = {value!r}"
+
+
+def _numbers(obj: Any, path: str = "") -> list[tuple[str, float]]:
+    """Every float in a dumped scenario, with its path (ints are counts, seeds and ids: unbounded by design)."""
+    if isinstance(obj, dict):
+        return [x for k, v in obj.items() for x in _numbers(v, f"{path}.{k}")]
+    if isinstance(obj, list):
+        return [x for i, v in enumerate(obj) for x in _numbers(v, f"{path}[{i}]")]
+    return [(path, obj)] if isinstance(obj, float) else []
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

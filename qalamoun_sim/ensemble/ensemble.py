@@ -191,8 +191,10 @@ class EnsembleJob:
         except BaseException as exc:  # keep what finished; say why the rest did not
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             with contextlib.suppress(QalamounError, OSError):  # a full disk: the first error is the one to tell
+                # the manifest written with the summary lists exactly these chunks
                 folder.write_json("summary.json", {**header, "status": status, "finished": now(),
-                                                   "chunks": len(self.chunks), "chunks_done": len(folder.done)})
+                                                   "chunks": len(self.chunks),
+                                                   "chunks_done": len(folder.listed_chunks())})
             raise
         ens = Ensemble(folder.path)
         folder.write_json("summary.json", {**header, "status": "complete", "finished": now(),

@@ -145,6 +145,11 @@ class ResultsFolder:
         self.manifest.write(self.path)
         self.done.add(index)
 
+    def listed_chunks(self) -> set[int]:
+        """The chunks whose every file the manifest lists (each was whole on disk before it was listed)."""
+        files = self.manifest.files
+        return {i for i in range(len(self.manifest.chunks)) if all(chunk_rel(i, t) in files for t in CHUNK_TABLES)}
+
     def write_json(self, name: str, obj: Any) -> None:
         """Write a JSON file at the top of the folder and list it in the manifest."""
         path = write_json(obj, self.path / name)

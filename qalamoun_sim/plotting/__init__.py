@@ -21,6 +21,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from ..io import atomic_write
 from ..scenario import Scenario
 from .analysis import plot_criticality, plot_sweep
 from .data import Results, as_results, load_results
@@ -63,9 +64,17 @@ def plot_all(results: Any, out_dir: str | Path, *, scenario: Scenario | None = N
             continue  # a horizon that misses the claim window has no claim statistic
         fig = makers[name]()
         path = out / name
-        fig.savefig(path, dpi=dpi)
+        save_png(fig, path, dpi)
         written.append(path)
     return written
+
+
+def save_png(fig: Any, path: Path, dpi: int = 150) -> Path:
+    """Write a figure as PNG atomically: a full disk or Ctrl-C leaves the old file or none, never half a PNG."""
+    def write(tmp: Path) -> None:
+        fig.savefig(tmp, dpi=dpi, format="png")
+
+    return atomic_write(path, write)
 
 
 def _has_window(res: Results) -> bool:
