@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import ScenarioError
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from .claim import claim_shares, claim_verdict
+from .claim import claim_shares, claim_verdict, window_mask
 from .explore_ranges import Parameter
 from .prim import box_record, find_box
 from .sweep import DERIVED, apply_param
@@ -305,6 +305,20 @@ def _chunk_size(n: int, workers: int) -> int:
     return max(1, min(8, math.ceil(n / (8 * max(1, workers)))))
 
 
+def _check_claim(scenario: Scenario) -> None:
+    """The claim must be computable on the scenario: its corridor has routes, its window simulated days."""
+    net = RouteNetwork.from_scenario(scenario)
+    corridor = scenario.claim.corridor
+    if not net.corridor_mask(corridor).any():
+        have = ", ".join(net.corridors()) or "none"
+        raise ScenarioError(scenario.source_path or "<dict>", "claim.corridor",
+                            f"no route is labelled '{corridor}' (corridors: {have})")
+    if not window_mask(scenario, scenario.dates).any():
+        ws, we = scenario.claim_window()
+        raise ScenarioError(scenario.source_path or "<dict>", "claim.window_start",
+                            f"the window {ws} .. {we} holds no simulated day")
+
+
 def run_explore(scenario: Scenario, parameters: Sequence[Parameter], *, method: str = "sobol",
                 samples: int | None = None, replications: int | None = None, seed: int | None = None,
                 outcome: str = "claim_probability", threshold: float = 0.5, delta: bool | None = None,
@@ -333,6 +347,7 @@ def run_explore(scenario: Scenario, parameters: Sequence[Parameter], *, method: 
         raise ScenarioError("--resume", None, "needs --out (the folder to resume)")
     samples = DEFAULT_SAMPLES.get(method, 0) if samples is None else samples
     check_samples(method, samples)
+    _check_claim(scenario)
     reps = replications or scenario.scenario.replications
     seed = scenario.scenario.seed if seed is None else int(seed)
     params = list(parameters)

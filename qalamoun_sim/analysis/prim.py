@@ -9,9 +9,10 @@ inside it) stays large:
    the box's points at the low or the high end of each parameter, keep the peel that leaves the
    densest box, and go on while the box holds at least ``min_mass`` of the sample. Each step is a
    box on the *peeling trajectory*;
-2. **choosing** (Bryant & Lempert 2010 do this by eye; here a rule): the first box of the
-   trajectory, so the one of largest coverage, whose density reaches ``min_density``; when none
-   does, the densest box whose coverage is at least ``min_coverage``;
+2. **choosing** (Bryant & Lempert 2010 do this by eye on the coverage-density trade-off; here a
+   rule): of the boxes of the trajectory whose density reaches ``min_density``, the one of the
+   largest coverage x density (the first on a tie); when none reaches it, the densest box whose
+   coverage is at least ``min_coverage``;
 3. **pasting** (F&F s.5.2): widen the box along any parameter by ``alpha`` of the box's points while
    that raises its density;
 4. **pruning** (as ema_workbench's ``drop_restriction``, automated): drop each restriction whose
@@ -184,7 +185,7 @@ def find_box(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, alpha: float
     min_mass
         Peeling stops before the box holds less than this share of the sample.
     min_density
-        The chosen box is the first of the trajectory at least this dense ...
+        The chosen box is, of those at least this dense, the one of largest coverage x density ...
     min_coverage
         ... or, when none is, the densest whose coverage is at least this.
     tolerance
@@ -195,8 +196,8 @@ def find_box(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, alpha: float
     >>> rng = np.random.default_rng(1)
     >>> x = rng.uniform(size=(400, 3))
     >>> box = find_box(x, (x[:, 0] > 0.6) & (x[:, 2] < 0.5), ["a", "b", "c"])
-    >>> box.restricted, round(box.density, 2)
-    (('a', 'c'), 1.0)
+    >>> box.restricted, round(box.density, 1), round(box.coverage, 1)
+    (('a', 'c'), 1.0, 1.0)
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=bool)
@@ -207,7 +208,7 @@ def find_box(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, alpha: float
              for lo, hi in trajectory]
     dense = [i for i, s in enumerate(steps) if s["density"] >= min_density]
     if dense:
-        chosen = dense[0]
+        chosen = max(dense, key=lambda i: (steps[i]["coverage"] * steps[i]["density"], -i))
     else:
         eligible = [i for i, s in enumerate(steps) if s["coverage"] >= min_coverage] or [0]
         chosen = max(eligible, key=lambda i: (steps[i]["density"], -i))

@@ -8,7 +8,16 @@ import sys
 from typing import Any
 
 from ..errors import Terminated
-from .common import EXIT_TERMINATED, Command, json_default, load, positive, progress_bar, seed_value, workers_value
+from .common import (
+    EXIT_TERMINATED,
+    Command,
+    json_default,
+    load,
+    positive,
+    progress_bar,
+    seed_value,
+    workers_value,
+)
 
 __all__ = ["register", "cmd_explore", "format_explore", "box_words"]
 
@@ -75,8 +84,10 @@ def box_words(box: dict[str, Any], parameters: list[dict[str, Any]]) -> str:
 
 def _index_columns(method: str, sens: dict[str, dict[str, Any]]) -> list[tuple[str, str | None]]:
     keys = {k for s in sens.values() for k in s}
-    cols = {"sobol": [("S1", "S1_conf"), ("ST", "ST_conf")], "morris": [("mu_star", "mu_star_conf"), ("sigma", None)],
-            "lhs": [("S1", "S1_conf")]}[method]
+    by_method: dict[str, list[tuple[str, str | None]]] = {
+        "sobol": [("S1", "S1_conf"), ("ST", "ST_conf")], "morris": [("mu_star", "mu_star_conf"), ("sigma", None)],
+        "lhs": [("S1", "S1_conf")]}
+    cols = by_method[method]
     return [c for c in [*cols, ("delta", "delta_conf")] if c[0] in keys]
 
 
@@ -115,7 +126,10 @@ def _figures(result: Any, out: Any) -> list[Any]:
 
     written = []
     for name, fig in (("sensitivity.png", plot_sensitivity(result)), ("explore_pairs.png", plot_explore_pairs(result))):
-        written.append(atomic_write(out / name, lambda tmp, f=fig: f.savefig(tmp, dpi=150, format="png")))
+        def save(tmp: Any, f: Any = fig) -> None:
+            f.savefig(tmp, dpi=150, format="png")
+
+        written.append(atomic_write(out / name, save))
     return written
 
 

@@ -20,7 +20,7 @@ from ._style import figure_of, new_figure, outside_legend
 __all__ = ["plot_sensitivity", "plot_explore_pairs", "plot_index_convergence"]
 
 #: Per method: the indices drawn, their intervals, labels and colours.
-_BARS = {"sobol": [("S1", "S1_conf", "first order S1", "#2171b5"), ("ST", "ST_conf", "total ST", "#b2182b")],
+_BARS: dict[str, list[tuple[str, str | None, str, str]]] = {"sobol": [("S1", "S1_conf", "first order S1", "#2171b5"), ("ST", "ST_conf", "total ST", "#b2182b")],
          "morris": [("mu_star", "mu_star_conf", "mu* (mean |elementary effect|)", "#b2182b"),
                     ("sigma", None, "sigma (interactions, non-linearity)", "#6baed6")],
          "lhs": [("S1", "S1_conf", "first order S1", "#2171b5")]}
