@@ -116,7 +116,7 @@ def parse_budgets(text: str) -> tuple[int, ...]:
     """
     values: set[int] = set()
     for part in (p.strip() for p in text.split(",")):
-        lo, sep, hi = part.partition("-") if part[1:].find("-") >= 0 or part.find("-") > 0 else (part, "", "")
+        lo, sep, hi = part.partition("-") if "-" in part[1:] else (part, "", "")  # "-1" is a number, "0-4" a range
         try:
             span = range(int(lo), int(hi) + 1) if sep else [int(part)]
         except ValueError:
