@@ -242,3 +242,14 @@ def test_explore_face_and_bad_outcome(tiny_c: Path) -> None:
         run_explore(load_scenario(tiny_c), THREE, method="lhs", samples=8, outcome="nope")
     with pytest.raises(ScenarioError, match="claim.corridor"):
         run_explore(load_scenario(TINY), THREE, method="lhs", samples=8)
+
+
+def test_the_parser_stays_light() -> None:
+    """Every command builds the whole parser: explore's family must not load pandas, matplotlib or SALib."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from qalamoun_sim.cli.main import build_parser; build_parser(); "
+            "print([m for m in ('pandas', 'matplotlib', 'SALib', 'simpy') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

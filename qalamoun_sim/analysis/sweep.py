@@ -19,14 +19,15 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from .claim import evaluate_claim
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["DERIVED", "parse_param", "apply_param", "run_sweep"]
 
@@ -100,6 +101,8 @@ def run_sweep(scenario: Scenario, params: Sequence[tuple[str, list[Any]]], repli
     ``replications``, ``claim_probability`` with its 95 % Wilson interval (``claim_probability_ci95_low`` /
     ``_high``), ``snow_share_p50`` / ``p05`` / ``p95`` (claim metric), ``total_share_p50`` and ``first_day_p50``.
     """
+    import pandas as pd
+
     if not 1 <= len(params) <= 2:
         raise ScenarioError("--param", None, "give one or two parameters")
     rows = []
