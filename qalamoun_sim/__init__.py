@@ -18,6 +18,7 @@ from .errors import BackendError, QalamounError, ResultsError, ScenarioError
 if TYPE_CHECKING:  # pragma: no cover - the names below, for type checkers and editors
     from .analysis.claim import ClaimShares, claim_shares, claim_verdict, evaluate_claim
     from .analysis.critical import route_criticality
+    from .analysis.interdiction import optimal_interdiction
     from .analysis.metrics import capacity_cut_share, connectivity_cut_share, corridor_shares, count_cut_share
     from .analysis.sweep import run_sweep
     from .engine.engine import simulate_replication
@@ -54,6 +55,7 @@ _LAZY: dict[str, str] = {
     "evaluate_claim": "analysis.claim",
     "run_sweep": "analysis.sweep",
     "route_criticality": "analysis.critical",
+    "optimal_interdiction": "analysis.interdiction",
 }
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "RouteNetwork", "ExogenousState", "compute_state", "Run", "simulate_replication", "Ensemble", "run_ensemble",
     "count_cut_share", "capacity_cut_share", "connectivity_cut_share", "corridor_shares",
     "ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "run_sweep", "route_criticality",
+    "optimal_interdiction",
 ]
 
 

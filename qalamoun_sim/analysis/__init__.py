@@ -1,4 +1,5 @@
-"""Layer 6, analyses: the shares cut, the claim and its readings, sweeps, explorations, route criticality.
+"""Layer 6, analyses: the shares cut, the claim and its readings, sweeps, explorations, route criticality,
+optimal interdiction.
 
 They read the exogenous state and runs; none computes snow or moves a convoy itself. Names are
 imported on first use, so ``analysis.claim`` does not load SimPy or pandas through ``analysis.critical``.
@@ -23,13 +24,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .critical import DEFAULT_REPLICATIONS, close_route, route_criticality
     from .explore import Exploration, run_explore
     from .explore_ranges import Parameter, default_parameters, load_ranges
+    from .interdiction import InterdictionReport, optimal_interdiction
     from .metrics import METRICS, capacity_cut_share, connectivity_cut_share, corridor_shares, count_cut_share
     from .sweep import DERIVED, apply_param, parse_param, run_sweep
 
 __all__ = ["ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "window_mask", "claim_holds", "QUANTILES",
            "route_criticality", "close_route", "DEFAULT_REPLICATIONS", "METRICS", "count_cut_share",
            "capacity_cut_share", "connectivity_cut_share", "corridor_shares", "DERIVED", "parse_param", "apply_param",
-           "run_sweep", "Exploration", "run_explore", "Parameter", "default_parameters", "load_ranges"]
+           "run_sweep", "Exploration", "run_explore", "Parameter", "default_parameters", "load_ranges",
+           "InterdictionReport", "optimal_interdiction"]
 
 _MODULES = {"claim": ["ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "window_mask", "claim_holds",
                       "QUANTILES"],
@@ -37,5 +40,6 @@ _MODULES = {"claim": ["ClaimShares", "claim_shares", "claim_verdict", "evaluate_
             "metrics": ["METRICS", "count_cut_share", "capacity_cut_share", "connectivity_cut_share", "corridor_shares"],
             "sweep": ["DERIVED", "parse_param", "apply_param", "run_sweep"],
             "explore": ["Exploration", "run_explore"],
-            "explore_ranges": ["Parameter", "default_parameters", "load_ranges"]}
+            "explore_ranges": ["Parameter", "default_parameters", "load_ranges"],
+            "interdiction": ["InterdictionReport", "optimal_interdiction"]}
 __getattr__, __dir__ = lazy_exports(__name__, {n: m for m, ns in _MODULES.items() for n in ns}, globals())
