@@ -288,8 +288,11 @@ def commands_reference() -> str:
               "- `interdict --out` writes `interdict.json` (the `--json` object), `budget_curve.png` (residual max flow "
               "against strikes: targeted with and without snow, and the scenario's own strikes) and "
               "`interdiction_map.png` (the routes struck at the largest budget).",
-              "- `run --out` writes Parquet chunks of the tables `routes`, `towns`, `convoys`, `weather`, `events`, "
-              "plus `summary.json` and `scenario.json` (design.md s.4).", ""]
+              "- `run --out` writes Parquet chunks of the tables `routes`, `towns`, `convoys`, `weather`, `events` "
+              "(and the per-replication `summary`), `summary.json`, `scenario.json` and `manifest.json` (every file "
+              "with its size and SHA-256, the scenario hash, the seed and the chunk plan; design.md s.4). The folder "
+              "is locked while a run writes it; `--resume` redoes the chunks that are missing or fail the manifest's "
+              "check, `--overwrite` replaces a previous run's files.", ""]
     return "\n".join(lines)
 
 

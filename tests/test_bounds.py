@@ -12,6 +12,7 @@ import copy
 import math
 import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from qalamoun_sim.errors import ScenarioError
 from qalamoun_sim.scenario import UnreachableTownWarning, load_scenario, scenario_from_dict
 
 BAD = [math.nan, math.inf, -math.inf]
+TINY_PATH = Path(__file__).parent / "data" / "tiny.toml"
 DEFAULT = load_scenario()
 DOC = DEFAULT.model_dump(mode="json", by_alias=True)
 
@@ -194,3 +196,20 @@ def test_run_ensemble_caps_replications(tmp_path):
     with pytest.raises(BackendError, match="between 1 and 10,000,000"):
         run_ensemble(DEFAULT, MAX_REPLICATIONS + 1, 1, out=tmp_path / "o")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "-INF", "1e999"])
+def test_a_non_finite_graphml_attribute_is_refused_naming_the_element(tmp_path, value):
+    from qalamoun_sim.network import RouteNetwork
+
+    RouteNetwork.from_scenario(load_scenario(TINY_PATH)).to_graphml(tmp_path / "n.graphml")
+    text = (tmp_path / "n.graphml").read_text()
+    key = re.search(r'<key id="(d\d+)" for="edge" attr.name="length"', text).group(1)
+    (tmp_path / "bad.graphml").write_text(re.sub(rf'<data key="{key}">[^<]*</data>', f'<data key="{key}">{value}</data>',
+                                                 text, count=1))
+    toml = tmp_path / "s.toml"
+    toml.write_text('[scenario]\nname = "g"\nstart = 2013-12-01\ndays = 5\n[network]\ngraphml = "bad.graphml"\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(toml)
+    assert info.value.field == "routes[0].length_km"
+    assert "finite" in info.value.message and "GraphML edge 'r0' of bad.graphml" in info.value.message

@@ -480,3 +480,31 @@ def test_resume_removes_temporary_files_of_a_hard_kill(scn, made):
     stale.write_bytes(b"half a file")
     run_ensemble(scn, 4, SEED, out=made, resume=True)
     assert not stale.exists() and not tmp_files(made)
+
+
+@pytest.mark.slow
+def test_a_tls_scheduler_works_with_the_security_configuration_the_user_gives(scn, reference, tmp_path):
+    """``--scheduler tls://...``: the client takes dask's ``distributed.comm.tls`` configuration (issue 17)."""
+    import shutil
+    import subprocess
+
+    import dask
+    from dask.distributed import LocalCluster
+    from distributed.security import Security
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl makes the test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    pem = {"tls_ca_file": str(cert)} | {f"tls_{who}_{part}": str(cert if part == "cert" else key)
+                                       for who in ("scheduler", "worker", "client") for part in ("cert", "key")}
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, protocol="tls://", host="127.0.0.1",
+                      security=Security(**pem, require_encryption=True), dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tls://")
+        config = {"distributed.comm.tls.ca-file": str(cert), "distributed.comm.tls.client.cert": str(cert),
+                  "distributed.comm.tls.client.key": str(key), "distributed.comm.require-encryption": True}
+        with dask.config.set(config):
+            ens = run_ensemble(scn, N, SEED, backend="dask", scheduler=cluster.scheduler_address, chunk_size=3)
+    assert_same_tables(reference, ens)

@@ -63,7 +63,26 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>", base_dir: s
     net = data.get("network")
     if isinstance(net, dict) and isinstance(net.get("graphml"), str) and not data.get("nodes") and not data.get("routes"):
         data.update(_graph_document(net["graphml"], base, source))
+        try:
+            return Scenario.from_document(data, source, base)
+        except ScenarioError as exc:
+            raise _in_graphml(exc, data, net["graphml"]) from None
     return Scenario.from_document(data, source, base)
+
+
+def _in_graphml(exc: ScenarioError, data: dict[str, Any], graphml: str) -> ScenarioError:
+    """An error in a node or route read from GraphML, naming the GraphML element it came from."""
+    field = exc.field or ""
+    for section, element in (("nodes", "node"), ("routes", "edge")):
+        if field.startswith(f"{section}["):
+            try:
+                item = data[section][int(field[len(section) + 1:].split("]", 1)[0])]
+                ident = item.get("id") if isinstance(item, dict) else None
+            except (ValueError, IndexError, KeyError, TypeError):
+                ident = None
+            if ident is not None:
+                return ScenarioError(exc.source, exc.field, f"{exc.message} (GraphML {element} '{ident}' of {graphml})")
+    return exc
 
 
 def _graph_document(graphml: str, base: Path | None, source: str) -> dict[str, Any]:
