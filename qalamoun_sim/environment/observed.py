@@ -82,4 +82,7 @@ def overlay_observed(weather: Weather, observed: ObservedDays, cfg: WeatherConfi
     storm = weather.storm.copy()
     told = ~np.isnan(observed.storm)
     storm[:, told] = observed.storm[told] > 0.5
-    return dataclasses.replace(weather, temperature_c=temp, precipitation_mm=precip, storm=storm, storm_start=None)
+    changes: dict[str, object] = {"temperature_c": temp, "precipitation_mm": precip, "storm": storm}
+    if "storm_start" in {f.name for f in dataclasses.fields(weather)}:
+        changes["storm_start"] = None  # the storms' first days follow from the storm days again
+    return dataclasses.replace(weather, **changes)  # type: ignore[arg-type]

@@ -16,10 +16,12 @@ import numpy as np
 
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
+from ..scenario.observed import read_observed_csv
 from .closures import snow_factors
 from .interdiction import simulate_strikes
 from .snowpack import band_elevations, simulate_snowpack
-from .weather import simulate_weather
+from .observed import overlay_observed
+from .weather import Weather, simulate_weather
 
 __all__ = ["ExogenousState", "compute_state", "replication_rng", "STREAM_WEATHER", "STREAM_STRIKES",
            "STREAM_ENGINE", "ROUTE_STATES"]
@@ -153,6 +155,8 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
     strike_rngs = [replication_rng(seed, int(r), STREAM_STRIKES) for r in reps]
     dates = scenario.dates
     wx = simulate_weather(scenario.weather, dates, weather_rngs)
+    if scenario.weather.observed is not None and scenario.weather.replay_csv is None:
+        wx = _observed(wx, scenario)
     bands = band_elevations(scenario.weather)
     elevations = net.max_elevation_m[columns]
     kept_bands = slice(None)
@@ -220,3 +224,11 @@ def route_depth_from_bands(band_depth_cm: np.ndarray, bands_m: np.ndarray, eleva
     lo = hi - 1
     w = (z - bands_m[lo]) / (bands_m[hi] - bands_m[lo])
     return band_depth_cm[..., lo] * (1.0 - w) + band_depth_cm[..., hi] * w
+
+
+def _observed(wx: Weather, scenario: Scenario) -> Weather:
+    """The reported days of ``[weather.observed]`` laid over the drawn weather."""
+    obs = scenario.weather.observed
+    assert obs is not None
+    days = read_observed_csv(obs.csv, scenario.dates)
+    return overlay_observed(wx, days, scenario.weather, scenario.snow, scenario.dates, obs.season_precip_fraction)

@@ -19,11 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..errors import ScenarioError
 from .checks import check_references, path_exists, warn_unreachable
 from .messages import first_error
+from .observed import read_observed_csv
 from .replay import read_replay_csv
 
 __all__ = ["Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "WeatherConfig", "SnowConfig",
            "SurfaceLimits", "InterdictionConfig", "Asset", "Checkpoint", "Capture", "SettlementPolicy",
-           "EngineConfig", "ClaimConfig", "StrictModel", "SURFACES"]
+           "EngineConfig", "ClaimConfig", "StrictModel", "SURFACES", "ObservedWeather"]
 
 NodeKind = Literal["source", "town", "junction", "pass", "base"]
 Side = Literal["militant", "army", "neutral"]
@@ -166,6 +167,15 @@ _MONTHLY_PRECIP_MM = [80.0, 70.0, 50.0, 25.0, 10.0, 1.0, 0.0, 0.0, 2.0, 20.0, 45
 _STORMS_PER_MONTH = [0.45, 0.35, 0.15, 0.02, 0.0, 0.0, 0.0, 0.0, 0.0, 0.02, 0.15, 0.4]
 
 
+class ObservedWeather(StrictModel):
+    """``[weather.observed]``: dated reports laid over the generator (:mod:`qalamoun_sim.scenario.observed`)."""
+
+    csv: str = Field(min_length=1, description="Observed-days CSV: date and what reports give; blank = silent.")
+    season_precip_fraction: float | None = Field(
+        default=None, ge=0, le=5,
+        description="A reported season total as a fraction of the climate's: scales the silent days' precipitation.")
+
+
 class WeatherConfig(StrictModel):
     """``[weather]``: climate at a reference elevation, lapse rate, precipitation and storms."""
 
@@ -194,6 +204,7 @@ class WeatherConfig(StrictModel):
         default=1.0, ge=0, le=10,
         description="Precipitation gain per km above the reference [E]: storm depths 10-40 cm at 1300-1600 m "
                     "vs 40-100+ cm on the crest above 2000 m (domain.md s.3), partly drifting.")
+    observed: ObservedWeather | None = Field(default=None, description="Reported days over the generator.")
     replay_csv: str | None = Field(default=None,
                                    description="CSV (date, temperature_c, precipitation_mm) replayed instead.")
     band_min_m: float = Field(default=500.0, ge=-500, le=9000, description="Lowest snowpack band.")
@@ -431,6 +442,8 @@ class Scenario(StrictModel):
                 raise ScenarioError(source, "weather.replay_csv", f"file not found: {csv}")
             read_replay_csv(csv, scn.dates)  # every row checked now, not at run time
             scn = scn.model_copy(update={"weather": scn.weather.model_copy(update={"replay_csv": str(csv)})})
+        if scn.weather.observed is not None:
+            scn = _with_observed_path(scn, source, base_dir)
         scn = scn.model_copy(update={"source_path": source})
         check_references(scn, source)
         warn_unreachable(scn, source)
@@ -438,6 +451,20 @@ class Scenario(StrictModel):
 
     def _base_dir(self) -> Path | None:
         return Path(self.source_path).parent if self.source_path and not self.source_path.startswith("<") else None
+
+
+def _with_observed_path(scn: Scenario, source: str, base_dir: Path | None) -> Scenario:
+    """The observed-days file resolved against ``base_dir`` and read once (its every row checked now)."""
+    obs = scn.weather.observed
+    assert obs is not None
+    csv = Path(obs.csv)
+    if not csv.is_absolute() and base_dir is not None:
+        csv = base_dir / csv
+    if not path_exists(csv, source, "weather.observed.csv"):
+        raise ScenarioError(source, "weather.observed.csv", f"file not found: {csv}")
+    read_observed_csv(csv, scn.dates)
+    observed = obs.model_copy(update={"csv": str(csv)})
+    return scn.model_copy(update={"weather": scn.weather.model_copy(update={"observed": observed})})
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
