@@ -78,11 +78,15 @@ def test_boxes_where_the_toy_holds_and_fails(additive: list[int], tiny_c: Path) 
     """u1 + 2 u2 >= 1.5 needs a high lapse rate: the 'holds' box restricts it from below."""
     res = run_explore(load_scenario(tiny_c), THREE, method="lhs", samples=400, replications=1, seed=5,
                       threshold=1.5)
-    holds, fails = res.boxes
-    assert holds["claim"] == "holds" and fails["claim"] == "fails"
+    holds, fails, holds2, fails2 = res.boxes
+    assert [b["claim"] for b in res.boxes] == ["holds", "fails", "holds", "fails"]
+    assert holds["searched"] == "all parameters"
+    assert holds2["searched"] == ["weather.lapse_rate_c_per_km", "climate.warming_c"]
     assert holds["bounds"]["weather.lapse_rate_c_per_km"][0] > 5.2
+    assert holds["bounds"]["weather.lapse_rate_c_per_km"][1] == 6.5  # no cut at the top: the range's end
     assert "snow.melt_factor_mm_per_c_day" not in holds["bounds"]
     assert holds["density"] >= 0.8 and 0 < holds["coverage"] <= 1
+    assert fails["bounds"]["weather.lapse_rate_c_per_km"][1] < 6.2 and fails2["density"] >= 0.8
 
 
 def test_common_random_numbers_and_integer_values(tiny_c: Path) -> None:

@@ -34,12 +34,12 @@ from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from .claim import claim_shares, claim_verdict, window_mask
 from .explore_ranges import Parameter
-from .prim import box_record, find_box
+from .prim import threshold_boxes
 from .sweep import DERIVED, apply_param
 
 __all__ = ["METHODS", "OUTCOMES", "DEFAULT_SAMPLES", "Exploration", "SampleTask", "design", "values", "with_values", "evaluate_sample",
            "check_samples", "n_evaluations", "index_convergence",
-           "sensitivity", "scenario_boxes", "run_explore"]
+           "sensitivity", "rank_parameters", "run_explore"]
 
 METHODS: tuple[str, ...] = ("sobol", "morris", "lhs")
 #: ``--samples`` by method: base points (Sobol', a power of two), trajectories (Morris), points (LHS).
@@ -254,22 +254,15 @@ def _merge(out: dict[str, dict[str, Any]], parameters: Sequence[Parameter], res:
             out[p.path][k] = _clean(v)
 
 
-def scenario_boxes(parameters: Sequence[Parameter], applied: np.ndarray, y: np.ndarray, outcome: str,
-                   threshold: float) -> list[dict[str, Any]]:
-    """PRIM boxes where ``y >= threshold`` (the claim holds) and where ``y < threshold`` (it fails).
-
-    A side with no sample (or every sample) has no box to find and is left out.
-    """
-    x = np.asarray(applied, dtype=float)
-    names = [p.path for p in parameters]
-    boxes = []
-    for label, cases, op in (("holds", y >= threshold - 1e-12, ">="), ("fails", y < threshold - 1e-12, "<")):
-        if not cases.any() or cases.all() or len(y) < 10:
-            continue
-        box = find_box(x, cases, names)
-        boxes.append(box_record(box, outcome=outcome, threshold=threshold, where=f"{outcome} {op} {threshold:g}",
-                                claim=label, samples_in_class=int(cases.sum())))
-    return boxes
+def rank_parameters(parameters: Sequence[Parameter], sens: dict[str, dict[str, Any]]) -> list[str]:
+    """Parameter paths, most influential first (by ``ST``, else ``mu_star``, else ``delta``; ties by name)."""
+    def score(path: str) -> float:
+        s = sens.get(path, {})
+        for k in ("ST", "mu_star", "delta"):
+            if s.get(k) is not None:
+                return float(s[k])
+        return -1.0
+    return sorted((p.path for p in parameters), key=lambda p: (-score(p), p))
 
 
 @dataclass
@@ -283,14 +276,8 @@ class Exploration:
     boxes: list[dict[str, Any]]
 
     def ranking(self) -> list[str]:
-        """Parameter paths, most influential first (``ST``, else ``mu_star``, else ``delta``)."""
-        def score(path: str) -> float:
-            s = self.sensitivity.get(path, {})
-            for k in ("ST", "mu_star", "delta"):
-                if s.get(k) is not None:
-                    return float(s[k])
-            return -1.0
-        return sorted((p.path for p in self.parameters), key=lambda p: (-score(p), p))
+        """Parameter paths, most influential first (:func:`rank_parameters`)."""
+        return rank_parameters(self.parameters, self.sensitivity)
 
     def to_json(self, rows: Any = None) -> dict[str, Any]:
         """The JSON document of ``explore --json``; ``rows`` replaces the row table (a path, with ``--out``)."""
@@ -364,8 +351,11 @@ def run_explore(scenario: Scenario, parameters: Sequence[Parameter], *, method: 
         rows = evaluate_rows(scenario, seed, task, size, backend=backend, workers=w, scheduler=scheduler,
                              folder=folder, progress=progress)
         y = rows[outcome].to_numpy(dtype=float)
-        result = Exploration(meta, params, rows, sensitivity(method, params, x, y, seed, delta),
-                             scenario_boxes(params, applied, y, outcome, threshold))
+        sens = sensitivity(method, params, x, y, seed, delta)
+        nominal = {p.path: (float(p.low), float(p.high)) for p in params}
+        boxes = threshold_boxes(np.asarray(applied, dtype=float), y, [p.path for p in params], threshold,
+                                nominal, leading=rank_parameters(params, sens)[:2], outcome=outcome)
+        result = Exploration(meta, params, rows, sens, boxes)
         if folder is not None:
             folder.finish(rows, result.to_json(rows="rows.csv"))
     finally:

@@ -15,9 +15,9 @@ inside it) stays large:
    coverage is at least ``min_coverage``;
 3. **pasting** (F&F s.5.2): widen the box along any parameter by ``alpha`` of the box's points while
    that raises its density;
-4. **pruning** (as ema_workbench's ``drop_restriction``, automated): drop each restriction whose
-   removal costs at most ``tolerance`` of density, the cheapest first, so the box names only the
-   parameters that matter.
+4. **pruning** (as ema_workbench's ``drop_restriction``, automated, and end by end): drop each
+   cut whose removal costs at most ``tolerance`` of density, the cheapest first, so the box names
+   only the parameters, and the ends of their ranges, that matter.
 
 Why not a package: ``ema_workbench`` (BSD) is a 28 MB wheel that pulls scikit-learn, statsmodels,
 seaborn and platypus-opt; the standalone ``prim`` package (1.0.0, Sep 2024) is light but licensed
@@ -28,13 +28,13 @@ and tested on a planted box (``tests/test_prim.py``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Box", "find_box", "peel_trajectory", "box_record"]
+__all__ = ["Box", "find_box", "peel_trajectory", "box_record", "threshold_boxes"]
 
 
 @dataclass(frozen=True)
@@ -152,19 +152,25 @@ def _paste(x: np.ndarray, y: np.ndarray, low: np.ndarray, high: np.ndarray,
 
 def _prune(x: np.ndarray, y: np.ndarray, low: np.ndarray, high: np.ndarray,
            tolerance: float) -> tuple[np.ndarray, np.ndarray]:
-    """Drop restrictions that cost at most ``tolerance`` of density, the cheapest first."""
+    """Drop each cut (one end of one parameter) that costs at most ``tolerance`` of density, the cheapest first."""
     full_lo, full_hi = x.min(axis=0), x.max(axis=0)
     while True:
         density = float(y[_inside(x, low, high)].mean())
         options = []
-        for j in np.flatnonzero((low > full_lo) | (high < full_hi)):
-            lo, hi = low.copy(), high.copy()
-            lo[j], hi[j] = full_lo[j], full_hi[j]
-            options.append((density - float(y[_inside(x, lo, hi)].mean()), int(j), lo, hi))
+        for j in range(x.shape[1]):
+            for end in ("low", "high"):
+                lo, hi = low.copy(), high.copy()
+                if end == "low" and low[j] > full_lo[j]:
+                    lo[j] = full_lo[j]
+                elif end == "high" and high[j] < full_hi[j]:
+                    hi[j] = full_hi[j]
+                else:
+                    continue
+                options.append((density - float(y[_inside(x, lo, hi)].mean()), j, end == "high", lo, hi))
         options = [o for o in options if o[0] <= tolerance]
         if not options:
             return low, high
-        _, _, low, high = min(options, key=lambda o: (o[0], o[1]))
+        _, _, _, low, high = min(options, key=lambda o: o[:3])
 
 
 def find_box(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, alpha: float = 0.05,
@@ -227,3 +233,43 @@ def box_record(box: Box, **extra: Any) -> dict[str, Any]:
             "coverage": round(box.coverage, 6), "density": round(box.density, 6), "mass": round(box.mass, 6),
             "restricted": list(box.restricted), "trajectory_steps": len(box.trajectory)}
 
+
+
+def _nominal_ends(record: dict[str, Any], x: np.ndarray, names: Sequence[str],
+                  nominal: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+    """A box's ends that are only the sample's extremes become the parameter's nominal bounds (no cut there)."""
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    for path, (a, b) in record["bounds"].items():
+        j = list(names).index(path)
+        na, nb = nominal.get(path, (a, b))
+        eps = 1e-6 * max(1.0, abs(float(hi[j] - lo[j])))  # the record is rounded to 6 digits
+        record["bounds"][path] = [round(float(na), 6) if a <= lo[j] + eps else a,
+                                  round(float(nb), 6) if b >= hi[j] - eps else b]
+    return record
+
+
+def threshold_boxes(x: np.ndarray, y: np.ndarray, names: Sequence[str], threshold: float,
+                    nominal: Mapping[str, tuple[float, float]] | None = None, *, leading: Sequence[str] = (),
+                    outcome: str = "outcome", **kw: Any) -> list[dict[str, Any]]:
+    """PRIM boxes (JSON-ready) where ``y >= threshold`` ("holds") and where ``y < threshold`` ("fails").
+
+    Searched over every parameter, then, when ``leading`` names some, over those alone: a box of the
+    two leading parameters reads as a sentence and draws exactly on their plane. ``nominal`` gives
+    each parameter's range, so an end that cuts nothing is reported as the range's end. A side with
+    no sample (or every sample) has no box and is left out. ``kw`` goes to :func:`find_box`.
+    """
+    x = np.asarray(x, dtype=float)
+    nominal = nominal or {}
+    out = []
+    spaces = [list(names)] + ([list(leading)] if leading and list(leading) != list(names) else [])
+    for space in spaces:
+        idx = [list(names).index(n) for n in space]
+        for label, cases, op in (("holds", y >= threshold - 1e-12, ">="), ("fails", y < threshold - 1e-12, "<")):
+            if not cases.any() or cases.all() or len(y) < 10:
+                continue
+            box = find_box(x[:, idx], cases, space, **kw)
+            rec = box_record(box, outcome=outcome, threshold=threshold, where=f"{outcome} {op} {threshold:g}",
+                             claim=label, samples_in_class=int(cases.sum()),
+                             searched="all parameters" if space == list(names) else list(space))
+            out.append(_nominal_ends(rec, x[:, idx], space, nominal))
+    return out

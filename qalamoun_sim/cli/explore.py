@@ -111,8 +111,9 @@ def format_explore(doc: dict[str, Any]) -> str:
                      + "".join(_cell(s.get(v), s.get(c) if c else None) for v, c in cols))
     lines.append("")
     for box in doc["boxes"]:
+        over = "every parameter" if box["searched"] == "all parameters" else " and ".join(box["searched"])
         lines.append(f"  The claim {box['claim']} ({box['where']}, {box['samples_in_class']} of {doc['evaluations']} "
-                     f"samples) in the box: {box_words(box, doc['parameters'])}")
+                     f"samples) in the box over {over}: {box_words(box, doc['parameters'])}")
         lines.append(f"    density {box['density']:.2f} (share of the box's samples where it {box['claim']}), "
                      f"coverage {box['coverage']:.2f} (share of those samples inside), mass {box['mass']:.2f}")
     if not doc["boxes"]:

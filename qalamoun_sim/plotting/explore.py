@@ -80,7 +80,8 @@ def _draw_box(ax: Axes, box: dict[str, Any], px: str, py: str, lims: dict[str, t
 def plot_explore_pairs(result: Any, pair: tuple[str, str] | None = None, *, ax: Axes | None = None) -> Figure:
     """The outcome of every sample over two parameters (default: the two leading ones), PRIM boxes drawn.
 
-    A box's bounds on parameters not drawn are named in its legend entry.
+    The boxes searched over these two parameters when the exploration has them, else those searched
+    over every parameter (their bounds on parameters not drawn are counted in the legend entry).
     """
     doc = _doc(result)
     px, py = pair or tuple(doc["ranking"][:2])
@@ -91,7 +92,8 @@ def plot_explore_pairs(result: Any, pair: tuple[str, str] | None = None, *, ax: 
                     edgecolors="none")
     fig.colorbar(sc, ax=ax, label=outcome)
     lims = {p["path"]: (p["low"], p["high"]) for p in doc["parameters"]}
-    for box in doc["boxes"]:
+    planar = [b for b in doc["boxes"] if b.get("searched") == [px, py]]
+    for box in planar or [b for b in doc["boxes"] if b.get("searched", "all parameters") == "all parameters"]:
         _draw_box(ax, box, px, py, lims, _HOLDS if box["claim"] == "holds" else _FAILS)
     ax.set_xlabel(px)
     ax.set_ylabel(py)
