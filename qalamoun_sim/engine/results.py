@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..io import write_parquet
+
+if TYPE_CHECKING:  # pragma: no cover - xarray is imported by to_xarray only
+    import xarray as xr
 
 __all__ = ["Run", "TABLES", "FATES", "TOWN_EVENTS"]
 
@@ -138,6 +141,25 @@ class Run:
         folder = Path(folder)
         frames = {name: pd.read_parquet(folder / f"{prefix}{name}.parquet") for name in TABLES}
         return cls(**frames, replication=replication, seed=seed, event_count=event_count, meta=dict(meta or {}))
+
+    def to_xarray(self) -> xr.Dataset:
+        """The routes, towns and weather tables as one :class:`xarray.Dataset`.
+
+        Dimensions ``time`` (dates), ``route``, ``town`` and ``elevation`` (the weather table's snow
+        bands); see :func:`qalamoun_sim.environment.labelled.tables_dataset`. The convoys and events
+        are records, not a grid: they stay DataFrames. xarray is imported on this call only.
+        """
+        from ..environment.labelled import GRIDDED_TABLES, tables_dataset
+
+        tables = {name: getattr(self, name) for name in GRIDDED_TABLES}
+        return tables_dataset(tables, scenario=self.meta.get("scenario"), seed=self.seed,
+                              attrs={"replication": self.replication})
+
+    def __repr__(self) -> str:
+        """A short summary (the dataclass repr would print every table)."""
+        days = int(self.towns["day"].nunique()) if "day" in self.towns else 0
+        return (f"Run(replication={self.replication}, seed={self.seed}, {days} days, "
+                f"{len(self.convoys)} convoys, {self.event_count} events)")
 
     def check(self, tol: float = 1e-9) -> None:
         """Assert the run's invariants: stock identity, stocks non-negative, convoy mass balance.

@@ -11,7 +11,7 @@ import io
 import json
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,6 +22,9 @@ from ..network.routes import RouteNetwork
 from ..scenario import Scenario, scenario_from_dict
 from .folder import CHUNK_RE, ResultsWarning, chunk_rel, summary_header
 from .manifest import MANIFEST, Manifest
+
+if TYPE_CHECKING:  # pragma: no cover - xarray is imported by to_xarray only
+    import xarray as xr
 
 __all__ = ["Ensemble"]
 
@@ -191,6 +194,35 @@ class Ensemble:
         q = share.groupby("day")["share"].quantile(list(quantiles)).unstack()
         q.columns = [f"p{round(x * 100):02d}" for x in quantiles]
         return q.reset_index()
+
+    def to_xarray(self, table: str | None = None) -> xr.Dataset:
+        """A gridded table (``routes``, ``towns`` or ``weather``), or all three, as an :class:`xarray.Dataset`.
+
+        Dimensions ``realization`` (the replication), ``time`` (dates), and ``route``, ``town`` or
+        ``elevation`` as the table holds them; see
+        :func:`qalamoun_sim.environment.labelled.tables_dataset`. The whole table is read into memory.
+
+        Examples
+        --------
+        ``Ensemble("results/").to_xarray("towns")["stock_t"].quantile(0.5, "realization")``
+        """
+        from ..environment.labelled import GRIDDED_TABLES, tables_dataset
+
+        names = list(GRIDDED_TABLES) if table is None else [table]
+        if any(n not in GRIDDED_TABLES for n in names):
+            raise KeyError(f"table '{table}' is not gridded (have {', '.join(GRIDDED_TABLES)})")
+        scn = self.scenario
+        return tables_dataset({n: self.table(n) for n in names}, scn.dates, scenario=scn.scenario.name,
+                              seed=self.seed, attrs={"replications": self.replications})
+
+    def __repr__(self) -> str:
+        """A short summary: scenario, replications, seed, folder (or in memory) and status when not complete."""
+        where = f"folder '{self.folder}'" if self.folder is not None else "in memory"
+        scn = self.meta.get("scenario")
+        name = str(scn.get("name", "?") if isinstance(scn, dict) else scn)[:60]
+        status = str(self.meta.get("status", "complete"))
+        tail = "" if status == "complete" else f", {status}"
+        return f"Ensemble('{name}', {self.replications} replications, seed {self.seed}, {where}{tail})"
 
 
 def _read_summary(path: Path) -> dict[str, Any]:

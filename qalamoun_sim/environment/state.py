@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from .interdiction import simulate_strikes
 from .snowpack import band_elevations, simulate_snowpack
 from .observed import overlay_observed
 from .weather import Weather, simulate_weather
+
+if TYPE_CHECKING:  # pragma: no cover - xarray is imported by to_xarray only
+    import xarray as xr
 
 __all__ = ["ExogenousState", "compute_state", "replication_rng", "STREAM_WEATHER", "STREAM_STRIKES",
            "STREAM_ENGINE", "ROUTE_STATES"]
@@ -115,6 +119,25 @@ class ExogenousState:
             band_depth_cm=self.band_depth_cm[sl], route_depth_cm=self.route_depth_cm[sl],
             snow_capacity_factor=self.snow_capacity_factor[sl], snow_speed_factor=self.snow_speed_factor[sl],
             interdicted=self.interdicted[sl])
+
+    def __repr__(self) -> str:
+        """A short summary: shape, the first and last date, memory (the dataclass repr prints every array)."""
+        r, d, n, b = self.n_replications, self.n_days, len(self.route_ids), len(self.band_elevations_m)
+        nbytes = sum(getattr(self, f).nbytes for f in self.__dataclass_fields__
+                     if isinstance(getattr(self, f), np.ndarray))
+        span = f"{self.dates[0]} .. {self.dates[-1]}" if self.dates else "no dates"
+        return (f"ExogenousState({r} replications x {d} days ({span}) x {n} routes, {b} snow bands, "
+                f"{nbytes / 2**20:.1f} MiB)")
+
+    def to_xarray(self, scenario: str | None = None, seed: int | None = None) -> xr.Dataset:
+        """The state as an :class:`xarray.Dataset` over ``realization``, ``time``, ``route`` and ``elevation``.
+
+        See :func:`qalamoun_sim.environment.labelled.state_dataset` (``scenario`` and ``seed`` become
+        attributes); xarray is imported on this call only.
+        """
+        from .labelled import state_dataset
+
+        return state_dataset(self, scenario=scenario, seed=seed)
 
 
 def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: int | None = None,
