@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..errors import ScenarioError
-from .common import Command, json_default, load, out_folder, positive, progress_bar, seed_value
+from .common import SCENARIO_HELP, Command, json_default, load, out_folder, positive, progress_bar, seed_value
 
 __all__ = ["register", "cmd_plot", "cmd_sweep", "cmd_critical", "format_sweep", "format_critical"]
 
@@ -20,7 +20,7 @@ def register(sub: Any) -> dict[str, Command]:
     plot.add_argument("--out", help="folder for the figures (default: RESULTS_DIR/figures)")
 
     sweep = sub.add_parser("sweep", help="the claim over a grid of one or two scenario parameters")
-    sweep.add_argument("scenario", help="scenario TOML")
+    sweep.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     sweep.add_argument("--param", action="append", required=True, metavar="PATH=V1,V2,...",
                        help="a dotted scenario path (or climate.warming_c, corridor.elevation_shift_m) and its "
                             "values; give it once or twice")

@@ -13,10 +13,15 @@ __all__ = ["register", "cmd_validate", "cmd_schema"]
 
 def register(sub: Any) -> dict[str, Command]:
     """Add ``validate`` and ``schema``."""
-    val = sub.add_parser("validate", help="check a scenario file and print a one-line summary")
-    val.add_argument("scenario")
+    val = sub.add_parser("validate", help="check a scenario file and print a one-line summary",
+                         description="Check a scenario file and the files it references (replay CSV, GraphML); "
+                                     "print a one-line summary, or one line naming the file and field at fault "
+                                     "(exit status 2).")
+    val.add_argument("scenario", help="scenario TOML to check")
 
-    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    sub.add_parser("schema", help="print the JSON Schema of scenario files",
+                   description="Print the JSON Schema of scenario files on stdout (for editors: e.g. Taplo or "
+                               "VS Code's Even Better TOML). Takes no arguments.")
     return {"validate": cmd_validate, "schema": cmd_schema}
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_ENVIRONMENT", "EXIT_TERMINATED", "MAX_REPLICATIONS", "Parser", "int_at_least",
            "int_between", "positive", "seed_value", "replications_value", "workers_value", "load", "json_default",
-           "progress_bar", "out_folder", "Command"]
+           "progress_bar", "out_folder", "Command", "LOGGER", "configure_logging", "add_verbosity",
+           "SCENARIO_HELP", "SEED_HELP", "JSON_HELP", "BACKEND_HELP", "WORKERS_HELP"]
 
 #: What a command is: it takes the parsed arguments and returns the exit status.
 Command = Callable[[argparse.Namespace], int]
@@ -23,12 +25,73 @@ EXIT_TERMINATED = 143
 MAX_REPLICATIONS = 10_000_000
 
 
+#: Help texts shared by the commands' arguments.
+SCENARIO_HELP = "scenario TOML (default: the bundled Qalamoun winter 2013-14)"
+SEED_HELP = "root seed of the replications (default: the scenario's)"
+JSON_HELP = "print one JSON object on stdout instead of the tables"
+BACKEND_HELP = "where replications run: serial (default), processes (this machine) or dask (a cluster)"
+WORKERS_HELP = "processes or dask workers (default: the CPU count)"
+
+#: The package's logger: ``--verbose`` shows its INFO records, ``-vv`` its DEBUG ones.
+LOGGER = "qalamoun_sim"
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with our error contract: one line, exit status 2."""
+    """argparse with our error contract (one line, exit status 2) and ``--quiet`` / ``--verbose`` on every parser.
+
+    The verbosity options are on the top parser and on every sub-command, so both
+    ``qalamoun-sim -q run`` and ``qalamoun-sim run -q`` work (see :func:`add_verbosity`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        add_verbosity(self)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"qalamoun-sim: {message}\n")
         raise SystemExit(EXIT_BAD_INPUT)
+
+
+def add_verbosity(parser: argparse.ArgumentParser) -> None:
+    """Add ``-q/--quiet`` and ``-v/--verbose`` (repeatable) to ``parser``, as ``args.verbosity``.
+
+    Their default is suppressed so that a sub-command's parser does not overwrite what the top
+    parser read: read the value with ``getattr(args, "verbosity", 0)``.
+    """
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=argparse.SUPPRESS,
+                       help="no progress bar and no notes: only results, warnings and errors")
+    group.add_argument("-v", "--verbose", dest="verbosity", action="count", default=argparse.SUPPRESS,
+                       help="notes on stderr of what the command reads, does and writes (-vv: debugging detail)")
+
+
+def configure_logging(args: argparse.Namespace) -> int:
+    """Set the package logger's level from ``args.verbosity`` (-1 quiet, 0 default, 1 verbose, 2 debug).
+
+    Records go to stderr, one line each. The level also decides :func:`progress_bar`: a quiet
+    command shows none. Returns the level set.
+    """
+    verbosity = int(getattr(args, "verbosity", 0) or 0)
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logger = logging.getLogger(LOGGER)
+    logger.setLevel(level)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+    return level
+
+
+class _StderrHandler(logging.StreamHandler):
+    """A handler that writes to whatever ``sys.stderr`` is when a record comes (a test may swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
 
 
 def int_at_least(minimum: int) -> Callable[[str], int]:
@@ -62,10 +125,15 @@ replications_value = int_between(1, MAX_REPLICATIONS)
 workers_value = int_between(1, 1024)
 
 
-def load(path: str | None):
+def load(path: str | None) -> Any:
+    """The scenario at ``path`` (the bundled one when None), noted at ``--verbose``."""
     from ..scenario import load_scenario
 
-    return load_scenario(path)
+    scn = load_scenario(path)
+    logging.getLogger(LOGGER).info("scenario '%s' from %s: %d nodes, %d routes, %d days from %s",
+                                   scn.scenario.name, scn.source_path or "the bundled file", len(scn.nodes),
+                                   len(scn.routes), scn.scenario.days, scn.scenario.start)
+    return scn
 
 
 def json_default(value: Any) -> Any:
@@ -78,10 +146,11 @@ def json_default(value: Any) -> Any:
 
 
 def progress_bar(total: int, enabled: bool, unit: str = "rep"):
-    """A tqdm bar on stderr when ``enabled`` and stderr is a terminal; otherwise a silent stand-in."""
+    """A tqdm bar on stderr when ``enabled``, not ``--quiet`` and stderr is a terminal; otherwise a silent stand-in."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=unit, file=sys.stderr, disable=not (enabled and sys.stderr.isatty()),
+    quiet = logging.getLogger(LOGGER).getEffectiveLevel() > logging.WARNING
+    return tqdm(total=total, unit=unit, file=sys.stderr, disable=not (enabled and not quiet and sys.stderr.isatty()),
                 dynamic_ncols=True, leave=False)
 
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from ..errors import Terminated
 from .common import (
+    BACKEND_HELP,
     EXIT_TERMINATED,
+    WORKERS_HELP,
     Command,
     json_default,
     load,
@@ -53,8 +55,8 @@ def register(sub: Any) -> dict[str, Command]:
                     help="PRIM: the claim holds in a sample when the outcome reaches this (default 0.5)")
     ex.add_argument("--delta", action="store_true", help="add the delta indices to a sobol or morris sample "
                                                          "(always computed for lhs)")
-    ex.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
-    ex.add_argument("--workers", type=workers_value, default=None)
+    ex.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial", help=BACKEND_HELP)
+    ex.add_argument("--workers", type=workers_value, default=None, help=WORKERS_HELP)
     ex.add_argument("--scheduler", help="address of an existing dask scheduler")
     ex.add_argument("--out", help="folder: one row per sample as it finishes, rows.csv, result.json, figures")
     ex.add_argument("--resume", action="store_true", help="finish the exploration in --out")

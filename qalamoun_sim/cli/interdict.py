@@ -6,7 +6,17 @@ import argparse
 import json
 from typing import Any
 
-from .common import Command, json_default, load, out_folder, positive, seed_value
+from .common import (
+    JSON_HELP,
+    SCENARIO_HELP,
+    SEED_HELP,
+    Command,
+    json_default,
+    load,
+    out_folder,
+    positive,
+    seed_value,
+)
 
 __all__ = ["register", "cmd_interdict", "format_interdict", "parse_target"]
 
@@ -14,20 +24,20 @@ __all__ = ["register", "cmd_interdict", "format_interdict", "parse_target"]
 def register(sub: Any) -> dict[str, Command]:
     """Add ``interdict``."""
     p = sub.add_parser("interdict", help="optimal strikes on the claim corridor under snow: the budget curve")
-    p.add_argument("scenario", nargs="?")
+    p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     p.add_argument("--budget", default="0,1,2,3,4", metavar="K1,K2,...",
                    help="strikes per day (daily) or in all (plan): a list or a range like 0-4 (default 0,1,2,3,4)")
     p.add_argument("--mode", default="daily", choices=("daily", "plan"),
                    help="daily: the best routes each day; plan: one set of routes for the whole window")
-    p.add_argument("--replications", type=positive)
-    p.add_argument("--seed", type=seed_value)
+    p.add_argument("--replications", type=positive, help="winters to solve (default: the scenario's)")
+    p.add_argument("--seed", type=seed_value, help=SEED_HELP)
     p.add_argument("--target", default="1.0", metavar="SHARE",
                    help="cut share that strikes_to_cut_rest asks for, in (0, 1] (default 1.0: the whole corridor)")
     p.add_argument("--assets", action="store_true",
                    help="strikes come from the scenario's assets: each reaches only routes within its range and "
                         "makes at most its strikes_per_day")
     p.add_argument("--routes", metavar="R1,R2,...", help="routes strikes may close (default: the corridor's)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.add_argument("--out", help="folder for interdict.json, budget_curve.png and interdiction_map.png")
     return {"interdict": cmd_interdict}
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import QalamounError, ScenarioError, StorageError, Terminated, escape_control
 from . import analysis, basic, claim, explore, interdict, run
-from .common import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_TERMINATED, Command, Parser
+from .common import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_TERMINATED, Command, Parser, configure_logging
 
 __all__ = ["build_parser", "main", "FAMILIES"]
 
@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     environment (disk full, read-only, permission), 130 for Ctrl-C and 143 for SIGTERM.
     """
     args = build_parser().parse_args(argv)
+    configure_logging(args)
     previous = _terminate_as_interrupt()
     with warnings.catch_warnings():
         warnings.simplefilter("default")

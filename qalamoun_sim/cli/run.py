@@ -11,7 +11,9 @@ from typing import Any
 from ..errors import Terminated
 from .claim import verdict_lines
 from .common import (
+    BACKEND_HELP,
     EXIT_TERMINATED,
+    WORKERS_HELP,
     Command,
     load,
     progress_bar,
@@ -29,8 +31,8 @@ def register(sub: Any) -> dict[str, Command]:
     run.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
     run.add_argument("--replications", type=replications_value, help="default: the scenario's (at most 10,000,000)")
     run.add_argument("--seed", type=seed_value, help="default: the scenario's")
-    run.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial")
-    run.add_argument("--workers", type=workers_value, default=None)
+    run.add_argument("--backend", choices=("serial", "processes", "dask"), default="serial", help=BACKEND_HELP)
+    run.add_argument("--workers", type=workers_value, default=None, help=WORKERS_HELP)
     run.add_argument("--scheduler", help="address of an existing dask scheduler (tcp://host:port or tls://host:port)")
     run.add_argument("--out", help="folder for Parquet tables, manifest.json and summary.json (locked while the run "
                                    "writes it)")

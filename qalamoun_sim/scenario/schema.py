@@ -452,6 +452,12 @@ class Scenario(StrictModel):
     def _base_dir(self) -> Path | None:
         return Path(self.source_path).parent if self.source_path and not self.source_path.startswith("<") else None
 
+    def __repr__(self) -> str:
+        """A short summary: name, size, horizon and source (pydantic's repr prints every field)."""
+        m = self.scenario
+        return (f"Scenario('{m.name[:60]}', {len(self.nodes)} nodes, {len(self.routes)} routes, "
+                f"{m.days} days from {m.start}, seed {m.seed}, source {str(self.source_path)[-80:]})")
+
 
 def _with_observed_path(scn: Scenario, source: str, base_dir: Path | None) -> Scenario:
     """The observed-days file resolved against ``base_dir`` and read once (its every row checked now)."""
