@@ -434,3 +434,24 @@ def test_dict_scenario_network() -> None:
     net = RouteNetwork.from_scenario(scn)
     assert net.max_flow("k") == pytest.approx(9.0)
     assert net.max_flow("k", [0, 1]) == pytest.approx(2.0)
+
+
+def test_the_flow_solver_keeps_its_incidence_sparse_and_exact() -> None:
+    """Issue 17: a dense (arcs x routes) matrix took 150 GiB on a 100,000-route network; one entry per arc now."""
+    from scipy.sparse import issparse
+
+    from qalamoun_sim.network import SUPER_SINK, SUPER_SOURCE, FlowSolver
+    from qalamoun_sim.scenario import synthetic_scenario
+
+    net = RouteNetwork.from_scenario(synthetic_scenario(2000, seed=3, days=5))
+    solver = FlowSolver(net, "main", "militant")
+    assert issparse(solver.incidence)
+    arcs = list(net.side_arcs("militant", frozenset()))
+    assert solver.incidence.nnz <= len(arcs) and solver.incidence.shape == (len(solver.edges), net.n_routes)
+    factors = np.random.default_rng(1).uniform(0, 1, net.n_routes)
+    g = net.flow_graph(factors, "militant")
+    for s in net.corridor_sources("main"):
+        g.add_edge(SUPER_SOURCE, s)
+    for t in net.militant_towns():
+        g.add_edge(t, SUPER_SINK)
+    assert solver.value(factors) == pytest.approx(nx.maximum_flow_value(g, SUPER_SOURCE, SUPER_SINK), rel=1e-12)

@@ -158,11 +158,13 @@ def out_folder(path: str) -> Any:
     """An output folder, created; an unusable path is a one-line error."""
     from pathlib import Path
 
-    from ..errors import ResultsError
+    from ..errors import ResultsError, StorageError
 
     folder = Path(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    except (FileExistsError, NotADirectoryError) as exc:  # a path through a file: a bad argument (exit 2)
         raise ResultsError(f"--out {path}: cannot create folder: {exc.strerror or exc}") from None
+    except OSError as exc:  # permission, read-only file system: the environment (exit 1)
+        raise StorageError(f"--out {path}", f"cannot create folder: {exc.strerror or exc}") from None
     return folder

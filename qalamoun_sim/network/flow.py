@@ -19,8 +19,9 @@ class FlowSolver:
     """Max flow of one corridor on changing route factors, reusing one residual network.
 
     The collapsed graph is built once on nominal capacities; each call sets the residual
-    capacities from the factors (an incidence matrix product) and runs Edmonds-Karp, which
-    resets the flows itself. The answer equals ``nx.maximum_flow_value`` on :meth:`RouteNetwork.flow_graph`.
+    capacities from the factors (a sparse incidence matrix product: one entry per arc, so a
+    100,000-route network needs megabytes, not the 150 GiB of a dense matrix) and runs
+    Edmonds-Karp, which resets the flows itself. The answer equals ``nx.maximum_flow_value`` on :meth:`RouteNetwork.flow_graph`.
     """
 
     def __init__(self, network: RouteNetwork, corridor: str, side: str, held: frozenset[str] = frozenset()) -> None:
@@ -33,10 +34,16 @@ class FlowSolver:
         self.empty = not (sources and sinks and self.edges)
         if self.empty:
             return
+        from scipy.sparse import csr_matrix
+
         pos = {e: j for j, e in enumerate(self.edges)}
-        self.incidence = np.zeros((len(self.edges), network.n_routes))
+        rows, cols, caps = [], [], []
         for u, v, i, capacity in network.side_arcs(side, held):
-            self.incidence[pos[(u, v)], i] += capacity
+            rows.append(pos[(u, v)])
+            cols.append(i)
+            caps.append(capacity)
+        self.incidence = csr_matrix((np.asarray(caps, dtype=float), (rows, cols)),
+                                    shape=(len(self.edges), network.n_routes))
         for s in sources:
             g.add_edge(SUPER_SOURCE, s)
         for t in sinks:
@@ -50,7 +57,7 @@ class FlowSolver:
             return 0.0
         from networkx.algorithms.flow import edmonds_karp
 
-        caps = self.incidence @ factors
+        caps = np.asarray(self.incidence @ np.asarray(factors, dtype=float), dtype=float)
         res = self.residual
         for (u, v), c in zip(self.edges, caps.tolist(), strict=True):
             res[u][v]["capacity"] = c

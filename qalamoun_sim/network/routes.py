@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from ..io import atomic_write, write_text
 from ..scenario import Node, Route, Scenario, graphml_to_document, unreachable_towns
 from ..scenario.graphml import HIGHWAY_OF_SURFACE
 from .cuts import CorridorCuts
@@ -296,7 +297,7 @@ class RouteNetwork:
                      "side": r.side, "ploughed": r.ploughed,
                      "elevation_profile_m": json.dumps(r.elevation_profile_m) if r.elevation_profile_m else None}
             g.add_edge(r.from_, r.to, key=r.id, **{k: v for k, v in attrs.items() if v is not None})
-        nx.write_graphml(g, str(path))
+        atomic_write(path, lambda tmp: nx.write_graphml(g, str(tmp)))  # a whole file or none
 
     @classmethod
     def from_graphml(cls, path: str | Path) -> RouteNetwork:
@@ -320,7 +321,7 @@ class RouteNetwork:
                           "properties": props})
         doc = {"type": "FeatureCollection", "features": feats}
         if path is not None:
-            Path(path).write_text(json.dumps(doc, indent=1))
+            write_text(json.dumps(doc, indent=1), path)
         return doc
 
 
