@@ -6,7 +6,7 @@ falling to 800 m and ~750 m on 12 Dec; temperatures 8-10 degC below normal; 30-6
 reference elevation (1500 m): with the 5.5 degC/km lapse rate and a 1.5 degC rain/snow threshold, a snow
 line at 1300 m means about +0.4 degC at 1500 m, one at 750 m about -2.6 degC. The precipitation
 (85 mm of water over the storm at 1500 m, nearly twice that at 2400 m by the orographic gradient)
-leaves, once the new snow has settled, some 40-50 cm at 1500 m and about a metre on the crest.
+leaves, once the new snow has settled, some 40-45 cm at 1500 m and 75-85 cm on the crest (2100-2400 m).
 Before and after, a dry, ordinary December.
 
 The scenario reads the file through ``[weather] replay_csv``; every replication then sees the same
@@ -37,7 +37,7 @@ ALEXA = {
     dt.date(2013, 12, 14): (-4.5, 7.0),
     dt.date(2013, 12, 15): (-3.0, 0.0),   # storm over, cold
 }
-NORMAL_C = 3.0                           # December mean at 1500 m, domain.md s.3 [E]
+NORMAL_C = 2.6                           # December mean at 1500 m: Damascus carried up (scenario/normals.py)
 
 
 def write_storm_csv(path: str | Path, start: dt.date = START, days: int = 45) -> Path:

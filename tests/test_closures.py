@@ -113,10 +113,10 @@ def test_ploughed_road_reopens_after_plough_days(plough_days: int) -> None:
                    snow={"plough_days": plough_days})
     net = RouteNetwork.from_scenario(scn)
     days = 12
-    depth = np.full((1, days, 2), 50.0)           # deep snow on the ground all along
+    depth = np.full((1, days, 2), 50.0)           # deep snow on the ground all along, too deep to break a track
     fresh = np.zeros((1, days, 2))
     fresh[0, 3, :] = 40.0                           # a storm on day 3
-    cap, speed = snow_factors(depth, fresh[..., net.ploughed], net, scn.snow)
+    cap, speed = snow_factors(depth, fresh, net, scn.snow)
     lim = scn.snow.ploughed_road
     closed = cap[0, :, 0] == 0.0
     assert np.flatnonzero(closed).tolist() == list(range(3, 3 + plough_days))
@@ -127,12 +127,55 @@ def test_ploughed_road_reopens_after_plough_days(plough_days: int) -> None:
     assert (cap[0, :, 1] == 0).all()
 
 
+@pytest.mark.parametrize(("after", "below"), [(1, 60.0), (3, 60.0), (5, 40.0)])
+def test_a_track_reopens_as_the_break_rule_says(after: int, below: float) -> None:
+    # a storm on day 3 leaves 55 cm that settle 2 cm a day: traffic breaks the track `after` days after the
+    # last fresh snow, once less than `below` cm lie; until then it is closed, afterwards slowed
+    lim = {"slowed_cm": 15, "closed_cm": 35, "broken_after_days": after, "broken_below_cm": below}
+    scn = scenario([route("trk", "s", "t", 2000)], snow={"limits": {**SnowConfig().model_dump()["limits"],
+                                                                    "track": lim}})
+    net = RouteNetwork.from_scenario(scn)
+    days = 20
+    depth = np.zeros((1, days, 1))
+    depth[0, 3:, 0] = 55.0 - 2.0 * np.arange(days - 3)
+    fresh = np.zeros((1, days, 1))
+    fresh[0, 3, 0] = 55.0
+    cap, _ = snow_factors(depth, fresh, net, scn.snow)
+    open_from = next(d for d in range(3, days) if d >= 3 + after and depth[0, d, 0] < below)
+    undisturbed_open = next(d for d in range(3, days) if depth[0, d, 0] < 35.0)
+    closed = np.flatnonzero(cap[0, :, 0] == 0.0).tolist()
+    assert closed == list(range(3, min(open_from, undisturbed_open)))
+    broken = [d for d in range(open_from, undisturbed_open)]
+    np.testing.assert_allclose(cap[0, broken, 0], 0.5)
+
+
+def test_a_track_under_deep_snow_is_not_broken_and_fresh_snow_closes_a_broken_track_again() -> None:
+    scn = scenario([route("trk", "s", "t", 2000)])
+    net = RouteNetwork.from_scenario(scn)
+    lim = scn.snow.limits["track"]
+    assert (lim.broken_after_days, lim.broken_below_cm) == (7, 45)   # the defaults, docs/background.md s.5
+    depth = np.full((1, 30, 1), 38.0)
+    depth[0, :10, 0] = 80.0                                          # too deep to break for ten days
+    fresh = np.zeros((1, 30, 1))
+    fresh[0, 0, 0] = fresh[0, 20, 0] = 5.0                           # a storm, then a new fall on day 20
+    cap, _ = snow_factors(depth, fresh, net, scn.snow)
+    closed = np.flatnonzero(cap[0, :, 0] == 0.0).tolist()
+    assert closed == list(range(0, 10)) + list(range(20, 27))
+
+
+def test_the_bundled_trails_are_broken_the_day_after_the_snow_below_150_cm() -> None:
+    lim = SnowConfig().limits["trail"]
+    assert (lim.broken_after_days, lim.broken_below_cm) == (1, 150)
+    with pytest.raises(ValueError, match="broken_below_cm"):
+        SurfaceLimits(slowed_cm=15, closed_cm=35, broken_below_cm=30)
+
+
 def test_ploughed_road_under_shallow_snow_is_only_slowed_even_on_a_snowy_day() -> None:
     scn = scenario([route("m5", "s", "t", 1300, "road", side="army")])
     net = RouteNetwork.from_scenario(scn)
     depth = np.array([[[2.0], [10.0], [29.0], [30.0]]])
     fresh = np.full_like(depth, 5.0)
-    cap, _ = snow_factors(depth, fresh[..., net.ploughed], net, scn.snow)
+    cap, _ = snow_factors(depth, fresh, net, scn.snow)
     np.testing.assert_allclose(cap[0, :, 0], [1.0, 0.7, 0.7, 0.0])
 
 

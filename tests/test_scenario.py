@@ -117,7 +117,8 @@ def test_optional_sections_take_documented_defaults() -> None:
     assert w.reference_elevation_m == 1500.0
     assert w.lapse_rate_c_per_km == 5.5
     assert len(w.monthly_mean_c) == 12 and len(w.monthly_precip_mm) == 12 and len(w.storms_per_month) == 12
-    assert w.monthly_mean_c[11] == 3.0 and w.monthly_mean_c[0] == 1.0  # Dec, Jan: domain.md s.3
+    # Dec, Jan: Damascus 7.5 and 6.1 degC carried from 616 m to 1500 m at 5.5 degC/km (scenario/normals.py)
+    assert w.monthly_mean_c[11] == 2.64 and w.monthly_mean_c[0] == 1.24
     assert w.replay_csv is None
     s = scn.snow
     assert s.rain_snow_threshold_c == 1.5
@@ -129,7 +130,7 @@ def test_optional_sections_take_documented_defaults() -> None:
     assert e.convoy_t == 10.0 and e.closed_route_policy == "reroute"
     assert e.speeds_kph == {"road": 50.0, "track": 20.0, "trail": 3.5}
     c = scn.claim
-    assert (c.threshold, c.corridor, c.metric, c.min_fraction_of_days) == (0.70, "arsal", "capacity", 0.5)
+    assert (c.threshold, c.corridor, c.metric, c.min_fraction_of_days) == (0.70, "arsal", "connectivity", 0.5)
     assert scn.claim_window() == (dt.date(2013, 12, 1), dt.date(2014, 2, 28))
 
 

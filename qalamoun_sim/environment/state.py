@@ -20,8 +20,8 @@ from ..scenario import Scenario
 from ..scenario.observed import read_observed_csv
 from .closures import snow_factors
 from .interdiction import simulate_strikes
-from .snowpack import band_elevations, simulate_snowpack
 from .observed import overlay_observed
+from .snowpack import band_elevations, simulate_snowpack
 from .weather import Weather, simulate_weather
 
 if TYPE_CHECKING:  # pragma: no cover - xarray is imported by to_xarray only
@@ -188,10 +188,9 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
         wanted_bands = bands_needed(bands, net.max_elevation_m[wanted])
         kept_bands = slice(wanted_bands.start - used.start, wanted_bands.stop - used.start)
         bands = bands[used]
-    pack = simulate_snowpack(wx, scenario.weather, scenario.snow, bands)
+    pack = simulate_snowpack(wx, scenario.weather, scenario.snow, bands, dates)
     depth = route_depth_from_bands(pack.depth_cm, bands, elevations)
-    plough = net.ploughed[columns]
-    fresh = route_depth_from_bands(pack.snowfall_cm, bands, elevations[plough])
+    fresh = route_depth_from_bands(pack.snowfall_cm, bands, elevations)
     cap_f, speed_f = snow_factors(depth, fresh, net, scenario.snow, columns)
     interdicted = simulate_strikes(scenario, net, wx, strike_rngs, columns, cap_f)
     keep = np.searchsorted(columns, wanted) if len(columns) != len(wanted) else slice(None)

@@ -24,6 +24,7 @@ from typing import Any
 from ..io import atomic_write
 from ..scenario import Scenario
 from .analysis import plot_criticality, plot_sweep
+from .climate import plot_climate
 from .data import Results, as_results, load_results
 from .explore import plot_explore_pairs, plot_index_convergence, plot_sensitivity
 from .interdiction import plot_budget_curve, plot_interdiction_map
@@ -34,7 +35,7 @@ from .supply import plot_supply
 
 __all__ = ["Results", "as_results", "load_results", "corridor_share_frame", "plot_supply", "plot_share_cut",
            "plot_snow_depth", "plot_network_map", "plot_claim_distribution", "plot_sweep", "plot_criticality",
-           "plot_budget_curve", "plot_interdiction_map", "plot_sensitivity", "plot_explore_pairs",
+           "plot_climate", "plot_budget_curve", "plot_interdiction_map", "plot_sensitivity", "plot_explore_pairs",
            "plot_index_convergence", "plot_all", "FIGURES"]
 
 #: File names written by :func:`plot_all`, in order.

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..errors import ScenarioError
 from .checks import check_references, path_exists, warn_unreachable
 from .messages import first_error
+from .normals import MONTHLY_MEAN_C, MONTHLY_PRECIP_MM, OROGRAPHIC_GRADIENT_BELOW_PER_KM, STORMS_PER_MONTH
 from .observed import read_observed_csv
 from .replay import read_replay_csv
 
@@ -155,16 +156,7 @@ class NetworkSource(StrictModel):
 
 
 # --------------------------------------------------------------------------- [weather]
-# Monthly mean temperature at the reference elevation (1500 m), Jan..Dec.
-# Dec/Jan/Feb +3/+1/+2 degC: shared/domain.md s.3 [E]. Other months [E]: Damascus (680 m)
-# climatology minus ~5 degC (5.5 degC/km x 820 m), rounded.
-_MONTHLY_MEAN_C = [1.0, 2.0, 5.5, 10.5, 15.5, 19.5, 21.5, 21.5, 18.5, 13.5, 7.0, 3.0]
-# Monthly precipitation (mm) at the reference elevation, Jan..Dec. [E] shaped so the annual total
-# (~390 mm) sits inside Rankous 350-650 mm / Zabadani ~500 mm toward the drier lee (domain.md s.3).
-_MONTHLY_PRECIP_MM = [80.0, 70.0, 50.0, 25.0, 10.0, 1.0, 0.0, 0.0, 2.0, 20.0, 45.0, 75.0]
-# Storms per month [E]: a strong winter storm such as Alexa (Dec 2013) or the Jan 2015 storm
-# (domain.md s.3) about once or twice a winter.
-_STORMS_PER_MONTH = [0.45, 0.35, 0.15, 0.02, 0.0, 0.0, 0.0, 0.0, 0.0, 0.02, 0.15, 0.4]
+# Monthly means, totals and storm rates: derived in scenario/normals.py (Damascus carried to 1500 m).
 
 
 class ObservedWeather(StrictModel):
@@ -180,30 +172,35 @@ class WeatherConfig(StrictModel):
     """``[weather]``: climate at a reference elevation, lapse rate, precipitation and storms."""
 
     reference_elevation_m: float = Field(default=1500.0, ge=-500, le=9000)
-    monthly_mean_c: list[MonthlyTemperature] = Field(default_factory=lambda: list(_MONTHLY_MEAN_C), min_length=12, max_length=12,
+    monthly_mean_c: list[MonthlyTemperature] = Field(default_factory=lambda: list(MONTHLY_MEAN_C), min_length=12, max_length=12,
                                         description="Mean temperature at the reference elevation, Jan..Dec.")
-    harmonics: int = Field(default=2, ge=0, le=5, description="Fourier terms of the fitted seasonal cycle.")
+    harmonics: int = Field(default=6, ge=0, le=6, description="Seasonal cycle's terms; 6 keeps each month (Epstein 1991).")
     anomaly_sd_c: float = Field(default=3.0, ge=0, le=20,
                                 description="Stationary SD of daily anomalies [E] (daily min -3..-5, max 6..8).")
     anomaly_autocorrelation: float = Field(default=0.7, ge=0, lt=1, description="AR(1) coefficient [E].")
     lapse_rate_c_per_km: float = Field(default=5.5, ge=0, le=12,
                                        description="Winter near-surface lapse rate, domain.md s.4 (4.5-6.5).")
-    monthly_precip_mm: list[MonthlyPrecipitation] = Field(default_factory=lambda: list(_MONTHLY_PRECIP_MM), min_length=12,
+    monthly_precip_mm: list[MonthlyPrecipitation] = Field(default_factory=lambda: list(MONTHLY_PRECIP_MM), min_length=12,
                                            max_length=12, description="Precipitation totals, Jan..Dec [E].")
     p_wet_after_dry: float = Field(default=0.15, ge=0, le=1, description="Markov wet-day persistence [E].")
     p_wet_after_wet: float = Field(default=0.55, ge=0, le=1, description="Markov wet-day persistence [E].")
     precip_gamma_shape: float = Field(default=0.8, gt=0, le=20, description="Wet-day amount shape [E].")
-    storms_per_month: list[MonthlyStorms] = Field(default_factory=lambda: list(_STORMS_PER_MONTH), min_length=12,
+    storms_per_month: list[MonthlyStorms] = Field(default_factory=lambda: list(STORMS_PER_MONTH), min_length=12,
                                           max_length=12, description="Storm onset rate per month, Jan..Dec [E].")
-    storm_days: int = Field(default=4, ge=1, le=30, description="Storm duration; Alexa lasted 10-15 Dec 2013 [S].")
-    storm_cold_anomaly_c: float = Field(default=8.0, ge=0, le=30,
-                                        description="Alexa: 8-10 degC below normal (domain.md s.3) [S].")
-    storm_precip_mm: float = Field(default=14.0, ge=0, le=300,
-                                   description="Mean storm precipitation per day [E]: 30-60 cm at 1500 m over 4 days.")
+    storm_days: int = Field(default=3, ge=1, le=30, description="Storm duration [E] (Alexa: 10-15 Dec 2013 [S]).")
+    storm_cold_anomaly_c: float = Field(default=2.8, ge=0, le=30, description="Mean storm cold anomaly [E]: storm "
+                                        "snow lines 1000-1400 m (domain.md s.8).")
+    storm_cold_shape: float = Field(default=8.0, ge=0.5, le=100, description="Its gamma shape [E]: outbreaks to "
+                                    "500-900 m in the tail, Alexa-size rare (domain.md s.8).")
+    storm_precip_mm: float = Field(default=6.0, ge=0, le=300, description="Mean storm precipitation a day [E]: "
+                                   "10-40 cm a storm at 1300-1600 m (domain.md s.3).")
+    storm_precip_shape: float = Field(default=2.0, ge=0.5, le=100, description="Gamma shape of storm intensity [E].")
     orographic_gradient_per_km: float = Field(
         default=1.0, ge=0, le=10,
         description="Precipitation gain per km above the reference [E]: storm depths 10-40 cm at 1300-1600 m "
                     "vs 40-100+ cm on the crest above 2000 m (domain.md s.3), partly drifting.")
+    orographic_gradient_below_per_km: float = Field(default=OROGRAPHIC_GRADIENT_BELOW_PER_KM, ge=0, le=10,
+                                                    description="The same below it: Damascus (normals.py) [S/E].")
     observed: ObservedWeather | None = Field(default=None, description="Reported days over the generator.")
     replay_csv: str | None = Field(default=None,
                                    description="CSV (date, temperature_c, precipitation_mm) replayed instead.")
@@ -226,11 +223,16 @@ class SurfaceLimits(StrictModel):
     closed_cm: float = Field(gt=0, le=1000)
     slowed_capacity_factor: float = Field(default=0.5, gt=0, le=1)
     slowed_speed_factor: float = Field(default=0.6, gt=0, le=1)
+    broken_after_days: int | None = Field(default=None, ge=0, le=60, description="Traffic breaks it open this "
+                                          "long after the last fresh snow (None: never).")
+    broken_below_cm: float | None = Field(default=None, gt=0, le=1000, description="... below this depth.")
 
     @model_validator(mode="after")
     def _ordered(self) -> SurfaceLimits:
         if self.closed_cm <= self.slowed_cm:
             raise ValueError("closed_cm: must be above slowed_cm")
+        if self.broken_below_cm is not None and self.broken_below_cm <= self.closed_cm:
+            raise ValueError("broken_below_cm: must be above closed_cm")
         return self
 
 
@@ -241,10 +243,14 @@ def _default_speeds() -> dict[Surface, float]:
 def _default_limits() -> dict[Surface, SurfaceLimits]:
     # domain.md s.4: unploughed road open <10, slowed 10-15, closed >=15 [S: ground clearance];
     # track open <15, slowed 15-30, closed >=30-40 [E]; trail open <30, slowed 30-75, closed >75 [S: Marcy 1859].
+    # Broken by traffic [E], docs/background.md s.5: tracks a week after the snow below 45 cm (calibrated: crest
+    # tracks reopen 1-3 weeks after a major storm); trails the day after below 150 cm (0-3 days), domain.md s.4.
     return {
         "road": SurfaceLimits(slowed_cm=10, closed_cm=15, slowed_capacity_factor=0.5, slowed_speed_factor=0.6),
-        "track": SurfaceLimits(slowed_cm=15, closed_cm=35, slowed_capacity_factor=0.5, slowed_speed_factor=0.6),
-        "trail": SurfaceLimits(slowed_cm=30, closed_cm=75, slowed_capacity_factor=0.5, slowed_speed_factor=0.5),
+        "track": SurfaceLimits(slowed_cm=15, closed_cm=35, slowed_capacity_factor=0.5, slowed_speed_factor=0.6,
+                               broken_after_days=7, broken_below_cm=45),
+        "trail": SurfaceLimits(slowed_cm=30, closed_cm=75, slowed_capacity_factor=0.5, slowed_speed_factor=0.5,
+                               broken_after_days=1, broken_below_cm=150),
     }
 
 
@@ -254,11 +260,19 @@ class SnowConfig(StrictModel):
     rain_snow_threshold_c: float = Field(default=1.5, ge=-10, le=10,
                                          description="50 % snow temperature, Jennings et al. 2018 [S].")
     mix_range_c: float = Field(default=3.0, ge=0, le=10, description="Width of the linear rain/snow mix (0-3 degC).")
-    melt_factor_mm_per_c_day: float = Field(default=4.0, ge=0, le=20, description="Degree-day factor (3-6) [S/E].")
+    melt_factor_mm_per_c_day: float = Field(default=4.0, ge=0, le=20, description="Degree-day factor (3-6) [S/E], "
+                                            "the equinox value of Snow-17's seasonal factor.")
+    melt_factor_seasonal_ratio: float = Field(default=0.57, ge=0.05, le=1, description="Its 21 Dec / 21 Jun: 0.60 / "
+                                              "1.05, Shamir & Georgakakos 2007 [S].")
     melt_base_c: float = Field(default=0.0, ge=-10, le=10)
     new_snow_density_kg_m3: float = Field(default=100.0, ge=30, le=500, description="Judson & Doesken 2000 [S].")
-    settled_density_kg_m3: float = Field(default=300.0, ge=50, le=700, description="250-400 [E].")
-    settling_days: float = Field(default=7.0, gt=0, le=100, description="Settling time constant 5-10 days [E].")
+    liquid_water_capacity: float = Field(default=0.04, ge=0, le=0.4, description="Liquid held, fraction of the ice: "
+                                         "Snow-17 PLWHC [S].")
+    max_density_cold_kg_m3: float = Field(default=450.0, ge=100, le=917, description="Tabler's A, cold pack: CLASS, "
+                                          "Brown et al. 2006 [S].")
+    max_density_melting_kg_m3: float = Field(default=700.0, ge=100, le=917, description="... melting pack [S].")
+    settling_days: float = Field(default=100.0 / 24.0, gt=0, le=100, description="100 h: CLASS, Longley 1960, "
+                                 "Gold 1958 [S] (domain.md: 5-10 days [E]).")
     limits: dict[Surface, SurfaceLimits] = Field(default_factory=_default_limits)
     ploughed_road: SurfaceLimits = Field(
         default_factory=lambda: SurfaceLimits(slowed_cm=5, closed_cm=30, slowed_capacity_factor=0.7,
