@@ -30,7 +30,7 @@ SCENARIO_HELP = "scenario TOML (default: the bundled Qalamoun winter 2013-14)"
 SEED_HELP = "root seed of the replications (default: the scenario's)"
 JSON_HELP = "print one JSON object on stdout instead of the tables"
 BACKEND_HELP = "where replications run: serial (default), processes (this machine) or dask (a cluster)"
-WORKERS_HELP = "processes or dask workers (default: the CPU count)"
+WORKERS_HELP = "processes or local dask workers (default 2; ignored by serial)"
 
 #: The package's logger: ``--verbose`` shows its INFO records, ``-vv`` its DEBUG ones.
 LOGGER = "qalamoun_sim"

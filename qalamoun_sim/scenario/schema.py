@@ -472,6 +472,9 @@ class Scenario(StrictModel):
         return (f"Scenario('{m.name[:60]}', {len(self.nodes)} nodes, {len(self.routes)} routes, "
                 f"{m.days} days from {m.start}, seed {m.seed}, source {str(self.source_path)[-80:]})")
 
+    def __str__(self) -> str:
+        return self.__repr__()
+
 
 def _with_observed_path(scn: Scenario, source: str, base_dir: Path | None) -> Scenario:
     """The observed-days file resolved against ``base_dir`` and read once (its every row checked now)."""
