@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-__all__ = ["first_error"]
+__all__ = ["first_error", "ShortRepr"]
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -62,3 +62,19 @@ def first_error(exc: ValidationError) -> tuple[str, str]:
         field = f"{field}.{head}" if field else head
         message = rest
     return field, message
+
+
+class ShortRepr:
+    """A scenario's repr (and str) in one short line: name, size, horizon, seed, source.
+
+    Pydantic's repr prints every field (some 19,000 characters for the bundled scenario).
+    """
+
+    def __repr__(self) -> str:
+        scn: Any = self  # a mixin of Scenario: its fields
+        m = scn.scenario
+        return (f"Scenario('{m.name[:60]}', {len(scn.nodes)} nodes, {len(scn.routes)} routes, {m.days} days "
+                f"from {m.start}, seed {m.seed}, source {str(scn.source_path)[-80:]})")
+
+    def __str__(self) -> str:
+        return self.__repr__()

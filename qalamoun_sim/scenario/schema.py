@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import ScenarioError
 from .checks import check_references, path_exists, warn_unreachable
-from .messages import first_error
+from .messages import ShortRepr, first_error
 from .normals import MONTHLY_MEAN_C, MONTHLY_PRECIP_MM, OROGRAPHIC_GRADIENT_BELOW_PER_KM, STORMS_PER_MONTH
 from .observed import read_observed_csv
 from .replay import read_replay_csv
@@ -385,7 +385,7 @@ class ClaimConfig(StrictModel):
 
 
 # --------------------------------------------------------------------------- the whole scenario
-class Scenario(StrictModel):
+class Scenario(ShortRepr, StrictModel):
     """A validated scenario. Build it with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
     scenario: ScenarioMeta
@@ -465,15 +465,6 @@ class Scenario(StrictModel):
 
     def _base_dir(self) -> Path | None:
         return Path(self.source_path).parent if self.source_path and not self.source_path.startswith("<") else None
-
-    def __repr__(self) -> str:
-        """A short summary: name, size, horizon and source (pydantic's repr prints every field)."""
-        m = self.scenario
-        return (f"Scenario('{m.name[:60]}', {len(self.nodes)} nodes, {len(self.routes)} routes, "
-                f"{m.days} days from {m.start}, seed {m.seed}, source {str(self.source_path)[-80:]})")
-
-    def __str__(self) -> str:
-        return self.__repr__()
 
 
 def _with_observed_path(scn: Scenario, source: str, base_dir: Path | None) -> Scenario:
