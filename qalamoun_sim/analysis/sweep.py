@@ -84,7 +84,9 @@ def parse_param(spec: str) -> tuple[str, list[Any]]:
 def apply_param(scn: Scenario, path: str, value: Any) -> Scenario:
     """A copy of the scenario with one parameter set (re-validated: bad values raise ScenarioError)."""
     if path in DERIVED:
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ScenarioError("--param", path, f"must be a number, got {value!r}")
+        if not math.isfinite(value):
             raise ScenarioError("--param", path, f"must be a finite number, got {value!r}")
         return scn.with_updates(DERIVED[path](scn, value))
     try:

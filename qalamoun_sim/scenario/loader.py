@@ -137,14 +137,15 @@ def _read_text(path: Path, source: str) -> str:
                 data += fh.read(MAX_SCENARIO_BYTES + 1 - len(data))
     except OSError as exc:
         raise ScenarioError(source, None, f"cannot read: {exc.strerror or exc}") from None
-    if b"\0" in data:
-        raise ScenarioError(source, None, "a binary file, not a scenario file")
     if len(data) > MAX_SCENARIO_BYTES:
         raise ScenarioError(source, None, f"larger than {MAX_SCENARIO_BYTES // 2**20} MiB: not a scenario file")
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(source, None, "not a UTF-8 text file") from None
+    if "\0" in text:
+        raise ScenarioError(source, None, "a binary file, not a scenario file")
+    return text
 
 
 def default_scenario_path() -> Path:

@@ -91,12 +91,13 @@ def _read_text(path: Path, source: str) -> str:
         raise ScenarioError(source, None, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_REPLAY_BYTES:
         raise ScenarioError(source, None, f"larger than {MAX_REPLAY_BYTES // 2**20} MiB: not a weather CSV")
-    if b"\0" in data:
-        raise ScenarioError(source, None, "a binary file, not a weather CSV")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(source, None, f"not UTF-8 text (byte {exc.start})") from None
+        raise ScenarioError(source, None, f"not UTF-8 text (byte {exc.start}): a binary file?") from None
+    if "\0" in text:
+        raise ScenarioError(source, None, "a binary file, not a weather CSV")
+    return text
 
 
 def _parse(text: str, source: str) -> Any:
