@@ -5,7 +5,8 @@
 Writes the six figures of ``qalamoun-sim plot`` for an ensemble of the default scenario, the route
 criticality bars (3 engine replications per route), a sweep of warming against the corridor's
 elevation (200 replications per combination, from the vectorized state) and the two figures of
-``qalamoun-sim interdict`` (200 winters, daily mode), then prints the timings. ``--parts`` makes some
+``qalamoun-sim interdict`` (200 winters, daily mode) and the snowpack by elevation against its sources
+(``qalamoun-sim climate``, 200 winters), then prints the timings. ``--parts`` makes some
 of them only (``--parts interdict``).
 """
 
@@ -16,17 +17,19 @@ import time
 from pathlib import Path
 
 import qalamoun_sim as qs
+from qalamoun_sim.analysis.climate import climate_summary
 from qalamoun_sim.analysis.critical import route_criticality
 from qalamoun_sim.analysis.interdiction import optimal_interdiction
 from qalamoun_sim.plotting import (
     plot_all,
     plot_budget_curve,
+    plot_climate,
     plot_criticality,
     plot_interdiction_map,
     plot_sweep,
 )
 
-PARTS = ("ensemble", "critical", "sweep", "interdict")
+PARTS = ("ensemble", "critical", "sweep", "interdict", "climate")
 
 FIGURES = Path(__file__).parent / "figures"
 
@@ -75,6 +78,13 @@ def main(argv: list[str] | None = None) -> None:
         plot_interdiction_map(result, scn, strikes=2).savefig(FIGURES / "interdiction_map.png", dpi=150)
         written += [FIGURES / "budget_curve.png", FIGURES / "interdiction_map.png"]
         times.append(f"interdict ({args.sweep_replications} winters, daily): {time.perf_counter() - t:.1f} s")
+
+    if "climate" in parts:
+        t = time.perf_counter()
+        summary = climate_summary(scn, args.sweep_replications, args.seed, [float(z) for z in range(700, 2701, 100)])
+        plot_climate(summary).savefig(FIGURES / "climate.png", dpi=150)
+        written.append(FIGURES / "climate.png")
+        times.append(f"climate ({args.sweep_replications} winters, 21 elevations): {time.perf_counter() - t:.1f} s")
 
     for path in written:
         print(f"{path}  {path.stat().st_size // 1024} kB")
