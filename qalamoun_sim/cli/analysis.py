@@ -1,4 +1,5 @@
-"""``plot``, ``sweep`` and ``critical``: figures of a results folder, the claim over a grid, route criticality."""
+"""``plot``, ``animate``, ``sweep`` and ``critical``: figures and an animation of a results folder, the claim over a
+grid, route criticality."""
 
 from __future__ import annotations
 
@@ -8,16 +9,36 @@ import sys
 from typing import Any
 
 from ..errors import ScenarioError
-from .common import SCENARIO_HELP, Command, json_default, load, out_folder, positive, progress_bar, seed_value
+from .common import (
+    SCENARIO_HELP,
+    Command,
+    int_at_least,
+    json_default,
+    load,
+    out_folder,
+    positive,
+    progress_bar,
+    seed_value,
+)
 
-__all__ = ["register", "cmd_plot", "cmd_sweep", "cmd_critical", "format_sweep", "format_critical"]
+__all__ = ["register", "cmd_plot", "cmd_animate", "cmd_sweep", "cmd_critical", "format_sweep", "format_critical"]
 
 
 def register(sub: Any) -> dict[str, Command]:
-    """Add ``plot``, ``sweep`` and ``critical``."""
+    """Add ``plot``, ``animate``, ``sweep`` and ``critical``."""
     plot = sub.add_parser("plot", help="write every figure of a results folder as PNG")
     plot.add_argument("results", metavar="RESULTS_DIR", help="folder written by 'run --out'")
     plot.add_argument("--out", help="folder for the figures (default: RESULTS_DIR/figures)")
+
+    anim = sub.add_parser("animate", help="an animated GIF of one winter: route states and snow by elevation",
+                          description="Draw one replication of a results folder day by day: the network with "
+                                      "each route coloured by its state (open, snow, interdicted, both) and the "
+                                      "snow depth by elevation band beside it; write an animated GIF.")
+    anim.add_argument("results", metavar="RESULTS_DIR", help="folder written by 'run --out'")
+    anim.add_argument("--out", help="the GIF to write (default: RESULTS_DIR/figures/winter.gif)")
+    anim.add_argument("--replication", type=int_at_least(0), help="which replication (default: the first)")
+    anim.add_argument("--every", type=positive, default=1, help="one frame every N days (default 1)")
+    anim.add_argument("--fps", type=positive, default=8, help="frames a second (default 8)")
 
     sweep = sub.add_parser("sweep", help="the claim over a grid of one or two scenario parameters")
     sweep.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
@@ -39,7 +60,7 @@ def register(sub: Any) -> dict[str, Command]:
     crit.add_argument("--top", type=positive, default=15, help="routes in the table and figure")
     crit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     crit.add_argument("--out", help="folder for critical.csv and critical.png")
-    return {"plot": cmd_plot, "sweep": cmd_sweep, "critical": cmd_critical}
+    return {"plot": cmd_plot, "animate": cmd_animate, "sweep": cmd_sweep, "critical": cmd_critical}
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -55,6 +76,31 @@ def cmd_plot(args: argparse.Namespace) -> int:
     out = out_folder(args.out or str(Path(args.results) / "figures"))
     for path in plot_all(res, out):
         print(path)
+    return 0
+
+
+def cmd_animate(args: argparse.Namespace) -> int:
+    """``animate``: an animated GIF of one winter of a results folder."""
+    import logging
+    from pathlib import Path
+
+    from ..plotting import load_results
+    from ..plotting.animation import animate_winter
+    from .common import LOGGER
+
+    res = load_results(args.results)
+    out = Path(args.out) if args.out else Path(args.results) / "figures" / "winter.gif"
+    if out.suffix.lower() != ".gif":
+        raise ScenarioError("--out", None, f"the animation is a GIF: give a path ending in .gif, got '{out}'")
+    out_folder(str(out.parent))
+    logging.getLogger(LOGGER).info("drawing replication %s of %s, one frame every %d days",
+                                   "the first" if args.replication is None else args.replication,
+                                   args.results, args.every)
+    try:
+        path = animate_winter(res, out, replication=args.replication, every=args.every, fps=args.fps)
+    except ValueError as exc:
+        raise ScenarioError("--replication", None, str(exc)) from None
+    print(path)
     return 0
 
 

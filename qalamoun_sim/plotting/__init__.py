@@ -8,7 +8,8 @@ no global state behind. Plotting reads results; it never simulates (design.md s.
 
 One module per family of figures: :mod:`.supply`, :mod:`.shares` (the corridor cut and the claim),
 :mod:`.snow`, :mod:`.network_map`, :mod:`.analysis` (sweeps and criticality), :mod:`.interdiction`
-(the budget curve and the routes struck, from the result of ``interdict``); :mod:`.data` turns
+(the budget curve and the routes struck, from the result of ``interdict``), :mod:`.animation` (one
+winter as an animated GIF); :mod:`.data` turns
 what they are given into :class:`Results`.
 
 A run does not carry its scenario; pass ``scenario=`` for the figures that need route capacities,
@@ -24,6 +25,7 @@ from typing import Any
 from ..io import atomic_write
 from ..scenario import Scenario
 from .analysis import plot_criticality, plot_sweep
+from .animation import animate_winter
 from .climate import plot_climate
 from .data import Results, as_results, load_results
 from .explore import plot_explore_pairs, plot_index_convergence, plot_sensitivity
@@ -36,7 +38,7 @@ from .supply import plot_supply
 __all__ = ["Results", "as_results", "load_results", "corridor_share_frame", "plot_supply", "plot_share_cut",
            "plot_snow_depth", "plot_network_map", "plot_claim_distribution", "plot_sweep", "plot_criticality",
            "plot_climate", "plot_budget_curve", "plot_interdiction_map", "plot_sensitivity", "plot_explore_pairs",
-           "plot_index_convergence", "plot_all", "FIGURES"]
+           "plot_index_convergence", "plot_all", "FIGURES", "animate_winter"]
 
 #: File names written by :func:`plot_all`, in order.
 FIGURES: tuple[str, ...] = ("supply_towns.png", "supply_corridors.png", "share_cut.png", "snow_depth.png",
