@@ -364,3 +364,27 @@ def test_claim_distribution_counts_right_of_the_line_as_the_claim_probability(ti
     filled = [p for p in ax.patches if p.get_facecolor()[3] > 0 and p.get_width() < 0.5]
     right = sum(p.get_height() for p in filled if p.get_x() >= line - 1e-9)
     assert right == round(claim_verdict(shares)["claim_probability"] * 40)
+
+
+def test_supply_stock_ends_when_most_winters_lose_the_town() -> None:
+    from qalamoun_sim.plotting.supply import _held_band
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    x = np.datetime64("2013-12-01") + np.arange(10).astype("timedelta64[D]")
+    stock = np.full((3, 10), 50.0)
+    held = np.ones((3, 10))
+    held[0, 4:] = held[1, 6:] = 0.0  # two of three winters lose it, on days 4 and 6
+    _held_band(ax, x, stock, held, "#1f77b4", "Yabroud")
+    line, cross = ax.get_lines()
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert line.get_label() == "Yabroud"
+    assert np.isfinite(y[:6]).all() and np.isnan(y[6:]).all()  # drawn while at least half hold it
+    assert as_date(cross.get_xdata()[0]) == dt.date(2013, 12, 6) and cross.get_marker() == "x"
+
+
+def test_supply_labels_towns_by_name(ens, tiny) -> None:
+    i = next(k for k, n in enumerate(tiny.nodes) if n.id == "town_a")
+    named = tiny.with_updates({f"nodes[{i}].name": "Town A (east), the first"})
+    fig = plot_supply(ens, scenario=named)
+    assert sorted(lines_labelled(fig.axes[0])) == ["Town A", "town_b"]

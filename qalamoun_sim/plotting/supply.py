@@ -53,8 +53,9 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     fig, ax_flow, ax_stock = _supply_axes(ax)
     x = res.dates(days)
     smooth = rolling(flow, smooth_days)
+    label = _town_names(res) if by == "town" else {}
     for i, name in enumerate(chosen):
-        median_band(ax_flow, x, smooth[:, :, keys.index(name)], COLORS[i % len(COLORS)], str(name))
+        median_band(ax_flow, x, smooth[:, :, keys.index(name)], COLORS[i % len(COLORS)], label.get(name, str(name)))
     what = "town" if by == "town" else "corridor of the source"
     ax_flow.set_ylabel(f"delivered (t/day, {smooth_days}-day mean)" if smooth_days > 1 else "delivered (t/day)")
     n = flow.shape[0]
@@ -65,7 +66,7 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     ax_flow.grid(alpha=0.3)
     outside_legend(ax_flow, title=by)
     if ax_stock is not None:
-        _draw_stocks(ax_stock, res, towns, days, x, chosen if by == "town" else None)
+        _draw_stocks(ax_stock, res, towns, days, x, chosen if by == "town" else None, label)
     else:
         ax_flow.set_xlabel("date")
     date_axis(ax_flow)
@@ -115,14 +116,44 @@ def _supply_axes(ax: Axes | Sequence[Axes] | None) -> tuple[Figure, Axes, Axes |
     return figure_of(ax[0]), ax[0], ax[1]
 
 
+def _town_names(res: Results) -> dict[str, str]:
+    """Town id -> its short name (``"al-Nabk"`` for ``nabk``), where the scenario names it."""
+    if res.scenario is None:
+        return {}
+    return {n.id: n.name.split(",")[0].split(" (")[0] for n in res.scenario.nodes if n.kind == "town" and n.name}
+
+
+def _held_band(ax: Axes, x: np.ndarray, stock: np.ndarray, held: np.ndarray, color: str, label: str) -> None:
+    """Median and 5-95 % band of a town's stock over the replications still holding it (R, D each).
+
+    Drawn while at least half the replications hold the town; where most have lost it (captured or
+    settled) the line ends, with a cross on the median day of its fall.
+    """
+    keep = held.mean(axis=0) >= 0.5
+    vals = np.where((held > 0) & keep, stock, np.nan)
+    vals[:, ~keep] = 0.0  # no all-NaN day: those are blanked below
+    lo, mid, hi = (np.where(keep, q, np.nan) for q in np.nanquantile(vals, [0.05, 0.5, 0.95], axis=0))
+    if stock.shape[0] > 1:
+        ax.fill_between(x, lo, hi, color=color, alpha=0.15, linewidth=0)
+    ax.plot(x, mid, color=color, lw=1.6, label=label)
+    lost = held[:, -1] == 0
+    if lost.mean() >= 0.5:
+        day = int(np.median(held[lost].sum(axis=1)))
+        ax.plot(x[min(day, len(x) - 1)], 0, marker="x", ms=7, mew=2, color=color, ls="", clip_on=False)
+
+
 def _draw_stocks(ax: Axes, res: Results, towns: pd.DataFrame, days: np.ndarray, x: np.ndarray,
-                 chosen: list[Any] | None) -> None:
-    """Stocks beneath the flows: of each ``chosen`` town, or (None) of all towns still militant-held."""
+                 chosen: list[Any] | None, label: dict[str, str] | None = None) -> None:
+    """Stocks beneath the flows: of each ``chosen`` town while held, or (None) of all towns still militant-held."""
     stock, tkeys, _ = replication_grid(towns, "day", "town", "stock_t", days=days)
     if chosen is not None:
+        held = _still_held(res, stock.shape, tkeys)
         for i, name in enumerate(chosen):
-            median_band(ax, x, stock[:, :, tkeys.index(name)], COLORS[i % len(COLORS)], str(name))
-        ax.set_ylabel("stock (t, end of day)")
+            k = tkeys.index(name)
+            _held_band(ax, x, stock[:, :, k], held[:, :, k], COLORS[i % len(COLORS)], (label or {}).get(name, name))
+        ax.set_ylabel("stock while held (t, end of day)")
+        ax.set_title("x: the median day the town is captured or settles (where most winters see it)",
+                     loc="left", fontsize="small")
     else:
         held = _still_held(res, stock.shape, tkeys)
         median_band(ax, x, (stock * held).sum(axis=2), "#555555", "towns not yet\ncaptured or settled")
