@@ -5,9 +5,11 @@
 Writes the six figures of ``qalamoun-sim plot`` for an ensemble of the default scenario, the route
 criticality bars (3 engine replications per route), a sweep of warming against the corridor's
 elevation (200 replications per combination, from the vectorized state) and the two figures of
-``qalamoun-sim interdict`` (200 winters, daily mode) and the snowpack by elevation against its sources
-(``qalamoun-sim climate``, 200 winters), then prints the timings. ``--parts`` makes some
-of them only (``--parts interdict``).
+``qalamoun-sim interdict`` (200 winters, daily mode), and the three figures of ``qalamoun-sim explore``
+(Sobol', 128 base samples x 100 winters over the default parameters: the README's command; its rows
+are kept in ``--explore-out`` and reread when that folder is complete), and the snowpack by elevation
+against its sources (``qalamoun-sim climate``, 200 winters), then prints the timings.
+``--parts`` makes some of them only (``--parts interdict``).
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ from qalamoun_sim.plotting import (
     plot_budget_curve,
     plot_climate,
     plot_criticality,
+    plot_explore_pairs,
+    plot_index_convergence,
     plot_interdiction_map,
+    plot_sensitivity,
     plot_sweep,
 )
 
-PARTS = ("ensemble", "critical", "sweep", "interdict", "climate")
+PARTS = ("ensemble", "critical", "sweep", "interdict", "explore", "climate")
 
 FIGURES = Path(__file__).parent / "figures"
 
@@ -40,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=2013)
     p.add_argument("--sweep-replications", type=int, default=200)
     p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
+    p.add_argument("--explore-out", default="results/explore-readme", help="folder of the explore rows")
     args = p.parse_args(argv)
     parts = {x.strip() for x in args.parts.split(",") if x.strip()}
     FIGURES.mkdir(parents=True, exist_ok=True)
@@ -79,6 +85,11 @@ def main(argv: list[str] | None = None) -> None:
         written += [FIGURES / "budget_curve.png", FIGURES / "interdiction_map.png"]
         times.append(f"interdict ({args.sweep_replications} winters, daily): {time.perf_counter() - t:.1f} s")
 
+    if "explore" in parts:
+        t = time.perf_counter()
+        written += explore_figures(scn, args.seed, args.explore_out)
+        times.append(f"explore (sobol, 128 x 18 samples x 100 winters): {time.perf_counter() - t:.1f} s")
+
     if "climate" in parts:
         t = time.perf_counter()
         summary = climate_summary(scn, args.sweep_replications, args.seed, [float(z) for z in range(700, 2701, 100)])
@@ -89,6 +100,22 @@ def main(argv: list[str] | None = None) -> None:
     for path in written:
         print(f"{path}  {path.stat().st_size // 1024} kB")
     print("; ".join(times))
+
+
+def explore_figures(scn: qs.Scenario, seed: int, out: str) -> list[Path]:
+    """The README's exploration: its indices, the two leading parameters with the boxes, the convergence."""
+    from qalamoun_sim.analysis.explore import index_convergence, run_explore
+    from qalamoun_sim.analysis.explore_ranges import default_parameters
+
+    res = run_explore(scn, default_parameters(scn), method="sobol", samples=128, replications=100, seed=seed,
+                      backend="processes", workers=2, out=out, resume=(Path(out) / "manifest.json").exists())
+    conv = index_convergence(res, smallest=8)
+    top = res.ranking()[:5]
+    paths = [FIGURES / n for n in ("explore_sensitivity.png", "explore_pairs.png", "explore_convergence.png")]
+    plot_sensitivity(res).savefig(paths[0], dpi=150)
+    plot_explore_pairs(res).savefig(paths[1], dpi=150)
+    plot_index_convergence(conv[conv["path"].isin(top)]).savefig(paths[2], dpi=150)
+    return paths
 
 
 if __name__ == "__main__":
