@@ -119,3 +119,29 @@ def test_import_does_not_load_xarray() -> None:
     code = "import sys, qalamoun_sim as qs; qs.compute_state; print('xarray' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_write_dataset_netcdf_atomic_and_zarr_needs_its_extra(state: qs.ExogenousState, tmp_path) -> None:
+    from qalamoun_sim.environment.labelled import write_dataset
+    from qalamoun_sim.errors import QalamounError
+
+    path = write_dataset(state.to_xarray(), tmp_path / "s.nc")
+    assert [p.name for p in tmp_path.iterdir()] == ["s.nc"]
+    with xr.open_dataset(path) as back:
+        assert np.array_equal(back["route_depth_cm"].values, state.route_depth_cm)
+    if importlib.util.find_spec("zarr") is None:
+        with pytest.raises(QalamounError, match=r"qalamoun-sim\[zarr\]"):
+            write_dataset(state.to_xarray(), tmp_path / "s.zarr")
+
+
+def test_export_command(scenario: qs.Scenario, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_main
+
+    qs.run_ensemble(scenario, 2, seed=5, out=tmp_path / "r")
+    rc, out, err = run_main(capsys, "export", str(tmp_path / "r"), "--out", str(tmp_path / "r.nc"), "--table", "towns")
+    assert rc == 0, err
+    with xr.open_dataset(tmp_path / "r.nc") as back:
+        assert back["stock_t"].dims == ("realization", "time", "town") and "route" not in back.dims
+        want = qs.Ensemble(tmp_path / "r").table("towns")["stock_t"].sum()
+        assert float(back["stock_t"].sum()) == pytest.approx(float(want))
+        assert back.attrs["seed"] == 5

@@ -1,5 +1,5 @@
-"""``plot``, ``animate``, ``sweep`` and ``critical``: figures and an animation of a results folder, the claim over a
-grid, route criticality."""
+"""``plot``, ``animate``, ``export``, ``sweep`` and ``critical``: figures, an animation and labelled arrays of a
+results folder, the claim over a grid, route criticality."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ from .common import (
     seed_value,
 )
 
-__all__ = ["register", "cmd_plot", "cmd_animate", "cmd_sweep", "cmd_critical", "format_sweep", "format_critical"]
+__all__ = ["register", "cmd_plot", "cmd_animate", "cmd_export", "cmd_sweep", "cmd_critical", "format_sweep", "format_critical"]
 
 
 def register(sub: Any) -> dict[str, Command]:
-    """Add ``plot``, ``animate``, ``sweep`` and ``critical``."""
+    """Add ``plot``, ``animate``, ``export``, ``sweep`` and ``critical``."""
     plot = sub.add_parser("plot", help="write every figure of a results folder as PNG")
     plot.add_argument("results", metavar="RESULTS_DIR", help="folder written by 'run --out'")
     plot.add_argument("--out", help="folder for the figures (default: RESULTS_DIR/figures)")
@@ -39,6 +39,16 @@ def register(sub: Any) -> dict[str, Command]:
     anim.add_argument("--replication", type=int_at_least(0), help="which replication (default: the first)")
     anim.add_argument("--every", type=positive, default=1, help="one frame every N days (default 1)")
     anim.add_argument("--fps", type=positive, default=8, help="frames a second (default 8)")
+
+    exp = sub.add_parser("export", help="a results folder's tables as labelled arrays: netCDF or zarr",
+                         description="Write the gridded tables of a results folder (routes, towns, weather) as "
+                                     "one xarray Dataset over realization, time, route, town and elevation, with "
+                                     "CF units: netCDF (h5netcdf with the [netcdf] extra, else netCDF3) or zarr.")
+    exp.add_argument("results", metavar="RESULTS_DIR", help="folder written by 'run --out'")
+    exp.add_argument("--out", required=True, help="the file to write: .nc for netCDF, .zarr for a zarr store")
+    exp.add_argument("--format", choices=("netcdf", "zarr"), help="default: from the suffix of --out")
+    exp.add_argument("--table", choices=("routes", "towns", "weather"), action="append",
+                     help="a table to export (repeat for more; default all three)")
 
     sweep = sub.add_parser("sweep", help="the claim over a grid of one or two scenario parameters")
     sweep.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
@@ -60,7 +70,7 @@ def register(sub: Any) -> dict[str, Command]:
     crit.add_argument("--top", type=positive, default=15, help="routes in the table and figure")
     crit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     crit.add_argument("--out", help="folder for critical.csv and critical.png")
-    return {"plot": cmd_plot, "animate": cmd_animate, "sweep": cmd_sweep, "critical": cmd_critical}
+    return {"plot": cmd_plot, "animate": cmd_animate, "export": cmd_export, "sweep": cmd_sweep, "critical": cmd_critical}
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -101,6 +111,20 @@ def cmd_animate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ScenarioError("--replication", None, str(exc)) from None
     print(path)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``export``: the gridded tables of a results folder as netCDF or zarr."""
+    from ..ensemble.reader import Ensemble
+    from ..environment.labelled import GRIDDED_TABLES, tables_dataset, write_dataset
+
+    ens = Ensemble(args.results)
+    names = args.table or list(GRIDDED_TABLES)
+    scn = ens.scenario
+    ds = tables_dataset({n: ens.table(n) for n in dict.fromkeys(names)}, scn.dates, scenario=scn.scenario.name,
+                        seed=ens.seed, attrs={"replications": ens.replications})
+    print(write_dataset(ds, args.out, args.format))
     return 0
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ import xarray as xr
 if TYPE_CHECKING:  # pragma: no cover - a cycle at run time (state imports this module)
     from .state import ExogenousState
 
-__all__ = ["state_dataset", "tables_dataset", "VARIABLES", "GRIDDED_TABLES", "DEPTH_COLUMN"]
+__all__ = ["state_dataset", "tables_dataset", "write_dataset", "VARIABLES", "GRIDDED_TABLES", "DEPTH_COLUMN"]
 
 #: Variable name -> (units, long_name), CF style (``1`` is dimensionless).
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -219,3 +220,60 @@ def tables_dataset(tables: Mapping[str, pd.DataFrame], dates: Sequence[dt.date] 
         ds = ds.assign_coords(time=("day", time)).swap_dims({"day": "time"})
     ds.attrs.update(_global_attrs(f"qalamoun-sim tables: {', '.join(tables)}", scenario, seed, attrs))
     return _annotate(ds)
+
+
+def _netcdf_engine() -> Literal["h5netcdf", "scipy"]:
+    """h5netcdf (netCDF4) when the ``[netcdf]`` extra is installed, else SciPy's netCDF3 writer."""
+    import importlib.util
+
+    have = all(importlib.util.find_spec(m) is not None for m in ("h5netcdf", "h5py"))
+    return "h5netcdf" if have else "scipy"
+
+
+def write_dataset(ds: xr.Dataset, path: str | Path, fmt: str | None = None) -> Path:
+    """Write a dataset as netCDF (``.nc``) or zarr (``.zarr``), atomically (a temporary name, then a rename).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    path : path
+        The file (netCDF) or folder (zarr) to write; it must not exist yet for zarr.
+    fmt : {"netcdf", "zarr"}, optional
+        Default from the suffix of ``path`` (``.zarr`` for zarr, anything else netCDF).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    QalamounError
+        zarr asked for and not installed (``pip install 'qalamoun-sim[zarr]'``), or the zarr folder exists.
+    """
+    import os
+    import secrets
+    import shutil
+
+    from ..errors import QalamounError
+    from ..io import atomic_write
+
+    path = Path(path)
+    fmt = fmt or ("zarr" if path.suffix == ".zarr" else "netcdf")
+    if fmt == "netcdf":
+        engine = _netcdf_engine()
+        return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine=engine))
+    if fmt != "zarr":
+        raise QalamounError(f"format: must be netcdf or zarr, got '{fmt}'")
+    try:
+        import zarr  # noqa: F401
+    except ImportError:
+        raise QalamounError("zarr is not installed: pip install 'qalamoun-sim[zarr]'") from None
+    if path.exists():
+        raise QalamounError(f"{path}: exists; remove it first (a zarr store is a folder)")
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    try:
+        ds.to_zarr(tmp, mode="w")
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
