@@ -213,3 +213,12 @@ def test_a_non_finite_graphml_attribute_is_refused_naming_the_element(tmp_path, 
         load_scenario(toml)
     assert info.value.field == "routes[0].length_km"
     assert "finite" in info.value.message and "GraphML edge 'r0' of bad.graphml" in info.value.message
+
+
+@pytest.mark.parametrize("command", ["run", "claim", "sweep", "critical", "climate", "explore", "interdict"])
+def test_every_command_caps_replications(command, capsys):
+    extra = ["--param", "climate.warming_c=0"] if command == "sweep" else []
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, str(TINY_PATH), "--replications", str(MAX_REPLICATIONS + 1), *extra])
+    _, err = capsys.readouterr()
+    assert info.value.code == 2 and "must be <= 10,000,000" in err and len(err.strip().splitlines()) == 1

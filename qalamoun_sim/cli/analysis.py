@@ -18,6 +18,7 @@ from .common import (
     out_folder,
     positive,
     progress_bar,
+    replications_value,
     seed_value,
 )
 
@@ -55,14 +56,14 @@ def register(sub: Any) -> dict[str, Command]:
     sweep.add_argument("--param", action="append", required=True, metavar="PATH=V1,V2,...",
                        help="a dotted scenario path (or climate.warming_c, corridor.elevation_shift_m) and its "
                             "values; give it once or twice")
-    sweep.add_argument("--replications", type=positive, help="default: the scenario's")
+    sweep.add_argument("--replications", type=replications_value, help="default: the scenario's")
     sweep.add_argument("--seed", type=seed_value, help="default: the scenario's")
     sweep.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     sweep.add_argument("--out", help="folder for sweep.csv and sweep.png")
 
     crit = sub.add_parser("critical", help="rank routes by what losing each one costs")
     crit.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
-    crit.add_argument("--replications", type=positive, default=None,
+    crit.add_argument("--replications", type=replications_value, default=None,
                       help="engine replications per route (default 3)")
     crit.add_argument("--seed", type=seed_value, help="default: the scenario's")
     crit.add_argument("--corridor", help="corridor of the max-flow figure (default: the claim corridor)")

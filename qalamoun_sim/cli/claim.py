@@ -6,7 +6,16 @@ import argparse
 import json
 from typing import Any
 
-from .common import JSON_HELP, SCENARIO_HELP, SEED_HELP, Command, load, positive, progress_bar, seed_value
+from .common import (
+    JSON_HELP,
+    SCENARIO_HELP,
+    SEED_HELP,
+    Command,
+    load,
+    progress_bar,
+    replications_value,
+    seed_value,
+)
 
 __all__ = ["register", "cmd_claim", "format_claim", "verdict_lines"]
 
@@ -18,7 +27,7 @@ def register(sub: Any) -> dict[str, Command]:
                                        "closures, strikes; no convoys): the share of the claim corridor cut by "
                                        "snow and by interdiction, P(claim) with its 95 %% interval, every reading.")
     claim.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
-    claim.add_argument("--replications", type=positive, help="winters to draw (default: the scenario's)")
+    claim.add_argument("--replications", type=replications_value, help="winters to draw (default: the scenario's)")
     claim.add_argument("--seed", type=seed_value, help=SEED_HELP)
     claim.add_argument("--json", action="store_true", help=JSON_HELP)
     return {"claim": cmd_claim}

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from .common import Command, json_default, load, positive, progress_bar, seed_value
+from .common import Command, json_default, load, progress_bar, replications_value, seed_value
 
 __all__ = ["register", "cmd_climate", "format_climate", "elevation_list"]
 
@@ -35,7 +35,7 @@ def register(sub: Any) -> dict[str, Command]:
     """Add ``climate``."""
     climate = sub.add_parser("climate", help="the climate a scenario produces, beside its inputs and its sources")
     climate.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
-    climate.add_argument("--replications", type=positive, help="default: the scenario's")
+    climate.add_argument("--replications", type=replications_value, help="default: the scenario's")
     climate.add_argument("--seed", type=seed_value, help="default: the scenario's")
     climate.add_argument("--elevations", type=elevation_list, default=[700.0, 1500.0, 2000.0, 2500.0],
                          metavar="Z1,Z2,...", help="elevations (m) to report the snow at (default 700,1500,2000,2500)")

@@ -17,6 +17,7 @@ from .common import (
     load,
     positive,
     progress_bar,
+    replications_value,
     seed_value,
     workers_value,
 )
@@ -46,7 +47,7 @@ def register(sub: Any) -> dict[str, Command]:
     ex.add_argument("--method", choices=METHODS, default="sobol", help="sampling and indices (default sobol)")
     ex.add_argument("--samples", type=positive, help="sobol: base points, a power of two (default 64); morris: "
                                                      "trajectories (20); lhs: points (256)")
-    ex.add_argument("--replications", type=positive, help="winters per sample, the same seeds for every sample "
+    ex.add_argument("--replications", type=replications_value, help="winters per sample, the same seeds for every sample "
                                                           "(default: the scenario's)")
     ex.add_argument("--seed", type=seed_value, help="default: the scenario's")
     ex.add_argument("--outcome", choices=list(OUTCOMES), default="claim_probability",

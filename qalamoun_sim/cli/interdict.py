@@ -14,7 +14,7 @@ from .common import (
     json_default,
     load,
     out_folder,
-    positive,
+    replications_value,
     seed_value,
 )
 
@@ -29,7 +29,7 @@ def register(sub: Any) -> dict[str, Command]:
                    help="strikes per day (daily) or in all (plan): a list or a range like 0-4 (default 0,1,2,3,4)")
     p.add_argument("--mode", default="daily", choices=("daily", "plan"),
                    help="daily: the best routes each day; plan: one set of routes for the whole window")
-    p.add_argument("--replications", type=positive, help="winters to solve (default: the scenario's)")
+    p.add_argument("--replications", type=replications_value, help="winters to solve (default: the scenario's)")
     p.add_argument("--seed", type=seed_value, help=SEED_HELP)
     p.add_argument("--target", default="1.0", metavar="SHARE",
                    help="cut share that strikes_to_cut_rest asks for, in (0, 1] (default 1.0: the whole corridor)")
