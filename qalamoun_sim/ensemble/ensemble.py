@@ -196,12 +196,12 @@ class EnsembleJob:
                                                    "chunks": len(self.chunks),
                                                    "chunks_done": len(folder.listed_chunks())})
             raise
-        ens = Ensemble(folder.path)
+        ens = Ensemble(folder.path, quiet=True)  # what it will not read, the resume has said
         folder.write_json("summary.json", {**header, "status": "complete", "finished": now(),
                                            "chunks": len(self.chunks), "chunks_done": len(self.chunks),
                                            "event_count": ens.event_count,
                                            "towns": json_records(ens.town_report())})
-        return Ensemble(folder.path)  # read again: its meta is the final summary
+        return Ensemble(folder.path, quiet=True)  # read again: its meta is the final summary
 
 
 @contextlib.contextmanager

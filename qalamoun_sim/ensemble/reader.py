@@ -37,7 +37,8 @@ class Ensemble:
     ``Ensemble("results/").town_bands("delivered_t")`` gives per-day p05/p50/p95 per town.
     """
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, *, quiet: bool = False) -> None:
+        """Open a results folder; ``quiet`` leaves out the warnings about files it will not read."""
         self.folder = Path(folder)
         path = self.folder / "summary.json"
         if not path.exists():
@@ -47,8 +48,9 @@ class Ensemble:
         self.manifest: Manifest | None = None
         if (self.folder / MANIFEST).exists():
             self.manifest = Manifest.read(self.folder)
-            self._warn_unlisted()
-        else:
+            if not quiet:
+                self._warn_unlisted()
+        elif not quiet:
             warnings.warn(f"{self.folder}: no {MANIFEST} (made by qalamoun-sim 0.1): its files are not verified",
                           ResultsWarning, stacklevel=2)
         self._tables: dict[str, pd.DataFrame] = {}
