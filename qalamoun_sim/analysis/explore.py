@@ -5,10 +5,11 @@ Saltelli/Sobol' sequence (``sobol``), Morris trajectories (``morris``) or a Lati
 (``lhs``) -- evaluates the claim at every sample, and reads the sample three ways:
 
 * **indices** from SALib: Sobol' ``S1``, ``ST`` with their bootstrap intervals, Morris ``mu_star``
-  (with its interval), ``mu`` and ``sigma``; the moment-independent ``delta`` (Plischke et al. 2013)
-  with ``S1`` from any sample (for ``lhs`` the only indices);
+  (with its interval), ``mu`` and ``sigma``; for ``lhs`` a binned ``S1`` and the moment-independent
+  ``delta`` (Plischke et al. 2013), which ``delta=True`` adds to the other two (:func:`sensitivity`);
 * **boxes** by PRIM (:mod:`.prim`): where the outcome reaches a threshold (the claim holds in most
-  winters) and where it does not (the claim fails), each with coverage, density and mass;
+  winters) and where it does not (the claim fails), over every parameter and over the two leading
+  ones, each with coverage, density and mass;
 * **rows**: the sample itself, one row per sample with every outcome.
 
 Every sample uses the same replication seeds (common random numbers: replication k of every sample
