@@ -157,7 +157,7 @@ def test_resume_after_an_interrupt(tiny_c: Path, tmp_path: Path, monkeypatch: py
     assert json.loads((out / "summary.json").read_text())["status"] == "complete"
     with pytest.raises(ResultsError, match="other explore settings"):
         run_explore(scn, THREE, out=str(out), resume=True, **{**kw, "samples": 3})
-    with pytest.raises(ResultsError, match="not empty"):
+    with pytest.raises(ResultsError, match="not empty; use --resume or another --out folder"):
         run_explore(scn, THREE, out=str(out), **kw)
 
 

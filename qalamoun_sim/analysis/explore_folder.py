@@ -77,7 +77,11 @@ class ExploreFolder:
         header = summary_header(scenario, int(meta["seed"]), int(meta["replications"]), chunk_size)
         self.design = {**{k: meta[k] for k in _IDENTITY}, "parameters": [p.record() for p in params],
                        "points": self.points}
-        self.folder = ResultsFolder.open(self.path, header, [], resume=resume, overwrite=False)
+        try:
+            self.folder = ResultsFolder.open(self.path, header, [], resume=resume, overwrite=False)
+        except ResultsError as exc:  # explore has no --overwrite: do not offer it
+            raise ResultsError(str(exc).replace("use --resume, --overwrite or another --out folder",
+                                                "use --resume or another --out folder")) from None
         try:
             if resume:
                 self._check_design()
