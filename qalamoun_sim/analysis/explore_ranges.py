@@ -74,11 +74,11 @@ DEFAULT_RANGES: tuple[tuple[str, float, float, str], ...] = (
     ("snow.new_snow_density_kg_m3", 70.0, 120.0, "[S] new-snow density 70-120 kg/m3 (s.4)"),
     ("snow.settling_days", 4.0, 10.0,
      "[S/E] settling time constant: 100 h in CLASS [S] to the domain notes' 5-10 days [E] (s.4)"),
-    ("snow.limits.track.closed_cm", 30.0, 39.0,
-     "[E] tracks closed at 30-40 cm of undisturbed snow (s.4), below the 40 cm that traffic breaks"),
-    ("snow.limits.track.broken_after_days", 3, 7,
+    ("snow.limits.track.closed_cm", 30.0, 40.0,
+     "[E] tracks closed at 30-40 cm of undisturbed snow (s.4), below the 45 cm that traffic breaks"),
+    ("snow.limits.track.broken_after_days", 5, 9,
      "[E] days after the last snow before traffic breaks a track open, calibrated to crest tracks closed "
-     "1-3 weeks after a major storm (s.4): 5 +-2"),
+     "1-3 weeks after a major storm (s.4): 7 +-2"),
     ("weather.storm_precip_mm", 4.0, 9.0,
      "[E] mean storm precipitation a day, calibrated to single storms of 10-40 cm at 1300-1600 m (s.3): "
      "-33 % / +50 % of 6 mm"),
