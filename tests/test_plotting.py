@@ -388,3 +388,12 @@ def test_supply_labels_towns_by_name(ens, tiny) -> None:
     named = tiny.with_updates({f"nodes[{i}].name": "Town A (east), the first"})
     fig = plot_supply(ens, scenario=named)
     assert sorted(lines_labelled(fig.axes[0])) == ["Town A", "town_b"]
+
+
+def test_plot_all_skips_the_shares_of_a_corridor_no_route_carries(tmp_path) -> None:
+    from pathlib import Path as _P
+
+    scn = load_scenario(_P(__file__).parent / "data" / "tiny.toml")      # its claim corridor 'arsal' has no route
+    run = simulate_replication(scn, replication=0, seed=1)
+    names = [p.name for p in plot_all(run, tmp_path, scenario=scn)]
+    assert "share_cut.png" not in names and "supply_towns.png" in names

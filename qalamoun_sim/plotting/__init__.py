@@ -62,9 +62,12 @@ def plot_all(results: Any, out_dir: str | Path, *, scenario: Scenario | None = N
         "claim_distribution.png": lambda: plot_claim_distribution(res),
     }
     written = []
+    claim_less = res.scenario is not None and not _has_claim_corridor(res)
     for name in FIGURES:
         if name == "claim_distribution.png" and res.scenario is not None and not _has_window(res):
             continue  # a horizon that misses the claim window has no claim statistic
+        if claim_less and name in ("share_cut.png", "claim_distribution.png"):
+            continue  # no route carries the claim's corridor label: no share of it to draw
         fig = makers[name]()
         path = out / name
         save_png(fig, path, dpi)
@@ -78,6 +81,11 @@ def save_png(fig: Any, path: Path, dpi: int = 150) -> Path:
         fig.savefig(tmp, dpi=dpi, format="png")
 
     return atomic_write(path, write)
+
+
+def _has_claim_corridor(res: Results) -> bool:
+    scn = res.need_scenario()
+    return any(r.corridor == scn.claim.corridor for r in scn.routes)
 
 
 def _has_window(res: Results) -> bool:
