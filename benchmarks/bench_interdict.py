@@ -61,7 +61,7 @@ def per_day(problem: FlowInterdiction, patterns: np.ndarray, budgets: list[int],
         for k in budgets:
             flows = []
             for m in methods:
-                r, w, c = timed(lambda m=m, k=k: problem.solve(f, k, method=m))
+                r, w, c = timed(lambda m=m, k=k, f=f: problem.solve(f, k, method=m))
                 times[(m, k)][0].append(w)
                 times[(m, k)][1].append(c)
                 flows.append(r.flow)

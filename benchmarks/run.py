@@ -35,12 +35,12 @@ from _machine import machine  # noqa: E402
 
 from qalamoun_sim import load_scenario  # noqa: E402
 from qalamoun_sim.analysis.claim import claim_shares  # noqa: E402
-from qalamoun_sim.environment.closures import factors_from_depth, limits_of_routes  # noqa: E402
-from qalamoun_sim.engine import CountingEnvironment, Engine, simulate_replication  # noqa: E402
 from qalamoun_sim.analysis.metrics import METRICS, capacity_cut_share, connectivity_cut_share, count_cut_share  # noqa: E402
+from qalamoun_sim.engine import CountingEnvironment, Engine, simulate_replication  # noqa: E402
+from qalamoun_sim.environment.closures import factors_from_depth, limits_of_routes  # noqa: E402
+from qalamoun_sim.environment.state import compute_state  # noqa: E402
 from qalamoun_sim.network import RouteNetwork  # noqa: E402
 from qalamoun_sim.scenario import Scenario  # noqa: E402
-from qalamoun_sim.environment.state import compute_state  # noqa: E402
 from qalamoun_sim.scenario.synthetic import synthetic_scenario  # noqa: E402
 
 GOALS = {"des_overhead_vs_bare_simpy": ("<=", 1.5), "state_vs_des_speedup": (">=", 100.0),
