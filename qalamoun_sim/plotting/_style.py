@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +43,16 @@ def new_figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, A
 def figure_of(ax: Axes) -> Figure:
     """The figure an axes draws on."""
     return ax.figure  # type: ignore[return-value]  # a SubFigure draws like a Figure
+
+
+def map_axes(ax: Axes, pos: dict[str, tuple[float, float]]) -> None:
+    """Longitude and latitude axes at the places' mean latitude's aspect, a little margin around them."""
+    lats = [p[1] for p in pos.values()]
+    ax.set_aspect(1.0 / math.cos(math.radians(float(np.mean(lats)))))
+    ax.autoscale_view()
+    ax.margins(0.06)
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
 
 
 def date_axis(ax: Axes) -> None:

@@ -6,7 +6,6 @@ Both read the JSON-ready result of :func:`~qalamoun_sim.analysis.interdiction.op
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from matplotlib.lines import Line2D
 
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from ._style import COLORS, new_figure, outside_legend
+from ._style import COLORS, map_axes, new_figure, outside_legend
 from .network_map import _draw_places, _route_segments
 
 __all__ = ["plot_budget_curve", "plot_interdiction_map"]
@@ -99,12 +98,7 @@ def plot_interdiction_map(result: Mapping[str, Any], scenario: Scenario, *, stri
     ax.legend(handles=[Line2D([], [], color="#bbbbbb", lw=1.5, label="route"),
                        Line2D([], [], color="#c0392b", lw=4, label="struck")],
               loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=2, fontsize="small", frameon=False)
-    lats = [p[1] for p in pos.values()]
-    ax.set_aspect(1.0 / math.cos(math.radians(float(np.mean(lats)))))
-    ax.autoscale_view()
-    ax.margins(0.06)
-    ax.set_xlabel("longitude (°E)")
-    ax.set_ylabel("latitude (°N)")
+    map_axes(ax, pos)
     ax.set_title(title, loc="left", fontsize="medium")
     ax.grid(alpha=0.2)
     return fig

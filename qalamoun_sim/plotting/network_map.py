@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
@@ -17,7 +16,7 @@ from matplotlib.patches import Patch
 
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from ._style import KIND_MARKERS, SIDE_COLORS, SNOW_STATES, new_figure
+from ._style import KIND_MARKERS, SIDE_COLORS, SNOW_STATES, map_axes, new_figure
 from .data import as_results
 
 __all__ = ["plot_network_map"]
@@ -62,12 +61,7 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
     handles.append(Line2D([], [], color="#888888", lw=0.8 + 1.4 * 2, label="width: capacity (log)"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=5, fontsize="small",
               frameon=False)
-    lats = [p[1] for p in pos.values()]
-    ax.set_aspect(1.0 / math.cos(math.radians(float(np.mean(lats)))))
-    ax.autoscale_view()
-    ax.margins(0.06)
-    ax.set_xlabel("longitude (°E)")
-    ax.set_ylabel("latitude (°N)")
+    map_axes(ax, pos)
     n_reps = int(rt["replication"].nunique())
     ax.set_title(f"Routes by share of days closed, {n_reps} replication{'s' if n_reps > 1 else ''} x "
                  f"{scn.scenario.days} days",
