@@ -47,7 +47,7 @@ GOALS = {"des_overhead_vs_bare_simpy": ("<=", 1.5), "state_vs_des_speedup": (">=
          "scale_exponent": ("<=", 1.1), "vs_supplynetpy_speedup": (">=", 10.0)}
 SEED = 2013           # the default scenario's seed
 SYNTH_SEED = 0        # seed of the synthetic networks
-SNP_ROUTES = 4000     # SupplyNetPy comparison: about 2,000 nodes x 181 days, design.md s.6's reference shape
+SNP_ROUTES = 4000     # SupplyNetPy comparison: about 2,000 nodes x 181 days, the original design's reference shape
 
 
 def log(msg: str) -> None:

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from qalamoun_sim import scenario as scenario_module
-from qalamoun_sim.cli import build_parser
 from qalamoun_sim.analysis.critical import DEFAULT_REPLICATIONS
+from qalamoun_sim.analysis.sweep import DERIVED
+from qalamoun_sim.cli import build_parser
 from qalamoun_sim.plotting import FIGURES
 from qalamoun_sim.scenario import scenario_json_schema
-from qalamoun_sim.analysis.sweep import DERIVED
 
 TARGET = Path(__file__).parent / "reference.md"
 
@@ -63,7 +63,7 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Checkpoint", "town"): "Town whose single entrance the checkpoint holds.",
     ("Checkpoint", "stop_probability"): "Chance a convoy entering the town is stopped (intercepted).",
     ("Capture", "town"): "Town taken by the army.",
-    ("Capture", "date"): "Date it falls (domain.md s.5).",
+    ("Capture", "date"): "Date it falls (background.md s.13).",
     ("SettlementPolicy", "shortage_days"): "Days running short of supply before a town may settle.",
     ("SettlementPolicy", "daily_probability"): "Chance a day that such a town settles.",
     ("EngineConfig", "closed_route_policy"): "What a convoy does at a closed route: find another path, wait for "
@@ -220,7 +220,7 @@ def scenario_reference() -> str:
             lines.append(f"| `{name}` | {_cell(_type(prop))} | {_cell(_default(def_name, name))} | "
                          f"{_cell(_range(prop))} | {_cell(desc)} |")
         if def_name == "SnowConfig":
-            lines += ["", "Default passability limits (domain.md s.4):", "",
+            lines += ["", "Default passability limits (background.md s.5):", "",
                       "| surface | slowed_cm | closed_cm | slowed_capacity_factor | slowed_speed_factor |",
                       "|---|---|---|---|---|"]
             snow = scenario_module.SnowConfig()
@@ -290,7 +290,7 @@ def commands_reference() -> str:
               "`interdiction_map.png` (the routes struck at the largest budget).",
               "- `run --out` writes Parquet chunks of the tables `routes`, `towns`, `convoys`, `weather`, `events` "
               "(and the per-replication `summary`), `summary.json`, `scenario.json` and `manifest.json` (every file "
-              "with its size and SHA-256, the scenario hash, the seed and the chunk plan; design.md s.4). The folder "
+              "with its size and SHA-256, the scenario hash, the seed and the chunk plan). The folder "
               "is locked while a run writes it; `--resume` redoes the chunks that are missing or fail the manifest's "
               "check, `--overwrite` replaces a previous run's files.", ""]
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Replay a storm like Alexa (10-15 December 2013) from a weather CSV and watch the passes close.
 
-shared/domain.md s.3: snow began late on 10 Dec at 1400 m; the snow line was ~1300 m on 11 Dec,
+docs/background.md s.9 and Sources [6]: snow began late on 10 Dec at 1400 m; the snow line was ~1300 m on 11 Dec,
 falling to 800 m and ~750 m on 12 Dec; temperatures 8-10 degC below normal; 30-60 cm at
 1300-1600 m and a metre or more on the crest [E]. The CSV below encodes that at the scenario's
 reference elevation (1500 m): with the 5.5 degC/km lapse rate and a 1.5 degC rain/snow threshold, a snow
@@ -28,7 +28,7 @@ from qalamoun_sim.plotting import plot_share_cut, plot_snow_depth
 
 START = dt.date(2013, 12, 1)
 HIGH_TRAIL = "arsal-crest_high-trail"   # the mule trail over the 2400 m crest
-# Alexa at 1500 m [E from domain.md s.3]: (temperature degC, precipitation mm)
+# Alexa at 1500 m [E, docs/background.md s.9]: (temperature degC, precipitation mm)
 ALEXA = {
     dt.date(2013, 12, 10): (1.0, 10.0),   # snow begins late in the day at 1400 m
     dt.date(2013, 12, 11): (0.4, 28.0),   # snow line ~1300 m

@@ -1,6 +1,6 @@
 """qalamoun-sim: supply routes under siege (snow, interdiction, convoys) in the Qalamoun mountains.
 
-The package is laid out by layer, each importing only from those before it (design.md s.1):
+The package is laid out by layer, each importing only from those before it (README.md, Layout):
 ``scenario`` -> ``network`` -> ``environment`` -> ``engine`` -> ``ensemble`` -> ``analysis`` ->
 ``plotting`` -> ``cli``. This module is the public face: it re-exports the API and imports each
 name's module only when the name is first used, so ``import qalamoun_sim`` loads neither pandas,

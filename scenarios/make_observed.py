@@ -20,10 +20,10 @@ TARGET = HERE / "qalamoun_2013_14_observed.toml"
 HEADER = """\
 # The winter of 2013-14 as reconstructed from dated reports: the reference network of
 # qalamoun_winter_2013.toml (the same places, routes and army), with the weather of the reported
-# days laid over the generator (shared/domain.md s.7; every figure tagged in the CSV's source column):
+# days laid over the generator (docs/background.md s.9, Sources [9]; every figure tagged in the CSV's source column):
 #   - 22 Nov 2013 first snows on the ridges around Arsal (UNHCR);
 #   - 10-15 Dec storm Alexa: snow line 1400 m late on the 10th, ~1300 m on the 11th, ~750 m on the
-#     12th; 8-10 degC below normal (Syria Direct, Guardian); amounts [E] from domain.md s.3;
+#     12th; 8-10 degC below normal (Syria Direct, Guardian); amounts [E], docs/background.md s.9;
 #   - 16 Dec - 20 Jan no rain in Lebanon (Daily Star, 21 Jan 2014);
 #   - the season's total ~431 mm against an ~812 mm average (AFP; ACAPS 7 Feb 2014): the silent days'
 #     precipitation is scaled so that the horizon's expected total is 431/812 of the climate's.

@@ -20,7 +20,7 @@ import qalamoun_sim
 
 ROOT = Path(qalamoun_sim.__file__).parent
 
-#: The layers of design.md s.1, in order; modules at the top level (errors, io, _version) come first (0),
+#: The layers of README.md's Layout, in order; modules at the top level (errors, io, _version) come first (0),
 #: the command line last.
 LAYERS = {"scenario": 1, "network": 2, "environment": 3, "engine": 4, "ensemble": 5, "analysis": 6, "plotting": 7}
 TOP = {"cli": 9, "__main__": 9, "__init__": 9}

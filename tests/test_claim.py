@@ -1,4 +1,4 @@
-"""The 70 percent verdict: reproducibility, the JSON contract (design.md s.3), the table, known answers."""
+"""The 70 percent verdict: reproducibility, the JSON contract (docs/reference.md, Outputs), the table, known answers."""
 
 from __future__ import annotations
 

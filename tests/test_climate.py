@@ -2,7 +2,7 @@
 
 Known answers on replayed weather (a storm that is Alexa-size, a track that reopens as its rule
 says), the summary's keys and determinism, its independence of the block size, and the bundled
-scenario's calibration against shared/domain.md s.8.
+scenario's calibration against its sources (docs/background.md s.12).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def test_calibration_rows_name_their_source_and_verdict() -> None:
 
 @pytest.mark.slow
 def test_the_bundled_climate_matches_its_sources() -> None:
-    # docs/background.md s.12: every figure of domain.md s.8 within, on 1,000 replications
+    # docs/background.md s.12: every figure of s.12 within, on 1,000 replications
     s = climate_summary(load_scenario(), 1000, seed=2013)
     outside = [r["figure"] for r in s["calibration"] if r["verdict"] != "within"]
     assert not outside, outside

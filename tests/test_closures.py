@@ -69,7 +69,7 @@ def test_factors_change_exactly_at_the_surface_thresholds(surface: str) -> None:
 
 def test_default_limits_follow_domain_notes() -> None:
     cfg = SnowConfig()
-    # domain.md s.4: unploughed road closed >=15, track >=30-40, trail >75; ploughed road >=25-30
+    # docs/background.md s.5: unploughed road closed >=15, track >=30-40, trail >75; ploughed road >=25-30
     assert cfg.limits["road"].closed_cm == 15
     assert 30 <= cfg.limits["track"].closed_cm <= 40
     assert cfg.limits["trail"].closed_cm >= 75

@@ -74,7 +74,7 @@ def test_constant_cold_snowfall_grows_swe_linearly_and_depth_as_worked_out() -> 
 
 
 def test_a_cold_pack_settles_to_the_sourced_settled_densities_and_a_melting_one_beyond() -> None:
-    # domain.md s.4: settled snow 250-400 kg/m3; old, wet snow denser still (a deep pack: Tabler's depth term
+    # an estimate [E]: settled snow 250-400 kg/m3; old, wet snow denser still (a deep pack: Tabler's depth term
     # keeps shallow cold packs lighter, about 200-240 kg/m3 at 30-50 cm)
     precip = np.zeros(40)
     precip[0] = 200.0                                             # 2 m of new snow, then a dry month
@@ -239,7 +239,7 @@ def test_snow_water_never_decreases_with_elevation() -> None:
 
 
 def test_crest_holds_more_snow_than_the_towns_in_the_reference_winter() -> None:
-    # domain.md s.3: 10-40 cm storms at 1300-1600 m, 40-100+ cm on the crest above 2000 m
+    # docs/background.md s.2, s.12: 10-40 cm storms at 1300-1600 m, 40-100+ cm on the crest above 2000 m
     _, pack, bands = _random_pack(n=50)
     low, crest = int(np.searchsorted(bands, 1400.0)), int(np.searchsorted(bands, 2100.0))
     assert pack.depth_cm[..., crest].max(axis=1).mean() > 2 * pack.depth_cm[..., low].max(axis=1).mean()

@@ -216,7 +216,7 @@ def test_storms_too_wet_for_a_dry_month_are_scaled_down_to_its_total() -> None:
 
 
 def test_storm_snow_lines_are_those_of_the_sources() -> None:
-    # domain.md s.8: storms usually bring the snow line to 1000-1400 m, strong outbreaks to 500-900 m
+    # docs/background.md s.12: storms usually bring the snow line to 1000-1400 m, strong outbreaks to 500-900 m
     wx = simulate_weather(WeatherConfig(), WINTER, rngs(1000, seed=15))
     line = snow_line_m(wx, SnowConfig().rain_snow_threshold_c)[wx.storm]
     assert 1000.0 <= np.median(line) <= 1400.0

@@ -1,4 +1,4 @@
-"""The climate against its sources: each figure of ``shared/domain.md`` s.8, the model's value, the verdict.
+"""The climate against its sources: each figure of docs/background.md s.12, the model's value, the verdict.
 
 :data:`TARGETS` holds the sourced figures, each with the rule that reads the model's value, the
 interval that counts as within, the source and the parameter it calibrated (docs/background.md
@@ -98,16 +98,16 @@ def _reopen(z: float) -> Callable[[ClimateRecords], tuple[float, float, float]]:
     return lambda rec: _median_spread(rec.reopen_after_major()[:, i])
 
 
-#: The sourced figures of domain.md s.8 (and s.3's single-storm depth) the climate is calibrated against.
+#: The sourced figures of docs/background.md s.12 (with the single-storm depth) the climate is calibrated against.
 TARGETS: tuple[Target, ...] = (
-    Target("snowfall days at ~700 m (Damascus, 680 m)", "about 2 a year", 1.0, 3.0, "domain.md s.3 [S]",
+    Target("snowfall days at ~700 m (Damascus, 680 m)", "about 2 a year", 1.0, 3.0, "Damascus climate table [S]",
            "orographic_gradient_below_per_km (derived), storm cold anomaly",
            lambda r: _mean_ci(_at(r, "snowfall_days", 700.0)), "mean, 95 % CI"),
-    Target("snowfall days at 1300-1600 m (1500 m)", "10-20 a year", 10.0, 20.0, "domain.md s.3 [E]",
+    Target("snowfall days at 1300-1600 m (1500 m)", "10-20 a year", 10.0, 20.0, "estimate [E]",
            "annual precipitation at 1500 m, storms per month",
            lambda r: _median_spread(_at(r, "snowfall_days", 1500.0)), "p50 (p05-p95)"),
     Target("snow on the ground at 1300-1600 m (1500 m)", "20-50 days, large spread", 20.0, 50.0,
-           "domain.md s.3 [E]", "melt and densification (sourced, not tuned)",
+           "estimate [E]", "melt and densification (sourced, not tuned)",
            lambda r: _median_spread(_at(r, "snow_cover_days", 1500.0)), "p50 (p05-p95)"),
     Target("storm snow line, usually", "1000-1400 m", 1000.0, 1400.0, "Lebanese and Syrian met services [S]",
            "storm_cold_anomaly_c", lambda r: _quantile_spread(r.stacked("snow_lines"), 0.5),
@@ -118,15 +118,15 @@ TARGETS: tuple[Target, ...] = (
     Target("an Alexa-size storm", "rare: the worst in about 60 years", 30.0, 120.0,
            "Guardian, 13 Dec 2013; Zawya [S]", "storm_cold_shape, storm_precip_shape",
            _alexa_return_period, "return period, winters (95 % CI)"),
-    Target("new snow of one storm at 1300-1600 m (1500 m)", "10-40 cm", 10.0, 40.0, "domain.md s.3 [E]",
+    Target("new snow of one storm at 1300-1600 m (1500 m)", "10-40 cm", 10.0, 40.0, "estimate [E]",
            "storm_precip_mm", lambda r: _median_spread(r.stacked("storm_new_snow")), "p50 of storms (p05-p95)"),
     Target("peak mean SWE, 1200-2500 m", "at or below Mount Lebanon's 73-286 mm", 0.0, 286.0,
            "Fayad & Gascoin 2020 [S]", "none (a check)", lambda r: _median_spread(r.stacked("mean_swe_peak")),
            "p50 (p05-p95)"),
     Target("crest track at 2000 m closed after a major storm", "about 1-3 weeks", 7.0, 21.0,
-           "domain.md s.4 [E]", "track broken_after_days, broken_below_cm", _reopen(2000.0), "p50 days (p05-p95)"),
+           "estimate [E]", "track broken_after_days, broken_below_cm", _reopen(2000.0), "p50 days (p05-p95)"),
     Target("crest track at 2100 m closed after a major storm", "about 1-3 weeks", 7.0, 21.0,
-           "domain.md s.4 [E]", "track broken_after_days, broken_below_cm", _reopen(2100.0), "p50 days (p05-p95)"),
+           "estimate [E]", "track broken_after_days, broken_below_cm", _reopen(2100.0), "p50 days (p05-p95)"),
 )
 
 

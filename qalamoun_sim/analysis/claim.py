@@ -2,7 +2,7 @@
 
 Per replication, each share is the mean over the claim window of the daily share; the claim holds
 in a replication when the snow-cut share of the primary metric (``[claim] metric``) reaches the
-threshold on at least ``min_fraction_of_days`` of the window's days (design.md s.5; ``[claim] rule``).
+threshold on at least ``min_fraction_of_days`` of the window's days (docs/background.md s.9; ``[claim] rule``).
 Every other reading (each metric under each rule of :data:`RULES`) is reported beside it, each
 probability with its 95 % Wilson interval. Quantiles are taken across replications. Everything
 comes from the vectorized exogenous state, computed in blocks to keep memory flat; the towns the
@@ -28,7 +28,7 @@ __all__ = ["ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "wi
            "days_at_threshold", "rule_holds", "wilson_interval", "replications_for_halfwidth", "readings",
            "QUANTILES", "RULES"]
 
-#: When the claim holds in one winter, for a daily share over the window (design.md s.5: the first is primary).
+#: When the claim holds in one winter, for a daily share over the window (docs/background.md s.9: the first is primary).
 RULES: dict[str, str] = {
     "half_days": "at the threshold on at least min_fraction_of_days of the window's days",
     "window_mean": "the window's mean share at the threshold",
@@ -139,7 +139,7 @@ def replications_for_halfwidth(p: float, halfwidth: float = 0.02, confidence: fl
 
 
 def claim_holds(share: np.ndarray, window: np.ndarray, threshold: float, min_fraction_of_days: float) -> np.ndarray:
-    """(R,) bool: the claim's rule (design.md s.5) on a (R, D) daily share: at least ``threshold`` on at
+    """(R,) bool: the claim's rule (docs/background.md s.9) on a (R, D) daily share: at least ``threshold`` on at
     least ``min_fraction_of_days`` of the window's days.
 
     >>> claim_holds(np.array([[0.8, 0.6], [0.6, 0.6]]), np.array([True, True]), 0.7, 0.5).tolist()
@@ -188,7 +188,7 @@ def _quantiles(values: np.ndarray) -> dict[str, float]:
 
 
 def claim_verdict(shares: ClaimShares) -> dict[str, Any]:
-    """The verdict as a JSON-ready dict with the keys of design.md s.3 (and a few more)."""
+    """The verdict as a JSON-ready dict with the keys of docs/reference.md, Outputs."""
     scn = shares.scenario
     cfg = scn.claim
     window = shares.window_mask()

@@ -5,7 +5,7 @@ against the inputs; at each elevation asked for, the snowfall days (at least :da
 of new snow), the snow-cover days (at least :data:`SNOW_COVER_CM` on the ground), the peak water
 equivalent and depth; the storms (how many a season, their snow lines, how often an Alexa-size
 storm comes); how long a track cresting at 1800, 2000 and 2100 m stays closed after the season's
-largest snowfall; and (``calibrate``) each sourced figure of ``shared/domain.md`` s.8 beside the
+largest snowfall; and (``calibrate``) each sourced figure of docs/background.md s.12 beside the
 model's value (:mod:`.calibration`). The records come from :mod:`.climate_records`.
 """
 
@@ -95,7 +95,7 @@ def climate_summary(scenario: Scenario, replications: int | None = None, seed: i
     elevations_m : sequence of float
         Where to report snowfall, snow cover, peak water equivalent and depth.
     calibrate : bool
-        Add ``calibration``: each sourced figure of domain.md s.8, the model's value, the verdict.
+        Add ``calibration``: each sourced figure of docs/background.md s.12, the model's value, the verdict.
 
     Examples
     --------

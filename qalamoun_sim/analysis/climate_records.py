@@ -26,7 +26,7 @@ __all__ = ["climate_records", "ClimateRecords", "DEFAULT_ELEVATIONS", "TRACK_ELE
 
 #: The elevations ``climate`` reports by default: Damascus's, the plateau's, the crest tracks', the ridge's.
 DEFAULT_ELEVATIONS: tuple[float, ...] = (700.0, 1500.0, 2000.0, 2500.0)
-#: Crest elevations of the tracks whose reopening is reported (the Arsal saddles, 1800-2100 m, domain.md s.2).
+#: Crest elevations of the tracks whose reopening is reported (the Arsal saddles, 1800-2100 m, docs/background.md s.13).
 TRACK_ELEVATIONS: tuple[float, ...] = (1800.0, 2000.0, 2100.0)
 #: A snowfall day has at least this much new snow (issue 13).
 SNOWFALL_DAY_CM = 1.0
@@ -34,17 +34,17 @@ SNOWFALL_DAY_CM = 1.0
 SNOW_COVER_CM = 1.0
 #: An Alexa-size storm brings the snow line down to 800 m or below (Alexa: ~800 m on 11 Dec, ~750 m on
 #: 12 Dec 2013 [S]) and leaves at least 30 cm of new snow at the reference elevation (Alexa: 30-60 cm at
-#: 1300-1600 m [E]; domain.md s.3).
+#: 1300-1600 m [E]; docs/background.md s.12).
 ALEXA_SNOW_LINE_M = 800.0
 ALEXA_NEW_SNOW_CM = 30.0
 #: A major storm leaves at least this much new snow on a crest track: the middle of the 40-100+ cm a single
-#: storm leaves on the crest above 2000 m (domain.md s.3) [E]; "after a major storm, crest tracks stay closed
-#: to vehicles about 1-3 weeks" (domain.md s.4) is read on the seasons whose largest snowfall was one.
+#: storm leaves on the crest above 2000 m (docs/background.md s.2) [E]; "after a major storm, crest tracks stay closed
+#: to vehicles about 1-3 weeks" (docs/background.md s.5) is read on the seasons whose largest snowfall was one.
 MAJOR_SNOWFALL_CM = 60.0
-#: Elevations the calibration reads (domain.md s.8): Damascus's ~700 m and the 1300-1600 m band.
+#: Elevations the calibration reads (docs/background.md s.12): Damascus's ~700 m and the 1300-1600 m band.
 CALIBRATION_ELEVATIONS: tuple[float, ...] = (700.0, 1300.0, 1500.0, 1600.0, 2000.0)
 #: The bands whose mean water equivalent is set against Mount Lebanon's "mean SWE above 1200 m" (every
-#: 100 m from 1200 m to the ridge's 2500 m, domain.md s.2-3).
+#: 100 m from 1200 m to the ridge's 2500 m, docs/background.md s.12-13).
 SWE_BANDS_M: tuple[float, ...] = tuple(float(z) for z in range(1200, 2501, 100))
 
 _Q = {"p05": 0.05, "p50": 0.50, "p95": 0.95}

@@ -1,4 +1,4 @@
-"""The parameters ``explore`` varies and their ranges: the estimates of ``shared/domain.md``, or a ranges file.
+"""The parameters ``explore`` varies and their ranges: the estimates of docs/background.md, or a ranges file.
 
 A parameter is a dotted scenario path (``weather.lapse_rate_c_per_km``) or one of the derived knobs
 of :data:`qalamoun_sim.analysis.sweep.DERIVED` (``climate.warming_c``, ``corridor.elevation_shift_m``,
@@ -56,38 +56,38 @@ class Parameter:
         return {"path": self.path, "low": self.low, "high": self.high, "integer": self.integer, "note": self.note}
 
 
-#: path, low, high, source of the range ([S] stated in a source, [E] estimate; sections of shared/domain.md).
+#: path, low, high, source of the range ([S] stated in a source, [E] estimate; s.N: the section of docs/background.md).
 DEFAULT_RANGES: tuple[tuple[str, float, float, str], ...] = (
     ("climate.warming_c", -1.5, 1.5,
      "[E] the 1500 m normals are Damascus's (616 m) carried up by the lapse rate: 4.5-6.5 degC/km over 884 m "
-     "moves them +-0.9 degC, Damascus's January 6-7 degC a further +-0.5 (s.3, s.4)"),
+     "moves them +-0.9 degC, Damascus's January 6-7 degC a further +-0.5 (s.1, s.2)"),
     ("corridor.elevation_shift_m", -150.0, 150.0,
-     "[E] smuggling-track saddles at about 1800-2100 m (s.2); the scenario's crests 1800-2150 m, each +-150 m"),
+     "[E] smuggling-track saddles at about 1800-2100 m (s.13); the scenario's crests 1800-2150 m, each +-150 m"),
     ("climate.precip_scale", 0.8, 1.6,
-     "[E] 400 mm a year at 1500 m, within Rankous's 350-650 mm [S] with a drier lee (s.3): 320-640 mm"),
+     "[E] 400 mm a year at 1500 m, within Rankous's 350-650 mm [S] with a drier lee (s.1): 320-640 mm"),
     ("weather.orographic_gradient_per_km", 0.5, 2.0,
-     "[E] storm depths 10-40 cm at 1300-1600 m against 40-100+ cm above 2000 m, partly drift (s.3)"),
-    ("weather.lapse_rate_c_per_km", 4.5, 6.5, "[E] winter near-surface lapse rate 4.5-6.5 degC/km (s.4)"),
+     "[E] storm depths 10-40 cm at 1300-1600 m against 40-100+ cm above 2000 m, partly drift (s.2)"),
+    ("weather.lapse_rate_c_per_km", 4.5, 6.5, "[E] winter near-surface lapse rate 4.5-6.5 degC/km (s.2)"),
     ("snow.melt_factor_mm_per_c_day", 3.0, 6.0, "[S/E] degree-day factor 3-6 mm/degC/day (s.4)"),
     ("snow.rain_snow_threshold_c", 0.5, 2.5,
-     "[S] 50 % snow at 1.0 degC in the NH mean, 95 % of stations -0.4..2.4, continental warmer (s.4)"),
+     "[S] 50 % snow at 1.0 degC in the NH mean, 95 % of stations -0.4..2.4, continental warmer (s.3)"),
     ("snow.new_snow_density_kg_m3", 70.0, 120.0, "[S] new-snow density 70-120 kg/m3 (s.4)"),
     ("snow.settling_days", 4.0, 10.0,
-     "[S/E] settling time constant: 100 h in CLASS [S] to the domain notes' 5-10 days [E] (s.4)"),
+     "[S/E] settling time constant: 100 h in CLASS [S] to an earlier estimate's 5-10 days [E] (s.4)"),
     ("snow.limits.track.closed_cm", 30.0, 40.0,
-     "[E] tracks closed at 30-40 cm of undisturbed snow (s.4), below the 45 cm that traffic breaks"),
+     "[E] tracks closed at 30-40 cm of undisturbed snow (s.5), below the 45 cm that traffic breaks"),
     ("snow.limits.track.broken_after_days", 5, 9,
      "[E] days after the last snow before traffic breaks a track open, calibrated to crest tracks closed "
-     "1-3 weeks after a major storm (s.4): 7 +-2"),
+     "1-3 weeks after a major storm (s.5, s.12): 7 +-2"),
     ("weather.storm_precip_mm", 4.0, 9.0,
-     "[E] mean storm precipitation a day, calibrated to single storms of 10-40 cm at 1300-1600 m (s.3): "
+     "[E] mean storm precipitation a day, calibrated to single storms of 10-40 cm at 1300-1600 m (s.12): "
      "-33 % / +50 % of 6 mm"),
     ("weather.storm_cold_anomaly_c", 1.7, 3.9,
-     "[E] calibrated to storm snow lines of 1000-1400 m (s.3, s.8): 400 m is 2.2 degC at 5.5 degC/km"),
+     "[E] calibrated to storm snow lines of 1000-1400 m (s.12): 400 m is 2.2 degC at 5.5 degC/km"),
     ("climate.storm_rate_scale", 0.7, 1.4,
-     "[E] storm onsets a month scaled: 10-20 snowfall days a year at 1300-1600 m (s.3, s.8)"),
-    ("weather.storm_days", 2, 4, "[E] storm duration; Alexa lasted 10-15 Dec 2013, the worst in 60 years (s.3)"),
-    ("weather.anomaly_sd_c", 2.5, 3.5, "[E] daily anomalies: minima -3..-5, maxima 6..8 degC at 1500 m (s.3)"),
+     "[E] storm onsets a month scaled: 10-20 snowfall days a year at 1300-1600 m (s.12)"),
+    ("weather.storm_days", 2, 4, "[E] storm duration; Alexa lasted 10-15 Dec 2013, the worst in 60 years (s.1)"),
+    ("weather.anomaly_sd_c", 2.5, 3.5, "[E] daily anomalies: minima -3..-5, maxima 6..8 degC at 1500 m (s.1)"),
 )
 
 

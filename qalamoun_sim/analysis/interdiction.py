@@ -1,6 +1,6 @@
 """What the army would need: optimal strikes on a corridor that snow closes at random.
 
-For the claim corridor and the claim window, with the rules of the connectivity share (design.md s.5:
+For the claim corridor and the claim window, with the rules of the connectivity share (docs/background.md s.8:
 the corridor's routes take the day's snow capacity factors, every other route keeps its nominal
 capacity, the side rule decides what the militants may use, the sinks are the militant towns), the
 max flow left after ``k`` targeted strikes (:class:`~qalamoun_sim.network.interdiction.FlowInterdiction`,

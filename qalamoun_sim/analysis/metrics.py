@@ -1,4 +1,4 @@
-"""Share of a corridor's supply cut: by connectivity, end-to-end paths, count and capacity (design.md s.5).
+"""Share of a corridor's supply cut: by connectivity, end-to-end paths, count and capacity (docs/background.md s.8).
 
 Functions take plain arrays whose last axis is the route axis, so they work on one day
 (``(N,)``), a replication (``(D, N)``) or a whole block of state (``(R, D, N)``).

@@ -75,7 +75,7 @@ def format_climate(s: dict[str, Any]) -> str:
               f"  ... after a major one (at least {s['major_snowfall_cm']:g} cm): "
               + ", ".join(f"{z} m {_q(q)}" for z, q in s["track_reopen_days_after_major"].items())]
     if "calibration" in s:
-        lines += ["", "  against the sources (shared/domain.md s.8)", format_calibration(s["calibration"])]
+        lines += ["", "  against the sources (docs/background.md s.12)", format_calibration(s["calibration"])]
     return "\n".join(lines)
 
 

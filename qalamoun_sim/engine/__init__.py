@@ -1,6 +1,6 @@
 """Layer 4, the SimPy engine: the day's network, path search, dispatcher, convoys and towns; the ``Run``.
 
-It reads one replication's exogenous state and never computes snow (design.md s.6). Names are
+It reads one replication's exogenous state and never computes snow (docs/background.md s.6-7). Names are
 imported on first use.
 """
 

@@ -1,6 +1,6 @@
 """The SimPy supply engine: convoys over the open network, town stocks, captures and settlements.
 
-One replication at a time (design.md s.6): the engine reads that replication's exogenous state
+One replication at a time (docs/background.md s.6-7): the engine reads that replication's exogenous state
 (snow and strikes, from :mod:`qalamoun_sim.environment.state`) day by day and never computes snow itself.
 Time is in days; day ``d`` is the interval ``[d, d + 1)``. All randomness comes from
 ``replication_rng(seed, replication, STREAM_ENGINE)``.

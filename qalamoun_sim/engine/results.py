@@ -1,6 +1,6 @@
 """The record of one replication: tidy tables of routes, towns, convoys, weather and events.
 
-A :class:`Run` is what :func:`qalamoun_sim.engine.simulate_replication` returns (design.md s.4).
+A :class:`Run` is what :func:`qalamoun_sim.engine.simulate_replication` returns (docs/reference.md, Outputs).
 Every table uses ``day`` as an integer index ``0 .. days-1`` and carries the calendar ``date`` too.
 """
 

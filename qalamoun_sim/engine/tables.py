@@ -1,6 +1,6 @@
 """The tables of a :class:`~qalamoun_sim.results.Run`, built from one replication's records.
 
-Plain pandas frames with categorical ids (design.md s.4). Built once per replication at the end
+Plain pandas frames with categorical ids (docs/reference.md, Outputs). Built once per replication at the end
 of the run, so the constructors' fixed costs matter: each frame comes from one dict, categorical
 dtypes are made once per set of names, and codes the engine made are not re-checked.
 """

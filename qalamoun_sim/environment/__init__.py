@@ -1,6 +1,6 @@
 """Layer 3, the environment: weather, snowpack, closures, interdiction and the vectorized exogenous state.
 
-None of it knows of convoys: it is computed for many replications at once (design.md s.6).
+None of it knows of convoys: it is computed for many replications at once (docs/background.md s.6).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ route open again: once ``broken_after_days`` days have passed without fresh snow
 snow is shallower than ``broken_below_cm``, a closed route is at worst slowed (tracks and trails by
 default, docs/background.md s.5). Ploughed roads (army-held roads by default) are the same rule at
 any depth: closed only while fresh snow lies deeper than their closed limit and has not yet been
-cleared, ``plough_days`` after it fell (domain.md s.4).
+cleared, ``plough_days`` after it fell (docs/background.md s.5).
 """
 
 from __future__ import annotations

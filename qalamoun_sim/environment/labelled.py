@@ -1,4 +1,4 @@
-"""Labelled arrays: the exogenous state and a run's tables as :class:`xarray.Dataset` (design.md s.4).
+"""Labelled arrays: the exogenous state and a run's tables as :class:`xarray.Dataset` (the tables of docs/reference.md, Outputs).
 
 Dimensions are ``realization`` (the replication index), ``time`` (calendar dates, with the model's
 ``day`` number as a coordinate beside it), ``route`` (route ids), ``town`` (town ids) and

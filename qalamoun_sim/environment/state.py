@@ -1,7 +1,7 @@
 """The exogenous state: weather, snow, closures and strikes, vectorized over replications.
 
 None of it depends on convoys, so it is computed by numpy a day at a time across all
-replications at once (design.md s.6). Every replication draws from its own generators,
+replications at once (docs/background.md s.6). Every replication draws from its own generators,
 derived from the root seed through ``SeedSequence(seed, spawn_key=(replication, stream))``,
 so a replication's state is the same whether it is computed alone or in a batch of any size.
 """

@@ -2,7 +2,7 @@
 
 By max-flow min-cut, the max flow from a corridor's sources to the militant towns is the smallest
 capacity of a cut that puts the sources on one side and the towns on the other. With every route
-outside the corridor at its nominal capacity (as the connectivity share has it, design.md s.5),
+outside the corridor at its nominal capacity (as the connectivity share has it, docs/background.md s.8),
 the capacity of a cut is affine in the corridor's capacity factors ``f``: ``b + a . f``, where
 ``a`` holds the nominal capacities of the corridor routes the cut crosses (source side to town
 side) and ``b`` the capacity of the other routes it crosses. Which corridor routes a cut crosses

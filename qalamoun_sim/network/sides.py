@@ -1,4 +1,4 @@
-"""Who may use what: the one rule for routes and places held by a side (design.md s.5).
+"""Who may use what: the one rule for routes and places held by a side (docs/background.md s.8).
 
 A side uses a route unless the route or either of its ends is held by the other side; neutral
 routes and places serve both. The flow metrics, the corridor cuts, the engine's usable routes,

@@ -4,7 +4,7 @@ Every function takes what the engine or the ensemble produced -- a :class:`~qala
 an :class:`~qalamoun_sim.ensemble.Ensemble`, or a results folder -- and an optional matplotlib ``ax``,
 and returns the :class:`~matplotlib.figure.Figure`. Figures are made with the object-oriented API
 (``matplotlib.figure.Figure``, no ``pyplot``), so they draw on any backend, Agg included, and leave
-no global state behind. Plotting reads results; it never simulates (design.md s.1).
+no global state behind. Plotting reads results; it never simulates (README.md, Layout).
 
 One module per family of figures: :mod:`.supply`, :mod:`.shares` (the corridor cut and the claim),
 :mod:`.snow`, :mod:`.network_map`, :mod:`.analysis` (sweeps and criticality), :mod:`.interdiction`

@@ -2,8 +2,8 @@
 
 Reads a climate summary (:func:`qalamoun_sim.analysis.climate.climate_summary`, best over many
 elevations); never simulates. Three panels share the elevation axis: snowfall and snow-cover days,
-peak snow water equivalent, and the storms' snow lines, each with the figures of ``shared/domain.md``
-s.8 drawn as boxes where they apply.
+peak snow water equivalent, and the storms' snow lines, each with the figures of docs/background.md
+s.12 drawn as boxes where they apply.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _days_panel(ax: Axes, summary: dict[str, Any]) -> None:
     _, cover = _profile(summary, "snow_cover_days")
     _band(ax, z, fall, "#2171b5", "snowfall days")
     _band(ax, z, cover, "#6a51a3", "snow-cover days")
-    _box(ax, 1.0, 3.0, 650.0, 750.0, "sources (domain.md s.8)")
+    _box(ax, 1.0, 3.0, 650.0, 750.0, "sources (background s.12)")
     _box(ax, 10.0, 20.0, 1300.0, 1600.0, None)
     _box(ax, 20.0, 50.0, 1300.0, 1600.0, None)
     ax.annotate("Damascus ~2 a year", (5.0, 700.0), fontsize="x-small", color=_SOURCE, va="center")
@@ -103,5 +103,5 @@ def plot_climate(summary: dict[str, Any], *, fig: Figure | None = None) -> Figur
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
     fig.suptitle(f"Climate of '{summary['scenario']}': {summary['replications']} replications, seed "
-                 f"{summary['seed']}, against shared/domain.md s.8", fontsize="medium")
+                 f"{summary['seed']}, against its sources (background s.12)", fontsize="medium")
     return fig

@@ -64,7 +64,7 @@ def corridor_share_frame(results: Any, metric: str | None = None, corridor: str 
                          scenario: Scenario | None = None) -> pd.DataFrame:
     """Daily share of a corridor cut by snow, by interdiction (of routes snow left open) and in total.
 
-    :func:`qalamoun_sim.analysis.metrics.corridor_shares` (design.md s.5) on the route factors of the
+    :func:`qalamoun_sim.analysis.metrics.corridor_shares` (docs/background.md s.8) on the route factors of the
     routes table of a run or an ensemble, the towns taken by their dated captures.
 
     Parameters

@@ -1,7 +1,7 @@
 """Scenario files: the schema of :mod:`qalamoun_sim.scenario.schema` loaded from TOML (or a dict), with clear errors.
 
 Only ``[scenario]``, ``[[nodes]]`` and ``[[routes]]`` are required; every other section
-has defaults taken from ``shared/domain.md`` (each default says where it comes from).
+has defaults from the sources of ``docs/background.md`` (each default says where it comes from).
 Every problem becomes a :class:`~qalamoun_sim.errors.ScenarioError` naming the file and
 the field path, e.g. ``scenarios/x.toml: routes[3].length_km: must be > 0``.
 """

@@ -3,7 +3,7 @@
 Nothing here is guessed month by month: the monthly means are the Damascus station normals carried
 up to the reference elevation by the lapse rate, the monthly precipitation is the Damascus monthly
 regime scaled to an annual total at the reference elevation, and the storm figures are the
-estimates [E] calibrated against the sourced snow figures of ``shared/domain.md`` s.8 (which figure
+estimates [E] calibrated against the sourced snow figures of docs/background.md s.12 (which figure
 calibrated which parameter: docs/background.md s.1 and s.12). Every figure keeps its tag.
 """
 
@@ -14,11 +14,11 @@ __all__ = ["DAMASCUS_ELEVATION_M", "DAMASCUS_MEAN_C", "DAMASCUS_PRECIP_MM", "REF
            "STORMS_PER_MONTH", "OROGRAPHIC_GRADIENT_BELOW_PER_KM", "reference_means", "reference_precipitation",
            "gradient_below"]
 
-#: Damascus International Airport (WMO 40080), 616 m [S: airport elevation, 2,020 ft]. shared/domain.md
-#: s.3 quotes "Damascus (680 m, January 6-7 degC)": 680 m is the city's plateau, the normals are the airport's.
+#: Damascus International Airport (WMO 40080), 616 m [S: airport elevation, 2,020 ft]. The domain
+#: notes quoted "Damascus (680 m, January 6-7 degC)": 680 m is the city's plateau, the normals are the airport's.
 DAMASCUS_ELEVATION_M = 616.0
 #: Daily mean temperature, Jan..Dec, 1981-2010 normals of Damascus International Airport [S] (the WMO
-#: normals as tabulated by Wikipedia's Damascus climate box; January 6.1 degC, domain.md s.3: 6-7).
+#: normals as tabulated by Wikipedia's Damascus climate box; January 6.1 degC, docs/background.md s.1: 6-7).
 DAMASCUS_MEAN_C = (6.1, 7.7, 11.4, 16.2, 20.8, 25.0, 27.3, 27.0, 24.0, 19.0, 12.1, 7.5)
 #: Monthly precipitation (mm), Jan..Dec, Damascus (WMO 40080), 225 mm a year [S: Deutscher
 #: Wetterdienst climate table via wetter.de]. Only its monthly shares are used.
@@ -26,11 +26,11 @@ DAMASCUS_PRECIP_MM = (56.0, 36.0, 26.0, 16.0, 7.0, 0.0, 0.0, 0.0, 0.0, 8.0, 28.0
 
 #: The reference elevation of the weather generator: the Qalamoun plateau and Arsal's outskirts [E].
 REFERENCE_ELEVATION_M = 1500.0
-#: Winter near-surface lapse rate, domain.md s.4 (4.5-6.5; the standard atmosphere's 6.5 is steeper) [E].
+#: Winter near-surface lapse rate, docs/background.md s.2 (4.5-6.5; the standard atmosphere's 6.5 is steeper) [E].
 LAPSE_RATE_C_PER_KM = 5.5
 #: Annual precipitation at the reference elevation [E], calibrated (docs/background.md s.12) within the
 #: sourced range of the range's stations: Rankous (1650 m) 350-650 mm, Zabadani (1100 m) ~500 mm, much
-#: drier toward the eastern lee (Deir Atiyah) [S, domain.md s.3].
+#: drier toward the eastern lee (Deir Atiyah) [S, docs/background.md s.1, Sources [3]].
 REFERENCE_ANNUAL_PRECIP_MM = 400.0
 
 
@@ -39,7 +39,7 @@ def reference_means(station_c: tuple[float, ...] = DAMASCUS_MEAN_C, station_m: f
     """Monthly means carried from a station to the reference elevation: ``T - lapse x (z_ref - z_station) / 1000``.
 
     With the defaults the shift is 5.5 x 0.884 = 4.86 degC: January 6.1 - 4.86 = 1.24 degC at 1500 m
-    (domain.md s.3 estimated +1 from the city's 680 m: 6.5 - 4.51 ~ 2.0).
+    (docs/background.md s.1: the estimate was +1 from the city's 680 m: 6.5 - 4.51 ~ 2.0).
 
     Examples
     --------
@@ -82,7 +82,7 @@ def gradient_below(station_mm: tuple[float, ...] = DAMASCUS_PRECIP_MM, station_m
 
 #: Monthly mean temperature at 1500 m, Jan..Dec: Damascus minus 4.86 degC (see :func:`reference_means`):
 #: 1.24, 2.84, 6.54, 11.34, 15.94, 20.14, 22.44, 22.14, 19.14, 14.14, 7.24, 2.64 degC. Dec/Jan/Feb
-#: +2.6/+1.2/+2.8 against domain.md's estimate +3/+1/+2 [E]: still an estimate, the plateau may be colder.
+#: +2.6/+1.2/+2.8 against the earlier estimate +3/+1/+2 [E]: still an estimate, the plateau may be colder.
 MONTHLY_MEAN_C = reference_means()
 #: Monthly precipitation at 1500 m, Jan..Dec (mm): the Damascus regime scaled to 400 mm a year [E].
 MONTHLY_PRECIP_MM = reference_precipitation()
@@ -90,5 +90,5 @@ MONTHLY_PRECIP_MM = reference_precipitation()
 OROGRAPHIC_GRADIENT_BELOW_PER_KM = round(gradient_below(), 1)
 #: Storm onsets per month, Jan..Dec [E]: winter cyclones cold enough to bring snow below the plateau,
 #: calibrated with the storm cold anomaly (docs/background.md s.12) against the snowfall days at 700 m
-#: and 1300-1600 m and the storm snow lines (domain.md s.8).
+#: and 1300-1600 m and the storm snow lines (docs/background.md s.12).
 STORMS_PER_MONTH = [0.8, 0.7, 0.4, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.05, 0.3, 0.7]

@@ -1,7 +1,7 @@
 """The scenario schema: pydantic models of every section, with defaults and their sources.
 
 Only ``[scenario]``, ``[[nodes]]`` and ``[[routes]]`` are required; every other section
-has defaults taken from ``shared/domain.md`` (each default says where it comes from).
+has defaults from the sources of ``docs/background.md`` (each default says where it comes from).
 Loading a file or a dict, and turning validation errors into one-line messages, is
 :mod:`qalamoun_sim.scenario.loader`'s; :meth:`Scenario.from_document` validates a document
 in full (fields, referenced files, cross references), so the model needs no loader.
@@ -179,7 +179,7 @@ class WeatherConfig(StrictModel):
                                 description="Stationary SD of daily anomalies [E] (daily min -3..-5, max 6..8).")
     anomaly_autocorrelation: float = Field(default=0.7, ge=0, lt=1, description="AR(1) coefficient [E].")
     lapse_rate_c_per_km: float = Field(default=5.5, ge=0, le=12,
-                                       description="Winter near-surface lapse rate, domain.md s.4 (4.5-6.5).")
+                                       description="Winter near-surface lapse rate, background s.2 (4.5-6.5).")
     monthly_precip_mm: list[MonthlyPrecipitation] = Field(default_factory=lambda: list(MONTHLY_PRECIP_MM), min_length=12,
                                            max_length=12, description="Precipitation totals, Jan..Dec [E].")
     p_wet_after_dry: float = Field(default=0.15, ge=0, le=1, description="Markov wet-day persistence [E].")
@@ -189,16 +189,16 @@ class WeatherConfig(StrictModel):
                                           max_length=12, description="Storm onset rate per month, Jan..Dec [E].")
     storm_days: int = Field(default=3, ge=1, le=30, description="Storm duration [E] (Alexa: 10-15 Dec 2013 [S]).")
     storm_cold_anomaly_c: float = Field(default=2.8, ge=0, le=30, description="Mean storm cold anomaly [E]: storm "
-                                        "snow lines 1000-1400 m (domain.md s.8).")
+                                        "snow lines 1000-1400 m (background s.12).")
     storm_cold_shape: float = Field(default=8.0, ge=0.5, le=100, description="Its gamma shape [E]: outbreaks to "
-                                    "500-900 m in the tail, Alexa-size rare (domain.md s.8).")
+                                    "500-900 m in the tail, Alexa-size rare (background s.12).")
     storm_precip_mm: float = Field(default=6.0, ge=0, le=300, description="Mean storm precipitation a day [E]: "
-                                   "10-40 cm a storm at 1300-1600 m (domain.md s.3).")
+                                   "10-40 cm a storm at 1300-1600 m (background s.12).")
     storm_precip_shape: float = Field(default=2.0, ge=0.5, le=100, description="Gamma shape of storm intensity [E].")
     orographic_gradient_per_km: float = Field(
         default=1.0, ge=0, le=10,
         description="Precipitation gain per km above the reference [E]: storm depths 10-40 cm at 1300-1600 m "
-                    "vs 40-100+ cm on the crest above 2000 m (domain.md s.3), partly drifting.")
+                    "vs 40-100+ cm on the crest above 2000 m (background s.2), partly drifting.")
     orographic_gradient_below_per_km: float = Field(default=OROGRAPHIC_GRADIENT_BELOW_PER_KM, ge=0, le=10,
                                                     description="The same below it: Damascus (normals.py) [S/E].")
     observed: ObservedWeather | None = Field(default=None, description="Reported days over the generator.")
@@ -241,10 +241,10 @@ def _default_speeds() -> dict[Surface, float]:
 
 
 def _default_limits() -> dict[Surface, SurfaceLimits]:
-    # domain.md s.4: unploughed road open <10, slowed 10-15, closed >=15 [S: ground clearance];
+    # docs/background.md s.5: unploughed road open <10, slowed 10-15, closed >=15 [S: ground clearance];
     # track open <15, slowed 15-30, closed >=30-40 [E]; trail open <30, slowed 30-75, closed >75 [S: Marcy 1859].
     # Broken by traffic [E], docs/background.md s.5: tracks a week after the snow below 45 cm (calibrated: crest
-    # tracks reopen 1-3 weeks after a major storm); trails the day after below 150 cm (0-3 days), domain.md s.4.
+    # tracks reopen 1-3 weeks after a major storm); trails the day after below 150 cm (0-3 days) [E].
     return {
         "road": SurfaceLimits(slowed_cm=10, closed_cm=15, slowed_capacity_factor=0.5, slowed_speed_factor=0.6),
         "track": SurfaceLimits(slowed_cm=15, closed_cm=35, slowed_capacity_factor=0.5, slowed_speed_factor=0.6,
@@ -272,12 +272,12 @@ class SnowConfig(StrictModel):
                                           "Brown et al. 2006 [S].")
     max_density_melting_kg_m3: float = Field(default=700.0, ge=100, le=917, description="... melting pack [S].")
     settling_days: float = Field(default=100.0 / 24.0, gt=0, le=100, description="100 h: CLASS, Longley 1960, "
-                                 "Gold 1958 [S] (domain.md: 5-10 days [E]).")
+                                 "Gold 1958 [S] (earlier estimate 5-10 days [E]).")
     limits: dict[Surface, SurfaceLimits] = Field(default_factory=_default_limits)
     ploughed_road: SurfaceLimits = Field(
         default_factory=lambda: SurfaceLimits(slowed_cm=5, closed_cm=30, slowed_capacity_factor=0.7,
                                               slowed_speed_factor=0.6),
-        description="Ploughed (army) road: slowed >=5, closed >=25-30 until cleared, domain.md s.4.")
+        description="Ploughed (army) road: slowed >=5, closed >=25-30 until cleared, background s.5.")
     plough_days: int = Field(default=1, ge=0, le=30, description="Days to clear a ploughed road (0.5-2) [E].")
 
     @model_validator(mode="after")
@@ -323,7 +323,7 @@ class Checkpoint(StrictModel):
 
 
 class Capture(StrictModel):
-    """A scripted capture of a town by the army on a date (domain.md s.5)."""
+    """A scripted capture of a town by the army on a date (background s.13)."""
 
     town: str = Field(min_length=1)
     date: dt.date
@@ -359,12 +359,12 @@ class EngineConfig(StrictModel):
     max_wait_days: int = Field(default=3, ge=0, le=365)
     speeds_kph: dict[Surface, Speed] = Field(
         default_factory=_default_speeds,
-        description="Default speeds: pickups 15-25 km/h on tracks, mules 3-4 km/h (domain.md s.2) [E].")
+        description="Default speeds: pickups 15-25 km/h on tracks, mules 3-4 km/h (background s.13) [E].")
 
 
 # --------------------------------------------------------------------------- [claim]
 class ClaimConfig(StrictModel):
-    """``[claim]``: the 70 percent question (design.md s.5)."""
+    """``[claim]``: the 70 percent question (background s.9)."""
 
     threshold: float = Field(default=0.70, ge=0, le=1)
     corridor: str = Field(default="arsal", min_length=1)
