@@ -1,477 +1,368 @@
 #!/usr/bin/env python3
-"""Speed and scale of the engine: against bare SimPy, SupplyNetPy, and the vectorized state.
+"""Speed and scale of qalamoun-sim against a minimal SimPy model, bare SimPy, SupplyNetPy and numpy.
 
 Run from the repository root with the project's Python (SupplyNetPy comes with the ``bench`` extra):
 
-    python benchmarks/run.py            # every figure, as tables on stdout
-    python benchmarks/run.py --quick    # fewer sizes and repeats: a few minutes on 2 cores
-    python benchmarks/run.py --json     # exactly one JSON object on stdout (progress goes to stderr)
+    python benchmarks/run.py --quick --json   # every key, one JSON object on stdout (a few minutes)
+    python benchmarks/run.py                  # more passes and sizes; the goal table, then the details
+    python benchmarks/run.py --only claim     # one section (node_day, per_convoy, supplynetpy, process,
+                                              # scale, state, claim, memory)
+    python benchmarks/run.py --markdown R.json  # the README table of a saved --json result
 
-All timings are taken in this one process, one after another; peak memory is measured in a fresh
-child process per item (``--probe``), so that each peak is that item's own. benchmarks/README.md
-("run.py: speed and scale") says what each figure compares.
+Every ratio times both sides in this one run, interleaved pass by pass (side A, side B, side A, ...),
+and keeps the best pass of each: CPU time (``time.process_time``, or a child's own ``ru_utime +
+ru_stime``) is the figure, wall time is recorded beside it, with the load average before and after.
+benchmarks/README.md ("run.py: speed and scale") says what each figure compares.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
-import subprocess
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import simpy
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import _cases as cases  # noqa: E402
+import simpy_model  # noqa: E402
 from _machine import machine  # noqa: E402
+from _timing import child_process, interleaved, loadavg, log  # noqa: E402
 
 from qalamoun_sim import load_scenario  # noqa: E402
 from qalamoun_sim.analysis.claim import claim_shares  # noqa: E402
-from qalamoun_sim.analysis.metrics import METRICS, capacity_cut_share, connectivity_cut_share, count_cut_share  # noqa: E402
-from qalamoun_sim.engine import CountingEnvironment, Engine, simulate_replication  # noqa: E402
-from qalamoun_sim.environment.closures import factors_from_depth, limits_of_routes  # noqa: E402
+from qalamoun_sim.engine import simulate_replication  # noqa: E402
 from qalamoun_sim.environment.state import compute_state  # noqa: E402
 from qalamoun_sim.network import RouteNetwork  # noqa: E402
-from qalamoun_sim.scenario import Scenario  # noqa: E402
-from qalamoun_sim.scenario.synthetic import synthetic_scenario  # noqa: E402
 
-GOALS = {"des_overhead_vs_bare_simpy": ("<=", 1.5), "state_vs_des_speedup": (">=", 100.0),
-         "scale_exponent": ("<=", 1.1), "vs_supplynetpy_speedup": (">=", 10.0)}
-SEED = 2013           # the default scenario's seed
-SYNTH_SEED = 0        # seed of the synthetic networks
-SNP_ROUTES = 4000     # SupplyNetPy comparison: about 2,000 nodes x 181 days, the original design's reference shape
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+GOALS: dict[str, tuple[str, float]] = {
+    "per_node_day_vs_simpy_model": ("<=", 0.5), "per_node_day_vs_simpy_model_400_sources": ("<=", 1.5),
+    "per_convoy_vs_simpy_floor": ("<=", 3.5), "vs_supplynetpy_run_speedup_3960": (">=", 15.0),
+    "vs_supplynetpy_run_speedup_9940": (">=", 15.0), "vs_supplynetpy_process_speedup_3960": (">=", 8.0),
+    "scale_slope_from_1k": ("<=", 1.15), "replication_s_100k": ("<=", 60.0), "state_cell_vs_numpy": ("<=", 10.0),
+    "claim_cli_vs_import_floor": ("<=", 1.6), "claim_memory_ratio_10k_1k": ("<=", 1.2)}
+DIAGNOSTICS = ("des_overhead_vs_bare_simpy", "state_vs_des_speedup")
+SEED = 2013  # the default scenario's seed
 
 
-def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Least wall-clock seconds of ``repeat`` calls of ``fn``, and the last call's result."""
-    best, out = math.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+def passes(quick: bool, slow: bool = False) -> int:
+    """Passes per ratio: at least three; a side that takes tens of seconds gets two in quick mode."""
+    return (2 if slow else 3) if quick else (3 if slow else 5)
 
 
-def run_engine(scn: Scenario, net: RouteNetwork, state: Any, seed: int, replication: int) -> tuple[Any, Engine]:
-    """One replication as :func:`simulate_replication` runs it (its checks aside), keeping the engine."""
-    eng = Engine(scn, net, state, seed, replication)
-    return eng.run(), eng
-
-
-# --------------------------------------------------------------------------- 1. DES overhead
-def bare_simpy(n_days: int, starts_per_day: Sequence[int], n_events: int,
-               env_class: type[simpy.Environment] = simpy.Environment) -> tuple[float, int]:
-    """A bare SimPy loop with the engine's shape: seconds, and the events it processes.
-
-    One day process yields ``timeout(1)`` ``n_days`` times and starts, each day, as many processes
-    as the engine dispatched convoys that day; each process yields ``timeout`` a few times within
-    its day and ends. Timeouts are spread over the processes so that the loop processes exactly
-    ``n_events`` events (process starts and ends count, as in the engine), when that is possible.
-    """
-    n_proc = int(sum(starts_per_day))
-    fixed = n_days + 2 + 2 * n_proc
-    extra = max(0, n_events - fixed)
-    base, rem = divmod(extra, n_proc) if n_proc else (0, 0)
-    env = env_class()
-    phi = (math.sqrt(5.0) - 1.0) / 2.0
-
-    def proc(k: int, i: int):
-        delay = (0.05 + 0.9 * ((i * phi) % 1.0)) / max(k, 1)
-        for _ in range(k):
-            yield env.timeout(delay)
-
-    def days():
-        i = 0
-        for d in range(n_days):
-            for _ in range(starts_per_day[d]):
-                env.process(proc(base + (1 if i < rem else 0), i))
-                i += 1
-            yield env.timeout(1)
-
-    env.process(days())
-    t0 = time.perf_counter()
-    env.run()
-    return time.perf_counter() - t0, fixed + (extra if n_proc else 0)
-
-
-def _engine_pass(scn: Scenario, net: RouteNetwork, states: Any, seed: int,
-                 reps: int) -> tuple[tuple[float, float, float], tuple[int, int, list[tuple[int, list[int], int]]]]:
-    """One pass over replications ``0..reps-1``: (wall, simulate, tables) seconds, and (events, convoys,
-    the shape of each replication for the bare loop)."""
-    wall = sim = tables = 0.0
-    events = convoys = 0
-    structure: list[tuple[int, list[int], int]] = []
-    for k in range(reps):
-        t0 = time.perf_counter()
-        run, eng = run_engine(scn, net, states.replication(k), seed, k)
-        wall += time.perf_counter() - t0
-        sim += getattr(eng, "timings", {}).get("simulate_s", math.nan)
-        tables += getattr(eng, "timings", {}).get("tables_s", math.nan)
-        events += run.event_count
-        convoys += len(run.convoys)
-        per_day = np.bincount(run.convoys["dispatched_day"].to_numpy(), minlength=eng.n_days).tolist()
-        structure.append((eng.n_days, per_day, run.event_count))
-    return (wall, sim, tables), (events, convoys, structure)
-
-
-def bench_des_overhead(quick: bool) -> dict[str, Any]:
+# --------------------------------------------------------------------------- against the minimal model
+def bench_node_day(quick: bool) -> dict[str, Any]:
+    """Engine CPU per node-day against the minimal SimPy supply model's, on the reference shape."""
     out: dict[str, Any] = {}
-    cases = [("default scenario", load_scenario(), SEED, 5 if quick else 20),
-             ("synthetic grid, 1,000 routes", synthetic_scenario(1000, seed=SYNTH_SEED), SYNTH_SEED, 1 if quick else 3)]
-    for label, scn, seed, reps in cases:
-        net = RouteNetwork.from_scenario(scn)
-        states = compute_state(scn, reps, seed, net)
-        run_engine(scn, net, states.replication(0), seed, 0)  # warm-up: first-call costs out of the timing
-        # best of three passes over the replications, as for the bare loop below
-        passes = [_engine_pass(scn, net, states, seed, reps) for _ in range(3)]
-        wall, sim, tables = min(p[0] for p in passes)
-        events, convoys, structure = passes[0][1]
-        # the bare loop, same shape and event count, replication by replication
-        counted = sum(bare_simpy(*s, env_class=CountingEnvironment)[1] for s in structure)
-        bare = min(sum(bare_simpy(*s)[0] for s in structure) for _ in range(3))
-        engine_us = 1e6 * wall / events
-        bare_us = 1e6 * bare / counted
-        out[label] = {
-            "replications": reps, "events": int(events), "convoys": int(convoys),
-            "events_per_convoy": events / convoys if convoys else None,
-            "engine_seconds": wall, "simulate_seconds": sim, "tables_seconds": tables,
-            "setup_seconds": wall - sim - tables,
-            "engine_us_per_event": engine_us, "engine_events_per_s": events / wall,
-            "engine_loop_us_per_event": 1e6 * sim / events,
-            "bare_events": int(counted), "bare_seconds": bare, "bare_us_per_event": bare_us,
-            "bare_events_per_s": counted / bare,
-            "ratio": engine_us / bare_us, "ratio_loop_only": (1e6 * sim / events) / bare_us,
-        }
-        log(f"  des overhead, {label}: {engine_us:.2f} us/event vs bare {bare_us:.2f} -> "
-            f"{engine_us / bare_us:.1f}x")
+    for sources in (10, 400):
+        case = cases.reference_case(sources)
+        model = simpy_model.model_from_network(case.network)
+        days = case.scenario.scenario.days
+        case.run()  # warm-up: first-call costs out of the timing
+        t = interleaved({"engine": case.run, "model": lambda m=model, d=days: simpy_model.run_model(m, d)},
+                        passes(quick, slow=sources > 10))
+        eng, mod = t["engine"], t["model"]
+        out[f"{sources}_sources"] = {
+            "case": case.label, "nodes": len(case.network.nodes), "routes": case.network.n_routes, "days": days,
+            "engine": eng.as_dict(), "model": mod.as_dict(), "convoys": len(eng.result.convoys),
+            "model_shipments": mod.result["shipments"],
+            "engine_us_per_node_day": 1e6 * eng.cpu / case.node_days, "model_us_per_node_day": 1e6 * mod.cpu / case.node_days,
+            "ratio": eng.cpu / mod.cpu, "ratio_wall": eng.wall / mod.wall}
+        log(f"  node-day, {sources} sources: engine {eng.cpu:.2f} s CPU, model {mod.cpu:.2f} s -> {eng.cpu / mod.cpu:.2f}x")
     return out
 
 
-# --------------------------------------------------------------------------- 2. state vs DES
-def shares_from_routes(routes: Any, net: RouteNetwork, scn: Scenario, corridor: str) -> dict[str, dict[str, np.ndarray]]:
-    """The claim's daily shares ``{kind: {metric: (D,)}}`` of one run, from its ``routes`` table alone.
-
-    The table has the total capacity factor, the route state and the snow depth. The snow factor is
-    the capacity factor where no strike closed the route; where one did, it is read off the snow
-    depth with the surface limits (a ploughed road that snow does not close is cleared).
-    """
-    n = net.n_routes
-    days = len(routes) // n
-    cf = routes["capacity_factor"].to_numpy().reshape(days, n)
-    code = routes["state"].cat.codes.to_numpy().reshape(days, n)
-    depth = routes["snow_depth_cm"].to_numpy().reshape(days, n)
-    snow_closed = (code == 1) | (code == 3)
-    struck = code >= 2
-    limits = limits_of_routes(net, scn.snow)
-    from_depth, _ = factors_from_depth(depth, limits)
-    cleared = np.array([lim.slowed_capacity_factor for lim in limits])
-    open_by_snow = np.where(from_depth > 0.0, from_depth, cleared)
-    snow_f = np.where(snow_closed, 0.0, np.where(struck, open_by_snow, cf))
-    mask = net.corridor_mask(corridor)
-    out: dict[str, dict[str, np.ndarray]] = {"snow": {}, "interdiction": {}, "total": {}}
-    for m in METRICS:
-        if m == "count":
-            snow, total = count_cut_share(snow_closed, mask), count_cut_share(code != 0, mask)
-        elif m == "capacity":
-            snow, total = capacity_cut_share(snow_f, net.capacity_tpd, mask), capacity_cut_share(cf, net.capacity_tpd, mask)
-        else:
-            snow, total = connectivity_cut_share(net, snow_f, corridor), connectivity_cut_share(net, cf, corridor)
-        out["snow"][m], out["total"][m] = snow, total
-        out["interdiction"][m] = np.maximum(total - snow, 0.0)
-    return out
-
-
-def _engine_shares(scn: Scenario, corridor: str, n: int) -> tuple[float, float, list[dict[str, dict[str, np.ndarray]]]]:
-    """Seconds in the engine and in the shares for replications ``0..n-1`` run one at a time, on a
-    network of their own, and the shares of each."""
-    net = RouteNetwork.from_scenario(scn)
-    t_engine = t_shares = 0.0
-    shares = []
-    for r in range(n):
-        t0 = time.perf_counter()
-        run = simulate_replication(scn, r, SEED, network=net)
-        t1 = time.perf_counter()
-        shares.append(shares_from_routes(run.routes, net, scn, corridor))
-        t_engine += t1 - t0
-        t_shares += time.perf_counter() - t1
-    return t_engine, t_shares, shares
-
-
-def bench_state_vs_des(quick: bool, repeat: int = 3) -> dict[str, Any]:
+# --------------------------------------------------------------------------- against bare SimPy
+def bench_per_convoy(quick: bool) -> dict[str, Any]:
+    """Engine CPU per convoy against a bare SimPy loop of the same events per convoy (default scenario)."""
     scn = load_scenario()
-    corridor = scn.claim.corridor
-    n_state, n_des = (500, 10) if quick else (2000, 40)
-    # the state: what `qalamoun-sim claim` does, each time on a network of its own (nothing cached)
-    t_state, shares = best_of(lambda: claim_shares(scn, n_state, SEED, network=RouteNetwork.from_scenario(scn)),
-                              repeat)
-    # the same figures through full engine runs, one replication at a time; best of as many repeats
-    runs = [_engine_shares(scn, corridor, n_des) for _ in range(repeat)]
-    t_engine, t_shares, mine = min(runs, key=lambda x: x[0] + x[1])
-    worst = max(float(np.abs(v - shares.daily[kind][m][r]).max())
-                for r, by_kind in enumerate(mine) for kind, by_metric in by_kind.items() for m, v in by_metric.items())
-    t_des = t_engine + t_shares
-    rate_state, rate_des = n_state / t_state, n_des / t_des
-    log(f"  state: {rate_state:.0f} replications/s; engine: {rate_des:.1f}/s -> {rate_state / rate_des:.0f}x")
-    return {"scenario": scn.scenario.name, "figures": "daily snow / interdiction / total cut shares of the "
-            f"'{corridor}' corridor by count, capacity and connectivity", "repeat": repeat,
-            "state_replications": n_state, "state_seconds": t_state, "state_replications_per_s": rate_state,
-            "des_replications": n_des, "des_seconds": t_des, "des_engine_seconds": t_engine,
-            "des_shares_seconds": t_shares, "des_replications_per_s": rate_des,
-            "ratio": rate_state / rate_des, "max_abs_difference": worst}
+    net = RouteNetwork.from_scenario(scn)
+    reps = 5 if quick else 20
+    states = compute_state(scn, reps, SEED, net)
+    events, convoys, shapes = cases.replication_shapes(scn, net, states, SEED, reps)  # also the warm-up
+    counted = cases.counted_events(shapes)
+
+    def engine() -> None:
+        for k in range(reps):
+            cases.run_engine(scn, net, states.replication(k), SEED, k)
+
+    def bare() -> None:
+        for s in shapes:
+            cases.bare_simpy(*s)
+
+    t = interleaved({"engine": engine, "bare": bare}, passes(quick))
+    eng, floor = t["engine"], t["bare"]
+    log(f"  per convoy: engine {1e6 * eng.cpu / convoys:.1f} us, bare {1e6 * floor.cpu / convoys:.1f} us "
+        f"-> {eng.cpu / floor.cpu:.2f}x")
+    return {"scenario": scn.scenario.name, "replications": reps, "convoys": convoys, "events": events,
+            "bare_events": counted, "events_per_convoy": events / convoys, "engine": eng.as_dict(), "bare": floor.as_dict(),
+            "engine_us_per_convoy": 1e6 * eng.cpu / convoys, "bare_us_per_convoy": 1e6 * floor.cpu / convoys,
+            "ratio": eng.cpu / floor.cpu, "ratio_wall": eng.wall / floor.wall,
+            "per_event_ratio": (eng.cpu / events) / (floor.cpu / counted),
+            "engine_replications_per_cpu_s": reps / eng.cpu}
 
 
-# --------------------------------------------------------------------------- 3. scale
-def bench_scale(quick: bool) -> dict[str, Any]:
-    sizes = [100, 316, 1000, 3162, 10000] if quick else [100, 178, 316, 562, 1000, 1778, 3162, 5623, 10000]
-    rows = []
-    for n in sizes:
-        scn = synthetic_scenario(n, seed=SYNTH_SEED)
-        net = RouteNetwork.from_scenario(scn)
-        state = compute_state(scn, [0], SYNTH_SEED, net)
-        repeat = 5 if net.n_routes <= 1200 else 3 if net.n_routes <= 4000 else 2
-        secs, (run, eng) = best_of(lambda: run_engine(scn, net, state, SYNTH_SEED, 0), repeat)  # noqa: B023
-        rows.append({"routes": net.n_routes, "nodes": len(net.nodes),
-                     "sources": len(net.nodes_of_kind("source")), "towns": len(net.nodes_of_kind("town")),
-                     "seconds": secs, "simulate_seconds": getattr(eng, "timings", {}).get("simulate_s", math.nan),
-                     "tables_seconds": getattr(eng, "timings", {}).get("tables_s", math.nan),
-                     "events": run.event_count, "convoys": len(run.convoys), "events_per_s": run.event_count / secs,
-                     "rounds": run.meta.get("rounds", 0), "path_repaired_nodes": run.meta.get("path_repaired_nodes", 0),
-                     "patterns": run.meta.get("patterns", 0)})
-        log(f"  scale: {net.n_routes:>6} routes {secs:8.2f} s  {run.event_count:>8} events  {len(run.convoys):>6} convoys")
-    lr = np.log([r["routes"] for r in rows])
-    lt = np.log([r["seconds"] for r in rows])
-    slope = float(np.polyfit(lr, lt, 1)[0])
-    local = (np.diff(lt) / np.diff(lr)).tolist()
-    top = [r for r in rows if r["routes"] >= 900]
-    top_slope = float(np.polyfit(np.log([r["routes"] for r in top]), np.log([r["seconds"] for r in top]), 1)[0])
-    return {"network": "synthetic_scenario(n, kind='grid', seed=0): snow and strikes on, 181 days",
-            "rows": rows, "exponent": slope, "exponent_from_1000_routes": top_slope, "local_exponents": local,
-            "largest_seconds": rows[-1]["seconds"], "largest_routes": rows[-1]["routes"]}
-
-
-# --------------------------------------------------------------------------- 4. SupplyNetPy
-def dry_scenario(n: int) -> Scenario:
-    """The SupplyNetPy comparison's network: no strikes and no snow (a dry winter), 181 days."""
-    return synthetic_scenario(n, seed=SYNTH_SEED, interdiction=False, snow=False)
-
-
+# --------------------------------------------------------------------------- against SupplyNetPy
 def bench_supplynetpy(quick: bool) -> dict[str, Any]:
+    """In-process run phases: ours (network, state, engine) against SupplyNetPy's (build, simulate)."""
+    import contextlib
+
+    import simpy
     import supplynetpy_model as snp
 
-    sizes = [SNP_ROUTES] if quick else [1000, SNP_ROUTES, 10000]
-    rows = []
-    for n in sizes:
-        scn = dry_scenario(n)
-        net = RouteNetwork.from_scenario(scn)
-        state = compute_state(scn, [0], SYNTH_SEED, net)
-        assert state.snow_capacity_factor.min() == 1.0 and not state.interdicted.any()
-        ours, (run, eng) = best_of(lambda: run_engine(scn, net, state, SYNTH_SEED, 0), 3 if n <= 5000 else 2)  # noqa: B023
-        env = CountingEnvironment()
-        with contextlib.redirect_stdout(sys.stderr):
-            t0 = time.perf_counter()
-            sc, counts = snp.build(net, env)
-            t1 = time.perf_counter()
-            flows = snp.simulate(sc, scn.scenario.days)
-            t2 = time.perf_counter()
-        theirs = t2 - t0
-        rows.append({"routes": net.n_routes, "nodes": len(net.nodes), "supplynetpy": counts,
-                     "ours_seconds": ours, "ours_events": run.event_count, "ours_events_per_s": run.event_count / ours,
-                     "ours_delivered_t": float(run.towns["delivered_t"].sum()),
-                     "supplynetpy_seconds": theirs, "supplynetpy_build_seconds": t1 - t0,
-                     "supplynetpy_events": env.events_processed,
-                     "supplynetpy_events_per_s": env.events_processed / (t2 - t1),
-                     "supplynetpy_delivered_t": flows["delivered_t"], "speedup": theirs / ours})
-        log(f"  SupplyNetPy: {net.n_routes} routes: ours {ours:.2f} s, SupplyNetPy {theirs:.2f} s -> {theirs / ours:.1f}x")
-    head = next(r for r in rows if r["routes"] == max(r["routes"] for r in rows if r["routes"] <= 1.1 * SNP_ROUTES))
-    return {"network": "synthetic_scenario(n, seed=0, interdiction=False, snow=False): 181 days",
-            "rows": rows, "speedup": head["speedup"], "speedup_routes": head["routes"]}
+    out: dict[str, Any] = {}
+    for n in (3960, 9940):
+        case = cases.dry_case(n)
+        scn, days = case.scenario, case.scenario.scenario.days
 
+        def ours(scn: Any = scn) -> Any:
+            net = RouteNetwork.from_scenario(scn)
+            return cases.run_engine(scn, net, compute_state(scn, [0], cases.SYNTH_SEED, net), cases.SYNTH_SEED, 0)[0]
 
-# --------------------------------------------------------------------------- memory (child processes)
-def _status_mib(field: str) -> float:
-    """A memory figure of this process from /proc/self/status (``VmRSS`` now, ``VmHWM`` its peak), in MiB.
+        def theirs(net: Any = case.network, days: int = days) -> dict[str, float]:
+            with contextlib.redirect_stdout(sys.stderr):
+                sc, _ = snp.build(net, simpy.Environment())
+                return snp.simulate(sc, days)
 
-    ``VmHWM`` belongs to the process image: unlike ``ru_maxrss`` it does not carry the parent's peak over.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _rss_now_mib() -> float:
-    return _status_mib("VmRSS")
-
-
-def probe(name: str, size: int) -> dict[str, float]:
-    """Run one item in this (fresh) process: resident memory before it, and the peak."""
-    if name == "engine-default":
-        scn = load_scenario()
-        net = RouteNetwork.from_scenario(scn)
-        state = compute_state(scn, [0], SEED, net)
-        before = _rss_now_mib()
-        run_engine(scn, net, state, SEED, 0)
-    elif name in ("engine-synthetic", "engine-dry"):
-        scn = synthetic_scenario(size, seed=SYNTH_SEED) if name == "engine-synthetic" else dry_scenario(size)
-        net = RouteNetwork.from_scenario(scn)
-        state = compute_state(scn, [0], SYNTH_SEED, net)
-        before = _rss_now_mib()
-        run_engine(scn, net, state, SYNTH_SEED, 0)
-    elif name == "bare-simpy":
-        scn = load_scenario()
-        net = RouteNetwork.from_scenario(scn)
-        run, eng = run_engine(scn, net, compute_state(scn, [0], SEED, net), SEED, 0)
-        per_day = np.bincount(run.convoys["dispatched_day"].to_numpy(), minlength=eng.n_days).tolist()
-        del run, eng
-        before = _rss_now_mib()
-        bare_simpy(len(per_day), per_day, size)
-    elif name == "state":
-        scn = load_scenario()
-        net = RouteNetwork.from_scenario(scn)
-        before = _rss_now_mib()
-        claim_shares(scn, size, SEED, network=net)
-    elif name == "supplynetpy":
-        import supplynetpy_model as snp
-
-        scn = dry_scenario(size)
-        net = RouteNetwork.from_scenario(scn)
-        before = _rss_now_mib()
-        with contextlib.redirect_stdout(sys.stderr):
-            sc, _ = snp.build(net, simpy.Environment())
-            snp.simulate(sc, scn.scenario.days)
-    else:
-        raise SystemExit(f"unknown probe {name}")
-    peak = _status_mib("VmHWM")
-    return {"before_mib": before, "peak_mib": peak, "increase_mib": peak - before}
-
-
-def bench_memory(quick: bool, des: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
-    events_default = des["default scenario"]["events"] // des["default scenario"]["replications"]
-    items = [("engine-default", 0, "engine, one replication of the default scenario"),
-             ("bare-simpy", events_default, "bare SimPy loop of the same shape"),
-             ("engine-synthetic", scale["rows"][-1]["routes"],
-              f"engine, synthetic grid of {scale['rows'][-1]['routes']:,} routes"),
-             ("state", 500 if quick else 2000, f"state and shares, {500 if quick else 2000} replications"),
-             ("engine-dry", SNP_ROUTES, f"engine, dry synthetic grid of {SNP_ROUTES:,} routes"),
-             ("supplynetpy", SNP_ROUTES, f"SupplyNetPy, the same {SNP_ROUTES:,}-route network")]
-    out = {}
-    for name, size, label in items:
-        p = subprocess.run([sys.executable, __file__, "--probe", name, "--size", str(size)],
-                           capture_output=True, text=True, timeout=600)
-        if p.returncode != 0:
-            raise RuntimeError(f"memory probe {name} failed: {p.stderr.strip().splitlines()[-1:]}")
-        out[name] = {"what": label, **json.loads(p.stdout)}
-        log(f"  memory: {label}: peak {out[name]['peak_mib']:.0f} MiB (+{out[name]['increase_mib']:.0f})")
+        t = interleaved({"ours": ours, "supplynetpy": theirs}, passes(quick, slow=n > 5000))
+        o, s = t["ours"], t["supplynetpy"]
+        out[str(n)] = {"routes": case.network.n_routes, "nodes": len(case.network.nodes), "ours": o.as_dict(),
+                       "supplynetpy": s.as_dict(), "ours_delivered_t": float(o.result.towns["delivered_t"].sum()),
+                       "supplynetpy_delivered_t": s.result["delivered_t"], "speedup": s.cpu / o.cpu,
+                       "speedup_wall": s.wall / o.wall}
+        log(f"  SupplyNetPy, {n} routes: ours {o.cpu:.2f} s CPU, theirs {s.cpu:.2f} s -> {s.cpu / o.cpu:.1f}x")
     return out
 
 
-# --------------------------------------------------------------------------- report
-def machine_with_supplynetpy() -> dict[str, Any]:
-    """:func:`_machine.machine` and SupplyNetPy's version."""
-    import SupplyNetPy
+OURS_PROCESS = """import json, sys
+from qalamoun_sim.scenario.loader import scenario_from_dict
+from qalamoun_sim.engine import simulate_replication
+scn = scenario_from_dict(json.loads(open(sys.argv[1]).read()), source=sys.argv[1])
+simulate_replication(scn, 0)
+"""
 
-    return {**machine(), "supplynetpy": getattr(SupplyNetPy, "__version__", "0.5.1")}
+
+def bench_process(quick: bool) -> dict[str, Any]:
+    """Whole processes, 3,960 routes: start-up, loading the network from a file, one run, each side."""
+    import supplynetpy_model as snp
+
+    case = cases.dry_case(3960)
+    tmp = Path(tempfile.mkdtemp(prefix="qsbench-"))
+    try:
+        scn_json, net_json = tmp / "scenario.json", tmp / "network.json"
+        scn_json.write_text(json.dumps(case.scenario.model_dump(mode="json", by_alias=True, exclude_none=True)))
+        snp.network_to_json(case.network, net_json)
+        days = str(case.scenario.scenario.days)
+        t = interleaved({"ours": lambda: child_process([sys.executable, "-c", OURS_PROCESS, str(scn_json)]),
+                         "supplynetpy": lambda: child_process([sys.executable, str(HERE / "supplynetpy_model.py"),
+                                                               str(net_json), days])}, passes(quick))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    o, s = t["ours"], t["supplynetpy"]
+    log(f"  processes, 3960 routes: ours {o.cpu:.2f} s CPU, SupplyNetPy {s.cpu:.2f} s -> {s.cpu / o.cpu:.1f}x")
+    return {"routes": case.network.n_routes, "ours": o.as_dict(), "supplynetpy": s.as_dict(),
+            "speedup": s.cpu / o.cpu, "speedup_wall": s.wall / o.wall}
 
 
-def verdict(figures: dict[str, float]) -> dict[str, Any]:
+# --------------------------------------------------------------------------- scale
+def _replication(scn: Any) -> Callable[[], Any]:
+    return lambda: simulate_replication(scn, 0)
+
+
+def bench_scale(quick: bool) -> dict[str, Any]:
+    """CPU of one whole replication (network, state, engine, checks) from 1,000 to 30,000 routes, and 100,000."""
+    sizes = [1012, 3960, 9940, 30012] if quick else [1012, 1740, 3960, 5550, 9940, 17400, 30012]
+    scns = {n: cases.grid_case(n) for n in sizes}
+    simulate_replication(scns[sizes[0]], 0)  # warm-up
+    big = {n: s for n, s in scns.items() if n > 10000}
+    small = {n: s for n, s in scns.items() if n <= 10000}
+    t = interleaved({str(n): _replication(s) for n, s in small.items()}, passes(quick))
+    t.update(interleaved({str(n): _replication(s) for n, s in big.items()}, 1 if quick else 2))
+    rows = [{"routes": n, "cpu_s": t[str(n)].cpu,
+             "wall_s": t[str(n)].wall, "convoys": len(t[str(n)].result.convoys),
+             "events": t[str(n)].result.event_count} for n in sizes]
+    for r in rows:
+        log(f"  scale: {r['routes']:>6} routes {r['cpu_s']:7.2f} s CPU {r['wall_s']:7.2f} s wall  {r['convoys']:>7} convoys")
+    lr = np.log([r["routes"] for r in rows])
+    slope = float(np.polyfit(lr, np.log([r["cpu_s"] for r in rows]), 1)[0])
+    slope_wall = float(np.polyfit(lr, np.log([r["wall_s"] for r in rows]), 1)[0])
+    log("  scale: 100,000 routes ...")
+    scn = cases.grid_case(100000)
+    t100 = interleaved({"100k": _replication(scn)}, 1)["100k"]
+    log(f"  scale: {len(scn.routes)} routes {t100.cpu:.1f} s CPU {t100.wall:.1f} s wall")
+    return {"network": "synthetic_scenario(n, seed=0): a grid, snow and strikes on, 181 days",
+            "timed": "simulate_replication(scenario, 0): network, state, engine, checks", "rows": rows,
+            "slope_cpu": slope, "slope_wall": slope_wall, "routes_100k": len(scn.routes),
+            "replication_100k": t100.as_dict(), "convoys_100k": len(t100.result.convoys)}
+
+
+# --------------------------------------------------------------------------- state, claim
+def bench_state(quick: bool) -> dict[str, Any]:
+    """``compute_state`` CPU per (replication, day, route) cell against the numpy floor per cell."""
+    scn = load_scenario()
+    net = RouteNetwork.from_scenario(scn)
+    reps = 500 if quick else 2000
+    out: dict[str, Any] = {}
+    for label, routes in (("network", None), ("corridor", net.corridor_routes(scn.claim.corridor))):
+        n_routes = net.n_routes if routes is None else len(routes)
+        shape = (reps, scn.scenario.days, n_routes)
+        cap = net.capacity_tpd if routes is None else net.capacity_tpd[net.corridor_mask(scn.claim.corridor)]
+        t = interleaved({"state": lambda r=routes: compute_state(scn, reps, SEED, net, routes=r),
+                         "numpy": lambda s=shape, c=cap: cases.numpy_reference(s, 0.3, c, SEED)}, passes(quick))
+        cells = math.prod(shape)
+        out[label] = {"shape": list(shape), "state": t["state"].as_dict(), "numpy": t["numpy"].as_dict(),
+                      "state_ns_per_cell": 1e9 * t["state"].cpu / cells, "numpy_ns_per_cell": 1e9 * t["numpy"].cpu / cells,
+                      "ratio": t["state"].cpu / t["numpy"].cpu, "ratio_wall": t["state"].wall / t["numpy"].wall}
+        log(f"  state, {label}: {out[label]['state_ns_per_cell']:.1f} ns/cell, numpy "
+            f"{out[label]['numpy_ns_per_cell']:.1f} -> {out[label]['ratio']:.1f}x")
+    t = interleaved({"claim_shares": lambda: claim_shares(scn, reps, SEED, network=RouteNetwork.from_scenario(scn))},
+                    passes(quick))
+    out["claim_shares"] = {"replications": reps, **t["claim_shares"].as_dict(),
+                           "replications_per_cpu_s": reps / t["claim_shares"].cpu}
+    return out
+
+
+def cli() -> list[str]:
+    """The installed ``qalamoun-sim`` beside this Python, else ``python -m qalamoun_sim``."""
+    exe = Path(sys.executable).parent / "qalamoun-sim"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "qalamoun_sim"]
+
+
+def bench_claim(quick: bool) -> dict[str, Any]:
+    """The whole ``qalamoun-sim claim`` (200 replications) against a process importing numpy and networkx."""
+    t = interleaved({"claim": lambda: child_process(cli() + ["claim", "--replications", "200"]),
+                     "floor": lambda: child_process([sys.executable, "-c", "import numpy, networkx"])},
+                    passes(quick))
+    c, f = t["claim"], t["floor"]
+    log(f"  claim CLI: {c.cpu:.2f} s CPU, import floor {f.cpu:.2f} s -> {c.cpu / f.cpu:.2f}x")
+    return {"claim": c.as_dict(), "floor": f.as_dict(), "ratio": c.cpu / f.cpu, "ratio_wall": c.wall / f.wall}
+
+
+def bench_memory(quick: bool) -> dict[str, Any]:
+    """Peak RSS of the whole ``claim`` command at 1,000 and 10,000 replications (fresh processes)."""
+    t = interleaved({str(n): lambda n=n: child_process(cli() + ["claim", "--replications", str(n)])
+                     for n in (1000, 10000)}, 1 if quick else 2)
+    a, b = t["1000"], t["10000"]
+    assert a.peak_mib is not None and b.peak_mib is not None
+    log(f"  claim memory: {a.peak_mib:.0f} MiB at 1,000, {b.peak_mib:.0f} MiB at 10,000 -> {b.peak_mib / a.peak_mib:.2f}")
+    return {"1000": a.as_dict(), "10000": b.as_dict(), "ratio": b.peak_mib / a.peak_mib}
+
+
+SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "node_day": bench_node_day, "per_convoy": bench_per_convoy, "supplynetpy": bench_supplynetpy,
+    "process": bench_process, "scale": bench_scale, "state": bench_state, "claim": bench_claim,
+    "memory": bench_memory}
+
+
+def figures(res: dict[str, Any]) -> dict[str, float]:
+    """The goal keys (and the diagnostics) from the sections that ran."""
+    f: dict[str, float] = {}
+    if "node_day" in res:
+        f["per_node_day_vs_simpy_model"] = res["node_day"]["10_sources"]["ratio"]
+        f["per_node_day_vs_simpy_model_400_sources"] = res["node_day"]["400_sources"]["ratio"]
+    if "per_convoy" in res:
+        f["per_convoy_vs_simpy_floor"] = res["per_convoy"]["ratio"]
+        f["des_overhead_vs_bare_simpy"] = res["per_convoy"]["per_event_ratio"]
+    if "supplynetpy" in res:
+        for n in ("3960", "9940"):
+            f[f"vs_supplynetpy_run_speedup_{n}"] = res["supplynetpy"][n]["speedup"]
+    if "process" in res:
+        f["vs_supplynetpy_process_speedup_3960"] = res["process"]["speedup"]
+    if "scale" in res:
+        f["scale_slope_from_1k"] = res["scale"]["slope_cpu"]
+        f["replication_s_100k"] = res["scale"]["replication_100k"]["cpu_s"]
+    if "state" in res:
+        f["state_cell_vs_numpy"] = res["state"]["network"]["ratio"]
+        f["state_cell_vs_numpy_corridor"] = res["state"]["corridor"]["ratio"]
+        if "per_convoy" in res:
+            f["state_vs_des_speedup"] = (res["state"]["claim_shares"]["replications_per_cpu_s"]
+                                         / res["per_convoy"]["engine_replications_per_cpu_s"])
+    if "claim" in res:
+        f["claim_cli_vs_import_floor"] = res["claim"]["ratio"]
+    if "memory" in res:
+        f["claim_memory_ratio_10k_1k"] = res["memory"]["ratio"]
+    return f
+
+
+def verdict(fig: dict[str, float]) -> dict[str, Any]:
     out = {}
     for key, (op, goal) in GOALS.items():
-        v = figures[key]
-        out[key] = {"value": v, "goal": f"{op} {goal:g}", "met": v <= goal if op == "<=" else v >= goal}
+        if key in fig:
+            v = fig[key]
+            out[key] = {"value": v, "goal": f"{op} {goal:g}", "met": bool(v <= goal if op == "<=" else v >= goal)}
     return out
-
-
-def print_tables(res: dict[str, Any]) -> None:
-    """The goal figures, then the tables of :func:`print_markdown`."""
-    m = res["machine"]
-    print(f"commit {m['commit']}, {m['date']}, {m['nproc']} cores, {m['cpu']}, Python {m['python']}")
-    print("\ngoal figures")
-    for key, g in res["goals"].items():
-        print(f"  {key:30s} {g['value']:10.3g}   goal {g['goal']:8s} {'met' if g['met'] else 'NOT met'}")
-    print()
-    print_markdown(res)
 
 
 def print_markdown(res: dict[str, Any]) -> None:
-    """The tables of benchmarks/README.md ("run.py: speed and scale") for a result."""
-    print("| case | events | events/convoy | engine s | µs/event | events/s | of which tables s | bare µs/event "
-          "| bare events/s | ratio | ratio, loop only |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for label, d in res["des_overhead"].items():
-        print(f"| {label}, {d['replications']} replications | {d['events']:,} | {d['events_per_convoy']:.1f} | "
-              f"{d['engine_seconds']:.3f} | {d['engine_us_per_event']:.2f} | {d['engine_events_per_s']:,.0f} | "
-              f"{d['tables_seconds']:.3f} | {d['bare_us_per_event']:.2f} | {d['bare_events_per_s']:,.0f} | "
-              f"{d['ratio']:.1f} | {d['ratio_loop_only']:.1f} |")
-    s = res["state_vs_des"]
-    print(f"\nState: {s['state_replications_per_s']:.0f} replications/s ({s['state_replications']:,} in "
-          f"{s['state_seconds']:.2f} s); engine: {s['des_replications_per_s']:.1f} replications/s "
-          f"({s['des_replications']} in {s['des_seconds']:.2f} s, of which {s['des_shares_seconds']:.2f} s "
-          f"for the shares): {s['ratio']:.0f}x; largest difference {s['max_abs_difference']:.1g}.\n")
-    print("| routes | nodes | sources | towns | seconds | events | convoys | events/s | dispatch rounds after the first |"
-          "\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in res["scale"]["rows"]:
-        print(f"| {r['routes']:,} | {r['nodes']:,} | {r['sources']} | {r['towns']:,} | {r['seconds']:.3f} | "
-              f"{r['events']:,} | {r['convoys']:,} | {r['events_per_s']:,.0f} | {r['rounds']} |")
-    sc = res["scale"]
-    print(f"\nslope {sc['exponent']:.2f}; from 1,000 routes {sc['exponent_from_1000_routes']:.2f}\n")
-    print("| routes | nodes | ours s | our events | our events/s | SupplyNetPy s (build) | its events | its events/s "
-          "| speedup |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in res["supplynetpy"]["rows"]:
-        print(f"| {r['routes']:,} | {r['nodes']:,} | {r['ours_seconds']:.3f} | {r['ours_events']:,} | "
-              f"{r['ours_events_per_s']:,.0f} | {r['supplynetpy_seconds']:.2f} ({r['supplynetpy_build_seconds']:.2f}) | "
-              f"{r['supplynetpy_events']:,} | {r['supplynetpy_events_per_s']:,.0f} | {r['speedup']:.1f} |")
-    print("\n| item | resident before | peak | increase |\n|---|---:|---:|---:|")
-    for d in res["memory"].values():
-        print(f"| {d['what']} | {d['before_mib']:.0f} | {d['peak_mib']:.0f} | {d['increase_mib']:.0f} |")
+    """The goal table of benchmarks/README.md for a result."""
+    m = res["machine"]
+    print(f"Commit `{m['commit']}`, {m['date']}, {m['nproc']} cores ({m['cpu']}), Python {m['python']}, numpy "
+          f"{m['numpy']}; load average {res['load_before']} before, {res['load_after']} after; {res['seconds']:.0f} s.\n")
+    print("| key | goal | CPU figure | wall figure | met |\n|---|---|---:|---:|---|")
+    walls = wall_figures(res)
+    for key, g in res["goals"].items():
+        w = walls.get(key)
+        print(f"| `{key}` | {g['goal']} | {g['value']:.3g} | {'' if w is None else f'{w:.3g}'} | "
+              f"{'yes' if g['met'] else '**no**'} |")
+    for key in DIAGNOSTICS:
+        if key in res:
+            print(f"| `{key}` (diagnostic) | | {res[key]:.3g} | | |")
+
+
+def wall_figures(res: dict[str, Any]) -> dict[str, float]:
+    """The wall-time counterpart of each goal figure, where one exists."""
+    w: dict[str, float] = {}
+    if "node_day" in res:
+        w["per_node_day_vs_simpy_model"] = res["node_day"]["10_sources"]["ratio_wall"]
+        w["per_node_day_vs_simpy_model_400_sources"] = res["node_day"]["400_sources"]["ratio_wall"]
+    if "per_convoy" in res:
+        w["per_convoy_vs_simpy_floor"] = res["per_convoy"]["ratio_wall"]
+    if "supplynetpy" in res:
+        for n in ("3960", "9940"):
+            w[f"vs_supplynetpy_run_speedup_{n}"] = res["supplynetpy"][n]["speedup_wall"]
+    if "process" in res:
+        w["vs_supplynetpy_process_speedup_3960"] = res["process"]["speedup_wall"]
+    if "scale" in res:
+        w["scale_slope_from_1k"] = res["scale"]["slope_wall"]
+        w["replication_s_100k"] = res["scale"]["replication_100k"]["wall_s"]
+    if "state" in res:
+        w["state_cell_vs_numpy"] = res["state"]["network"]["ratio_wall"]
+    if "claim" in res:
+        w["claim_cli_vs_import_floor"] = res["claim"]["ratio_wall"]
+    return w
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
-    ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    ap.add_argument("--markdown", metavar="JSON", help="print the README tables of a saved --json result")
-    ap.add_argument("--probe", help=argparse.SUPPRESS)
-    ap.add_argument("--size", type=int, default=0, help=argparse.SUPPRESS)
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer passes and sizes (what the contract check runs)")
+    ap.add_argument("--json", action="store_true", help="one JSON object on stdout; progress on stderr")
+    ap.add_argument("--only", action="append", choices=list(SECTIONS), help="run only this section (repeatable)")
+    ap.add_argument("--markdown", metavar="JSON", help="print the README table of a saved --json result")
     args = ap.parse_args(argv)
-    if args.probe:
-        print(json.dumps(probe(args.probe, args.size)))
-        return 0
     if args.markdown:
         print_markdown(json.loads(Path(args.markdown).read_text()))
         return 0
     t0 = time.perf_counter()
-    res: dict[str, Any] = {"quick": args.quick, "machine": machine_with_supplynetpy()}
-    log("DES overhead ...")
-    res["des_overhead"] = bench_des_overhead(args.quick)
-    log("state vs engine ...")
-    res["state_vs_des"] = bench_state_vs_des(args.quick)
-    log("scale ...")
-    res["scale"] = bench_scale(args.quick)
-    log("SupplyNetPy ...")
-    res["supplynetpy"] = bench_supplynetpy(args.quick)
-    log("memory ...")
-    res["memory"] = bench_memory(args.quick, res["des_overhead"], res["scale"])
-    figures = {"des_overhead_vs_bare_simpy": res["des_overhead"]["default scenario"]["ratio"],
-               "state_vs_des_speedup": res["state_vs_des"]["ratio"],
-               "scale_exponent": res["scale"]["exponent"],
-               "vs_supplynetpy_speedup": res["supplynetpy"]["speedup"]}
-    res = {**figures, "goals": verdict(figures), "seconds": time.perf_counter() - t0, **res}
+    res: dict[str, Any] = {"quick": args.quick, "machine": machine(), "load_before": loadavg()}
+    for name in args.only or list(SECTIONS):
+        log(f"{name} ...")
+        res[name] = SECTIONS[name](args.quick)
+    fig = figures(res)
+    res = {**fig, "goals": verdict(fig), "seconds": time.perf_counter() - t0, "load_after": loadavg(), **res}
     log(f"done in {res['seconds']:.0f} s")
     if args.json:
         print(json.dumps(res, default=float))
     else:
-        print_tables(res)
+        print_markdown(res)
     return 0
 
 

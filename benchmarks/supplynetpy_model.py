@@ -21,22 +21,29 @@ network can wait for ever).
 
 from __future__ import annotations
 
+import json
 from collections import deque
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import simpy
 
-from qalamoun_sim.network import RouteNetwork
-
-__all__ = ["build", "simulate"]
+__all__ = ["build", "simulate", "network_to_json", "network_from_json"]
 
 _STORE = 1e9  # storage of every site: unbounded in effect
 _RELAY_S, _RELAY_S_UP = 10.0, 40.0  # (s, S) of junctions and passes, tonnes [E]
 _TOWN_DAYS_S, _TOWN_DAYS_S_UP = 3.0, 10.0  # (s, S) of towns, in days of need [E]
 
 
-def build(network: RouteNetwork, env: simpy.Environment) -> tuple[dict[str, Any], dict[str, int]]:  # noqa: C901 - one adapter to a foreign API, step by step
-    """The SupplyNetPy network of ``network`` in ``env``, and its node, link and demand counts."""
+def build(network: Any, env: simpy.Environment) -> tuple[dict[str, Any], dict[str, int]]:  # noqa: C901 - one adapter to a foreign API, step by step
+    """The SupplyNetPy network of ``network`` in ``env``, and its node, link and demand counts.
+
+    ``network`` is a :class:`qalamoun_sim.network.RouteNetwork` or what :func:`network_from_json` reads
+    (the same fields: ``nodes``, ``routes``, ``length_km``, ``speed_kph``), so that a process timing
+    SupplyNetPy alone never imports qalamoun_sim.
+    """
     import SupplyNetPy.Components as scm
 
     ids = list(network.nodes)
@@ -106,3 +113,30 @@ def simulate(net: dict[str, Any], days: int) -> dict[str, float]:
     out = scm.simulate_sc_net(net, sim_time=days, logging=False)
     return {"demanded_t": float(out["demand_by_customers"][1]),
             "delivered_t": float(out["fulfillment_received_by_customers"][1])}
+
+
+def network_to_json(network: Any, path: str | Path) -> None:
+    """Write what :func:`build` reads of a RouteNetwork as plain JSON (for a fresh SupplyNetPy process)."""
+    nodes = [{"id": k, "kind": n.kind, "supply_tpd": n.supply_tpd, "stock_t": n.stock_t,
+              "consumption_tpd": n.consumption_tpd} for k, n in network.nodes.items()]
+    routes = [{"id": r.id, "from_": r.from_, "to": r.to} for r in network.routes]
+    doc = {"nodes": nodes, "routes": routes, "length_km": network.length_km.tolist(),
+           "speed_kph": network.speed_kph.tolist()}
+    Path(path).write_text(json.dumps(doc))
+
+
+def network_from_json(path: str | Path) -> SimpleNamespace:
+    """The plain network :func:`network_to_json` wrote."""
+    doc = json.loads(Path(path).read_text())
+    return SimpleNamespace(nodes={n["id"]: SimpleNamespace(**n) for n in doc["nodes"]},
+                           routes=[SimpleNamespace(**r) for r in doc["routes"]],
+                           length_km=np.asarray(doc["length_km"]), speed_kph=np.asarray(doc["speed_kph"]))
+
+
+if __name__ == "__main__":  # one whole SupplyNetPy process: python supplynetpy_model.py NETWORK.json DAYS
+    import contextlib
+    import sys
+
+    with contextlib.redirect_stdout(sys.stderr):
+        sc, _ = build(network_from_json(sys.argv[1]), simpy.Environment())
+        print(json.dumps(simulate(sc, int(sys.argv[2]))), file=sys.__stdout__)

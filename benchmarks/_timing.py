@@ -1,0 +1,109 @@
+"""Timing both sides of a ratio interleaved, CPU time as the figure and wall time beside it.
+
+The machines are shared and noisy: two sides timed one after the other see different loads. Here
+every pass times each side once, in turn, and the best of the passes is kept for each side. CPU time
+(``time.process_time`` in this process, ``ru_utime + ru_stime`` of a child) is the figure; wall time is
+kept beside it, with the load average before and after.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Timing", "interleaved", "child_process", "loadavg", "log"]
+
+
+def log(msg: str) -> None:
+    """Progress on stderr (stdout carries the one JSON object)."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def loadavg() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages, rounded."""
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+@dataclass
+class Timing:
+    """The best CPU and wall seconds of one side over its passes, every pass's figures, and a result."""
+
+    cpu: float = math.inf
+    wall: float = math.inf
+    passes: list[tuple[float, float]] = field(default_factory=list)
+    result: Any = None
+    peak_mib: float | None = None
+
+    def add(self, cpu: float, wall: float, peak_mib: float | None = None) -> None:
+        self.passes.append((cpu, wall))
+        self.cpu, self.wall = min(self.cpu, cpu), min(self.wall, wall)
+        if peak_mib is not None:
+            self.peak_mib = peak_mib if self.peak_mib is None else min(self.peak_mib, peak_mib)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cpu_s": self.cpu, "wall_s": self.wall, "passes": [list(p) for p in self.passes],
+                **({"peak_mib": self.peak_mib} if self.peak_mib is not None else {})}
+
+
+@dataclass
+class ChildFigures:
+    """What a child process cost: CPU and wall seconds and its peak resident memory."""
+
+    cpu: float
+    wall: float
+    peak_mib: float
+
+
+def child_process(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 900) -> ChildFigures:
+    """Run ``argv`` as a fresh process and return its own CPU time, wall time and peak RSS.
+
+    ``os.wait4`` gives the child's own resource usage (not that of earlier children), so every
+    figure is this one process's. Output is discarded; a failure raises with its last stderr line.
+    """
+    err_path = f"/tmp/qsbench-{os.getpid()}.err"
+    with open(os.devnull, "wb") as out, open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(list(argv), stdout=out, stderr=err, env=env)
+        deadline = t0 + timeout
+        while True:
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                p.kill()
+                raise RuntimeError(f"{argv[:3]} ran past {timeout} s")
+            time.sleep(0.002)
+        wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        with open(err_path, encoding="utf-8", errors="replace") as fh:
+            tail = fh.read().strip().splitlines()[-1:]
+        raise RuntimeError(f"{' '.join(argv[:4])} exited {p.returncode}: {tail}")
+    os.unlink(err_path)
+    return ChildFigures(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
+
+
+def interleaved(sides: dict[str, Callable[[], Any]], repeat: int) -> dict[str, Timing]:
+    """Time every side once per pass, in turn, for ``repeat`` passes; the best CPU and wall of each.
+
+    A side that returns a :class:`ChildFigures` is timed by it (a child process); any other side is
+    timed in this process, and its last result is kept.
+    """
+    out = {name: Timing() for name in sides}
+    for _ in range(repeat):
+        for name, fn in sides.items():
+            c0, w0 = time.process_time(), time.perf_counter()
+            res = fn()
+            cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+            if isinstance(res, ChildFigures):
+                out[name].add(res.cpu, res.wall, res.peak_mib)
+            else:
+                out[name].add(cpu, wall)
+                out[name].result = res
+    return out
