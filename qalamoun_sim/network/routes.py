@@ -7,7 +7,6 @@ share that index with every (replications, days, routes) array of the exogenous 
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,17 +20,10 @@ from ..scenario import Node, Route, Scenario, graphml_to_document, unreachable_t
 from ..scenario.graphml import HIGHWAY_OF_SURFACE
 from .cuts import CorridorCuts
 from .flow import FlowSolver
+from .geometry import _haversine_km
 from .sides import enemy_of, side_arcs
 
 __all__ = ["RouteNetwork"]
-
-def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = 6371.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
-
 
 class RouteNetwork:
     """Places and routes over a :class:`networkx.MultiDiGraph`.
