@@ -399,28 +399,27 @@ def test_osmnx_style_string_file_loads_with_types(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- GeoJSON
 def test_geojson_has_a_point_per_node_and_a_line_per_route(tmp_path: Path) -> None:
     net = graph_net()
-    out = tmp_path / "net.geojson"
-    doc = net.to_geojson(out)
-    assert json.loads(out.read_text()) == doc
-    assert doc["type"] == "FeatureCollection"
-    points = [f for f in doc["features"] if f["geometry"]["type"] == "Point"]
-    lines = [f for f in doc["features"] if f["geometry"]["type"] == "LineString"]
-    assert len(points) == 3 and len(lines) == 3 and len(doc["features"]) == 6
+    layers = net.to_geojson(tmp_path / "gis")
+    assert set(layers) == {"nodes", "routes"}
+    for name, fc in layers.items():  # one FeatureCollection per layer, a file each
+        assert json.loads((tmp_path / "gis" / f"{name}.geojson").read_text()) == fc
+        assert fc["type"] == "FeatureCollection"
+    points, lines = layers["nodes"]["features"], layers["routes"]["features"]
+    assert {f["geometry"]["type"] for f in points} == {"Point"} and len(points) == 3
+    assert {f["geometry"]["type"] for f in lines} == {"LineString"} and len(lines) == 3
     assert {f["properties"]["id"]: f["geometry"]["coordinates"] for f in points} == {
         "s": [36.4, 34.1], "j": [36.5, 34.05], "t": [36.7, 34.0]}
     by_id = {f["properties"]["id"]: f for f in lines}
     assert by_id["r1"]["geometry"]["coordinates"] == [[36.4, 34.1], [36.5, 34.05]]
     assert by_id["r3"]["properties"]["from"] == "j" and by_id["r3"]["properties"]["max_elevation_m"] == 2100.5
-    assert all(f["properties"]["feature"] == "route" for f in lines)
 
 
 def test_geojson_of_default_scenario_counts() -> None:
     doc = tomllib.loads(default_scenario_path().read_text())
     net = RouteNetwork.from_scenario(load_scenario())
     gj = net.to_geojson()
-    kinds = [f["geometry"]["type"] for f in gj["features"]]
-    assert kinds.count("Point") == len(doc["nodes"])
-    assert kinds.count("LineString") == len(doc["routes"])
+    assert len(gj["nodes"]["features"]) == len(doc["nodes"])
+    assert len(gj["routes"]["features"]) == len(doc["routes"])
 
 
 def test_dict_scenario_network() -> None:

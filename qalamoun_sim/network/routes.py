@@ -10,18 +10,21 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 
-from ..io import atomic_write, write_text
+from ..io import atomic_write
 from ..scenario import Node, Route, Scenario, graphml_to_document, unreachable_towns
 from ..scenario.graphml import HIGHWAY_OF_SURFACE
 from .cuts import CorridorCuts
 from .flow import FlowSolver
 from .geometry import _haversine_km
 from .sides import enemy_of, side_arcs
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only: gis.py imports this module for its own
+    from .gis import Columns
 
 __all__ = ["RouteNetwork"]
 
@@ -297,24 +300,21 @@ class RouteNetwork:
         doc = graphml_to_document(path)
         return cls([Node(**n) for n in doc["nodes"]], [Route(**r) for r in doc["routes"]])
 
-    def to_geojson(self, path: str | Path | None = None) -> dict[str, Any]:
-        """GeoJSON FeatureCollection: nodes as Points, routes as LineStrings; written when ``path`` is given."""
-        feats: list[dict[str, Any]] = []
-        for n in self.nodes.values():
-            props = n.model_dump(exclude={"lat", "lon"})
-            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [n.lon, n.lat]},
-                          "properties": {**props, "feature": "node"}})
-        for i, r in enumerate(self.routes):
-            a, b = self.nodes[r.from_], self.nodes[r.to]
-            props = r.model_dump(by_alias=True)
-            props.update(feature="route", max_elevation_m=float(self.max_elevation_m[i]))
-            feats.append({"type": "Feature",
-                          "geometry": {"type": "LineString", "coordinates": [[a.lon, a.lat], [b.lon, b.lat]]},
-                          "properties": props})
-        doc = {"type": "FeatureCollection", "features": feats}
-        if path is not None:
-            write_text(json.dumps(doc, indent=1), path)
-        return doc
+    def to_geojson(self, folder: str | Path | None = None, *, node_columns: Columns | None = None,
+                   route_columns: Columns | None = None) -> dict[str, dict[str, Any]]:
+        """GeoJSON, one FeatureCollection per layer: ``{"nodes": Points, "routes": LineStrings}``.
+
+        Routes are drawn along their ``geometry`` (else the straight line between their ends);
+        ``node_columns`` / ``route_columns`` add columns (``{column: {id: value}}``, e.g. results).
+        With ``folder``, written as ``folder/nodes.geojson`` and ``folder/routes.geojson``
+        (:func:`~qalamoun_sim.network.gis.geojson_layers`; a GeoPackage: ``gis.write_geopackage``).
+        """
+        from .gis import geojson_layers, write_geojson
+
+        layers = geojson_layers(self, node_columns, route_columns)
+        if folder is not None:
+            write_geojson(layers, folder)
+        return layers
 
 
 def _highest_point(route: Route, elevations: dict[str, float]) -> float:
