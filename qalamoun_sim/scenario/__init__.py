@@ -23,6 +23,7 @@ from .schema import (
     ClaimConfig,
     EngineConfig,
     InterdictionConfig,
+    NetworkRole,
     NetworkSource,
     Node,
     ObservedWeather,
@@ -38,7 +39,7 @@ from .schema import (
 from .synthetic import synthetic_scenario
 
 __all__ = [
-    "Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "WeatherConfig", "SnowConfig", "SurfaceLimits",
+    "Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "NetworkRole", "WeatherConfig", "SnowConfig", "SurfaceLimits",
     "InterdictionConfig", "ObservedWeather", "Asset", "Checkpoint", "Capture", "SettlementPolicy", "EngineConfig", "ClaimConfig",
     "StrictModel", "SURFACES",
     "load_scenario", "scenario_from_dict", "default_scenario_path", "scenario_json_schema", "scenario_hash",

@@ -10,74 +10,29 @@ in full (fields, referenced files, cross references), so the model needs no load
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from ..errors import ScenarioError
+from .base import MAX_TONNES, SURFACES, NodeKind, Side, StrictModel, Surface
 from .checks import check_references, path_exists, warn_unreachable
 from .messages import ShortRepr, first_error
 from .normals import MONTHLY_MEAN_C, MONTHLY_PRECIP_MM, OROGRAPHIC_GRADIENT_BELOW_PER_KM, STORMS_PER_MONTH
 from .observed import read_observed_csv
 from .replay import read_replay_csv
+from .schema_network import NetworkRole, NetworkSource
 
-__all__ = ["Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "WeatherConfig", "SnowConfig",
+__all__ = ["Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "NetworkRole", "WeatherConfig", "SnowConfig",
            "SurfaceLimits", "InterdictionConfig", "Asset", "Checkpoint", "Capture", "SettlementPolicy",
            "EngineConfig", "ClaimConfig", "StrictModel", "SURFACES", "ObservedWeather"]
-
-NodeKind = Literal["source", "town", "junction", "pass", "base"]
-Side = Literal["militant", "army", "neutral"]
-Surface = Literal["road", "track", "trail"]
-SURFACES: tuple[str, ...] = ("road", "track", "trail")
 
 # Bounds on list items and quantities that keep every figure finite and every array a sane size.
 MonthlyTemperature = Annotated[float, Field(ge=-60, le=50)]
 MonthlyPrecipitation = Annotated[float, Field(ge=0, le=5000)]
 MonthlyStorms = Annotated[float, Field(ge=0, le=1000)]  # above a storm a day, onsets are daily
 Speed = Annotated[float, Field(ge=0.1, le=200)]
-#: Tonnes (per day): supply, need, capacity and stock stay below this (a million t/day is no convoy route).
-MAX_TONNES = 1e9
-
-
-class StrictModel(BaseModel):
-    """Base of every section: unknown keys are rejected with the closest valid name."""
-
-    # allow_inf_nan=False: NaN and infinity are refused in every float field, list item and dict value
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        known: set[str] = set()
-        for name, field in cls.model_fields.items():
-            known.add(field.alias or name)
-            known.add(name)
-        numeric = {f.alias or n for n, f in cls.model_fields.items() if _is_numeric(f.annotation)}
-        for key, value in data.items():
-            if isinstance(key, str) and key not in known:
-                close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(sorted(known))}"
-                raise ValueError(f"unknown key '{key}'{hint}")
-            if key in numeric and isinstance(value, bool):
-                raise ValueError(f"{key}: must be a number, not a boolean")
-        return data
-
-
-def _is_numeric(annotation: Any) -> bool:
-    """int, float, or an optional of either."""
-    import types
-    import typing
-
-    if annotation in (int, float):
-        return True
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return bool(args) and all(a in (int, float) for a in args)
-    return False
 
 
 # --------------------------------------------------------------------------- [scenario]
@@ -133,12 +88,19 @@ class Route(StrictModel):
     bidirectional: bool = True
     side: Side = Field(default="militant", description="Who holds the route; army-held roads are ploughed.")
     ploughed: bool | None = Field(default=None, description="Default: army-held roads are ploughed.")
+    geometry: list[tuple[float, float]] | None = Field(
+        default=None, min_length=2, max_length=1_000_000,
+        description="The way's (lon, lat) vertices from the 'from' node to the 'to' node (an OSMnx edge's "
+                    "geometry); default: the straight line between its end nodes.")
 
     @model_validator(mode="after")
     def _profile_within_range(self) -> Route:
         for i, z in enumerate(self.elevation_profile_m or []):
             if not -500 <= z <= 9000:
                 raise ValueError(f"elevation_profile_m[{i}]: must be between -500 and 9000")
+        for i, (lon, lat) in enumerate(self.geometry or []):
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError(f"geometry[{i}]: (lon, lat) must be within (-180..180, -90..90), got ({lon}, {lat})")
         return self
 
     @property
@@ -147,12 +109,6 @@ class Route(StrictModel):
         if self.ploughed is not None:
             return self.ploughed
         return self.side == "army" and self.surface == "road"
-
-
-class NetworkSource(StrictModel):
-    """``[network]``: read nodes and routes from a GraphML file (OSMnx attribute names)."""
-
-    graphml: str = Field(description="Path of a GraphML file, relative to the scenario file.")
 
 
 # --------------------------------------------------------------------------- [weather]
@@ -391,7 +347,7 @@ class Scenario(ShortRepr, StrictModel):
     scenario: ScenarioMeta
     nodes: list[Node] = Field(default_factory=list)
     routes: list[Route] = Field(default_factory=list)
-    network: NetworkSource | None = None
+    network: NetworkSource | None = Field(default=None, exclude=True, description="Where the nodes and routes were read from (they are in the dump, the section is not).")
     weather: WeatherConfig = Field(default_factory=WeatherConfig)
     snow: SnowConfig = Field(default_factory=SnowConfig)
     interdiction: InterdictionConfig | None = None
@@ -427,7 +383,8 @@ class Scenario(ShortRepr, StrictModel):
         data = self.model_dump(by_alias=True, exclude_none=True)
         for path, value in updates.items():
             _set_path(data, path, value)
-        return Scenario.from_document(data, self.source_path or "<dict>", self._base_dir())
+        scn = Scenario.from_document(data, self.source_path or "<dict>", self._base_dir())
+        return scn.model_copy(update={"network": self.network}) if self.network is not None else scn
 
     @classmethod
     def from_document(cls, data: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None) -> Scenario:
