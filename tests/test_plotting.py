@@ -104,7 +104,7 @@ def test_adapter_rejects_other_objects() -> None:
 
 # ---------------------------------------------------------------------------- supply
 def test_supply_by_town_bands_and_stocks(ens) -> None:
-    fig = plot_supply(ens)
+    fig = plot_supply(ens, layout="overlay")
     assert isinstance(fig, Figure)
     flow, stock = fig.axes[:2]
     assert sorted(lines_labelled(flow)) == ["town_a", "town_b"]
@@ -118,7 +118,7 @@ def test_supply_by_town_bands_and_stocks(ens) -> None:
 
 
 def test_supply_median_is_the_median_of_replications(ens) -> None:
-    fig = plot_supply(ens, names=["town_a"], smooth_days=1)
+    fig = plot_supply(ens, names=["town_a"], smooth_days=1, layout="overlay")
     line = fig.axes[0].get_lines()[0]
     towns = ens.table("towns")
     want = towns[towns["town"] == "town_a"].groupby("day")["delivered_t"].median().to_numpy()
@@ -137,7 +137,7 @@ def test_supply_by_corridor_and_on_given_axes(ens, tiny) -> None:
 
 
 def test_supply_of_one_run_has_no_band(run, tiny) -> None:
-    fig = plot_supply(run, scenario=tiny)
+    fig = plot_supply(run, scenario=tiny, layout="overlay")
     assert sum(isinstance(c, PolyCollection) for c in fig.axes[0].collections) == 0
     assert len(fig.axes[0].get_lines()) == 2
 
@@ -259,7 +259,7 @@ def test_claim_distribution_threshold_and_probability(ens, tiny) -> None:
 
 def test_claim_distribution_from_claim_shares(tiny) -> None:
     fig = plot_claim_distribution(claim_shares(tiny, 40, SEED))
-    assert "40 replications" in [t for t in fig.axes[0].texts if t.get_gid() == "claim_probability"][0].get_text()
+    assert "n = 40 replications" in [t for t in fig.axes[0].texts if t.get_gid() == "claim_probability"][0].get_text()
 
 
 # ---------------------------------------------------------------------------- sweep and criticality
@@ -386,8 +386,10 @@ def test_supply_stock_ends_when_most_winters_lose_the_town() -> None:
 def test_supply_labels_towns_by_name(ens, tiny) -> None:
     i = next(k for k, n in enumerate(tiny.nodes) if n.id == "town_a")
     named = tiny.with_updates({f"nodes[{i}].name": "Town A (east), the first"})
-    fig = plot_supply(ens, scenario=named)
+    fig = plot_supply(ens, scenario=named, layout="overlay")
     assert sorted(lines_labelled(fig.axes[0])) == ["Town A", "town_b"]
+    panels = plot_supply(ens, scenario=named)
+    assert sorted(a.get_title(loc="left").split(":")[0].split(" (")[0] for a in panels.axes[::2]) == ["Town A", "town_b"]
 
 
 def test_plot_all_skips_the_shares_of_a_corridor_no_route_carries(tmp_path) -> None:

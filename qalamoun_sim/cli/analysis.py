@@ -30,6 +30,10 @@ def register(sub: Any) -> dict[str, Command]:
     plot = sub.add_parser("plot", help="write every figure of a results folder as PNG")
     plot.add_argument("results", metavar="RESULTS_DIR", help="folder written by 'run --out'")
     plot.add_argument("--out", help="folder for the figures (default: RESULTS_DIR/figures)")
+    plot.add_argument("--dem", metavar="RASTER", help="a DEM in longitude and latitude (GeoTIFF or any raster "
+                                                      "rasterio reads: the [geo] extra), hillshaded under the map")
+    plot.add_argument("--border", metavar="GEOJSON", help="a GeoJSON file of lines or polygons in longitude and "
+                                                          "latitude (a border), drawn on the map")
 
     anim = sub.add_parser("animate", help="an animated GIF of one winter: route states and snow by elevation",
                           description="Draw one replication of a results folder day by day: the network with "
@@ -84,10 +88,29 @@ def cmd_plot(args: argparse.Namespace) -> int:
     status = res.source.meta.get("status", "complete")
     if status != "complete":
         sys.stderr.write(f"warning: {args.results}: run status is '{status}'; plotting the replications on disk\n")
+    dem, border = _map_layers(args)  # read first: a bad file writes no figure
     out = out_folder(args.out or str(Path(args.results) / "figures"))
-    for path in plot_all(res, out):
+    for path in plot_all(res, out, dem=dem, border=border):
         print(path)
     return 0
+
+
+def _map_layers(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The DEM and the border lines of ``plot --dem/--border``, read and checked (one-line errors)."""
+    from ..plotting._geo import read_border, read_dem
+
+    dem = border = None
+    try:
+        if args.dem:
+            dem = read_dem(args.dem)
+    except (ValueError, ImportError) as exc:
+        raise ScenarioError("--dem", None, str(exc)) from None
+    try:
+        if args.border:
+            border = read_border(args.border)
+    except ValueError as exc:
+        raise ScenarioError("--border", None, str(exc)) from None
+    return dem, border
 
 
 def cmd_animate(args: argparse.Namespace) -> int:

@@ -45,10 +45,12 @@ FIGURES: tuple[str, ...] = ("supply_towns.png", "supply_corridors.png", "share_c
                             "network_map.png", "claim_distribution.png")
 
 
-def plot_all(results: Any, out_dir: str | Path, *, scenario: Scenario | None = None, dpi: int = 150) -> list[Path]:
+def plot_all(results: Any, out_dir: str | Path, *, scenario: Scenario | None = None, dpi: int = 150,
+             dem: Any = None, border: Any = None) -> list[Path]:
     """Write every figure of a run or an ensemble as PNG into ``out_dir`` (created); returns the paths.
 
-    The files are named as in :data:`FIGURES`.
+    The files are named as in :data:`FIGURES`; ``dem`` and ``border`` go to the network map
+    (:func:`plot_network_map`: a hillshade and border lines under the routes).
     """
     res = as_results(results, scenario)
     out = Path(out_dir)
@@ -58,7 +60,7 @@ def plot_all(results: Any, out_dir: str | Path, *, scenario: Scenario | None = N
         "supply_corridors.png": lambda: plot_supply(res, "corridor"),
         "share_cut.png": lambda: plot_share_cut(res),
         "snow_depth.png": lambda: plot_snow_depth(res),
-        "network_map.png": lambda: plot_network_map(res),
+        "network_map.png": lambda: plot_network_map(res, dem=dem, border=border),
         "claim_distribution.png": lambda: plot_claim_distribution(res),
     }
     written = []

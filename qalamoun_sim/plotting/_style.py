@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 __all__ = ["COLORS", "DEPTH_COL", "KIND_MARKERS", "SIDE_COLORS", "SNOW_STATES", "date_axis", "median_band",
-           "new_figure", "outside_legend", "replication_grid", "rolling", "spans", "spread_labels"]
+           "map_axes", "map_bounds", "new_figure", "n_label", "outside_legend", "replication_grid", "rolling", "spans", "spread_labels"]
 
 
 DEPTH_COL = re.compile(r"^depth_(-?[\d.]+)m_cm$")
@@ -33,6 +33,11 @@ SIDE_COLORS = {"militant": "#c0392b", "army": "#2c3e50", "neutral": "#7f8c8d"}
 KIND_MARKERS = {"source": "^", "town": "o", "junction": ".", "pass": "v", "base": "s"}
 
 
+def n_label(n: int, what: str = "replication") -> str:
+    """``"n = 200 replications"``: how many replications (or winters, samples) stand behind a figure."""
+    return f"n = {n:,} {what}{'s' if n != 1 else ''}"
+
+
 def new_figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
         return figure_of(ax), ax
@@ -45,12 +50,23 @@ def figure_of(ax: Axes) -> Figure:
     return ax.figure  # type: ignore[return-value]  # a SubFigure draws like a Figure
 
 
+def map_bounds(pos: dict[str, tuple[float, float]], margin: float = 0.06) -> tuple[float, float, float, float]:
+    """(west, east, south, north) of the places, widened by ``margin`` of their span on each side."""
+    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    w, h = max(max(xs) - min(xs), 1e-3), max(max(ys) - min(ys), 1e-3)
+    return min(xs) - margin * w, max(xs) + margin * w, min(ys) - margin * h, max(ys) + margin * h
+
+
 def map_axes(ax: Axes, pos: dict[str, tuple[float, float]]) -> None:
-    """Longitude and latitude axes at the places' mean latitude's aspect, a little margin around them."""
+    """Longitude and latitude axes at the places' mean latitude's aspect, a little margin around them.
+
+    The limits are the places' (:func:`map_bounds`), whatever else is drawn (a hillshade, a border).
+    """
     lats = [p[1] for p in pos.values()]
     ax.set_aspect(1.0 / math.cos(math.radians(float(np.mean(lats)))))
-    ax.autoscale_view()
-    ax.margins(0.06)
+    w, e, s, n = map_bounds(pos)
+    ax.set_xlim(w, e)
+    ax.set_ylim(s, n)
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
 

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ._style import COLORS, figure_of, new_figure, outside_legend
+from ._style import COLORS, figure_of, n_label, new_figure, outside_legend
 
 __all__ = ["plot_sweep", "plot_criticality"]
 
@@ -68,7 +68,8 @@ def plot_sweep(frame: pd.DataFrame, *, value: str = "claim_probability", ax: Axe
         cb.set_label(value.replace("_", " "))
     behind = ""
     if "replications" in frame:
-        behind = f", {', '.join(str(n) for n in sorted(set(frame['replications'])))} replications per point"
+        ns = sorted({int(n) for n in frame["replications"]})
+        behind = f", {n_label(ns[0]) if len(ns) == 1 else 'n = ' + ', '.join(map(str, ns)) + ' replications'} per point"
     ax.set_title(f"Sweep: {value.replace('_', ' ')}{behind}", loc="left", fontsize="medium")
     return fig
 
@@ -115,7 +116,7 @@ def plot_criticality(frame: pd.DataFrame, *, top: int = 15, ax: Axes | Sequence[
                if c in set(f["corridor"].astype(str))]
     axes[0].legend(handles=handles, title="corridor", loc="lower right", fontsize="small")
     n = frame.attrs.get("replications")
-    behind = f", {n} replication{'s' if n != 1 else ''} per route" if n else ""
+    behind = f", {n_label(int(n))} per route" if n else ""
     axes[0].set_title(f"Route criticality: the {len(f)} routes whose loss costs most{behind}", loc="left",
                       fontsize="medium", gid="criticality_title")
     return fig

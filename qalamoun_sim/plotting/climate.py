@@ -15,6 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ._style import n_label
+
 __all__ = ["plot_climate"]
 
 _SOURCE = "#d95f02"
@@ -102,6 +104,6 @@ def plot_climate(summary: dict[str, Any], *, fig: Figure | None = None) -> Figur
     for ax in (days, swe):
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
-    fig.suptitle(f"Climate of '{summary['scenario']}': {summary['replications']} replications, seed "
+    fig.suptitle(f"Climate of '{summary['scenario']}': {n_label(int(summary['replications']))}, seed "
                  f"{summary['seed']}, against its sources (background s.12)", fontsize="medium")
     return fig

@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ._style import figure_of, new_figure, outside_legend
+from ._style import figure_of, n_label, new_figure, outside_legend
 
 __all__ = ["plot_sensitivity", "plot_explore_pairs", "plot_index_convergence"]
 
@@ -61,7 +61,7 @@ def plot_sensitivity(result: Any, *, ax: Axes | None = None) -> Figure:
     ax.axvline(0, color="#999999", lw=0.8)
     ax.set_xlabel("index (95 % interval)")
     ax.set_title(f"What moves {doc['outcome']}: {doc['method']}, {doc['evaluations']} samples x "
-                 f"{doc['replications']} replications", fontsize=10)
+                 f"{n_label(int(doc['replications']))}", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     outside_legend(ax)
     return figure_of(ax)
@@ -97,15 +97,18 @@ def plot_explore_pairs(result: Any, pair: tuple[str, str] | None = None, *, ax: 
         _draw_box(ax, box, px, py, lims, _HOLDS if box["claim"] == "holds" else _FAILS)
     ax.set_xlabel(px)
     ax.set_ylabel(py)
-    ax.set_title(f"{outcome} per sample over the two leading parameters ({doc['evaluations']} samples)", fontsize=10)
+    ax.set_title(f"{outcome} per sample over the two leading parameters ({doc['evaluations']} samples x "
+                 f"{n_label(int(doc['replications']))})", fontsize=10)
     if doc["boxes"]:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8, frameon=False)
     return figure_of(ax)
 
 
-def plot_index_convergence(table: pd.DataFrame, index: str = "ST", *, ax: Axes | None = None) -> Figure:
+def plot_index_convergence(table: pd.DataFrame, index: str = "ST", *, replications: int | None = None,
+                           ax: Axes | None = None) -> Figure:
     """An index per parameter against the sample size, with its interval (``table``: columns ``samples``,
-    ``path``, ``index`` and ``index_conf``, as :func:`qalamoun_sim.analysis.explore.index_convergence` gives)."""
+    ``path``, ``index`` and ``index_conf``, as :func:`qalamoun_sim.analysis.explore.index_convergence` gives);
+    ``replications``, the replications behind each sample, goes in the title."""
     fig, ax = new_figure(ax, (8, 5))
     for path, g in table.groupby("path", sort=False):
         g = g.sort_values("samples")
@@ -114,5 +117,7 @@ def plot_index_convergence(table: pd.DataFrame, index: str = "ST", *, ax: Axes |
     ax.set_xlabel("base samples N (evaluations: N x (parameters + 2))")
     ax.set_ylabel(f"{index} (95 % interval)")
     ax.grid(alpha=0.3)
+    behind = f", samples of {n_label(replications)}" if replications else ""
+    ax.set_title(f"{index} against the sample size{behind}", fontsize=10)
     outside_legend(ax)
     return figure_of(ax)

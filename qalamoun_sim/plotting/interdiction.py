@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from ._style import COLORS, map_axes, new_figure, outside_legend
+from ._style import COLORS, map_axes, n_label, new_figure, outside_legend
 from .network_map import _draw_places, _route_segments
 
 __all__ = ["plot_budget_curve", "plot_interdiction_map"]
@@ -61,7 +61,7 @@ def plot_budget_curve(result: Mapping[str, Any], *, ax: Axes | None = None) -> F
     ax.set_xticks(ks)
     ax.grid(alpha=0.3)
     ax.set_title(f"What the army would need: corridor '{result['corridor']}', {result['mode']} mode, "
-                 f"{result['replications']} winters, {result['window_start']} .. {result['window_end']}",
+                 f"{n_label(int(result['replications']))}, {result['window_start']} .. {result['window_end']}",
                  loc="left", fontsize="medium")
     outside_legend(ax)
     return fig
@@ -91,9 +91,11 @@ def plot_interdiction_map(result: Mapping[str, Any], scenario: Scenario, *, stri
         cb = fig.colorbar(lc, ax=ax, shrink=0.6, pad=0.02)
         cb.set_label(f"share of replication-days struck ({k} strikes a day)")
         cb.ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-        title = f"Where {k} targeted strikes a day fall, corridor '{result['corridor']}'"
+        title = (f"Where {k} targeted strikes a day fall, corridor '{result['corridor']}', "
+                 f"{n_label(int(result['replications']))}")
     else:
-        title = f"The plan of {k} routes closed for the whole window, corridor '{result['corridor']}'"
+        title = (f"The plan of {k} routes closed for the whole window, corridor '{result['corridor']}', "
+                 f"{n_label(int(result['replications']))}")
     _draw_places(ax, net)
     ax.legend(handles=[Line2D([], [], color="#bbbbbb", lw=1.5, label="route"),
                        Line2D([], [], color="#c0392b", lw=4, label="struck")],

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
-from matplotlib import patheffects
+import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
@@ -16,15 +17,21 @@ from matplotlib.patches import Patch
 
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from ._style import KIND_MARKERS, SIDE_COLORS, SNOW_STATES, map_axes, new_figure
+from ._geo import Dem, draw_border, draw_hillshade, read_border, read_dem
+from ._labels import place_labels
+from ._style import KIND_MARKERS, SIDE_COLORS, SNOW_STATES, map_axes, map_bounds, new_figure
 from .data import as_results
 
 __all__ = ["plot_network_map"]
 
 
 def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None,
-                     scenario: Scenario | None = None) -> Figure:
+                     scenario: Scenario | None = None, dem: str | Path | Dem | None = None,
+                     border: str | Path | dict[str, Any] | list[np.ndarray] | None = None) -> Figure:
     """The network on longitude and latitude, routes coloured by how often they were closed.
+
+    Place names are set where they collide least with each other and the markers
+    (:func:`~qalamoun_sim.plotting._labels.place_labels`).
 
     Parameters
     ----------
@@ -32,6 +39,21 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
     cause : {"any", "snow", "interdiction"}
         Count a route-day as closed when its capacity factor is 0 (``any``), when snow closed it, or
         when interdiction did.
+    dem : path or (array, (west, east, south, north)), optional
+        A digital elevation model in longitude and latitude, drawn as a hillshade under the network: a
+        raster file read with rasterio (the ``geo`` extra), or the elevations (rows north to south) and
+        their extent.
+    border : path, GeoJSON object or list of (K, 2) arrays, optional
+        Lines to draw (a border, a front line): the LineStrings, MultiLineStrings and Polygon outlines of
+        a GeoJSON file in longitude and latitude (or the lines :func:`~qalamoun_sim.plotting._geo.read_border`
+        read from one).
+
+    Raises
+    ------
+    ValueError
+        A DEM or border file that cannot be read (its name in the message).
+    ImportError
+        A DEM file without rasterio installed.
     """
     if cause not in ("any", "snow", "interdiction"):
         raise ValueError(f"cause: must be any, snow or interdiction, got '{cause}'")
@@ -46,6 +68,7 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
 
     fig, ax = new_figure(ax, (9, 8))
     pos = {n.id: (n.lon, n.lat) for n in net.nodes.values()}
+    extras = _draw_ground(ax, pos, dem, border)
     segs, widths = _route_segments(net, pos)
     lc = LineCollection(segs, array=share, cmap="plasma", norm=Normalize(0, 1), linewidths=widths, zorder=1,
                         capstyle="round")
@@ -59,15 +82,31 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
     handles += [Patch(color=c, label=f"{s} held") for s, c in SIDE_COLORS.items()
                 if any(n.side == s for n in net.nodes.values())]
     handles.append(Line2D([], [], color="#888888", lw=0.8 + 1.4 * 2, label="width: capacity (log)"))
+    handles += extras
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=5, fontsize="small",
               frameon=False)
     map_axes(ax, pos)
     n_reps = int(rt["replication"].nunique())
-    ax.set_title(f"Routes by share of days closed, {n_reps} replication{'s' if n_reps > 1 else ''} x "
+    ax.set_title(f"Routes by share of days closed: n = {n_reps} replication{'s' if n_reps > 1 else ''} x "
                  f"{scn.scenario.days} days",
                  loc="left", fontsize="medium")
     ax.grid(alpha=0.2)
+    _label_places(ax, net)
     return fig
+
+
+def _draw_ground(ax: Axes, pos: dict[str, tuple[float, float]], dem: str | Path | Dem | None,
+                 border: str | Path | dict[str, Any] | list[np.ndarray] | None) -> list[Artist]:
+    """The hillshade and the border under the network; returns their legend handles."""
+    handles: list[Artist] = []
+    if dem is not None:
+        grid = read_dem(dem, map_bounds(pos, 0.15)) if isinstance(dem, str | Path) else dem
+        draw_hillshade(ax, grid)
+        handles.append(Patch(facecolor="#b0b0b0", edgecolor="none", label="hillshade (DEM)"))
+    if border is not None:
+        draw_border(ax, border if isinstance(border, list) else read_border(border))
+        handles.append(Line2D([], [], color="#444444", lw=1.2, ls="-.", label="border"))
+    return handles
 
 
 def _route_segments(net: RouteNetwork, pos: dict[str, tuple[float, float]]) -> tuple[list[Any], list[float]]:
@@ -89,7 +128,7 @@ def _route_segments(net: RouteNetwork, pos: dict[str, tuple[float, float]]) -> t
 
 
 def _draw_places(ax: Axes, net: RouteNetwork) -> list[str]:
-    """Places as markers by kind, coloured by side, labelled (junctions unlabelled); returns the kinds drawn."""
+    """Places as markers by kind, coloured by side; returns the kinds drawn."""
     kinds_drawn = []
     for kind, marker in KIND_MARKERS.items():
         ns = [n for n in net.nodes.values() if n.kind == kind]
@@ -98,12 +137,21 @@ def _draw_places(ax: Axes, net: RouteNetwork) -> list[str]:
         kinds_drawn.append(kind)
         ax.scatter([n.lon for n in ns], [n.lat for n in ns], marker=marker, s=70 if kind != "junction" else 60,
                    c=[SIDE_COLORS[n.side] for n in ns], edgecolors="white", linewidths=0.8, zorder=3)
-    for n in net.nodes.values():
-        if n.kind == "junction":
-            continue
-        short = n.name.split(",")[0].split(" (")[0] if n.name and n.kind in ("town", "source") else n.id
-        offset, ha = {"pass": ((-5, -9), "right"), "base": ((5, -9), "left")}.get(n.kind, ((4, 4), "left"))
-        ax.annotate(short, (n.lon, n.lat), xytext=offset, textcoords="offset points", fontsize="x-small", ha=ha,
-                    zorder=4, color="#222222" if n.kind in ("town", "source") else "#555555",
-                    path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
     return kinds_drawn
+
+
+#: The order labels are placed in: the first get the best spots.
+_LABEL_ORDER = ("source", "town", "base", "pass")
+
+
+def _label_places(ax: Axes, net: RouteNetwork) -> None:
+    """Name the places (junctions unlabelled) where the labels collide least, once the axes are laid out."""
+    nodes = sorted((n for n in net.nodes.values() if n.kind in _LABEL_ORDER), key=lambda n: _LABEL_ORDER.index(n.kind))
+    if not nodes:
+        return
+    fig: Any = ax.figure
+    fig.draw_without_rendering()
+    texts = [n.name.split(",")[0].split(" (")[0] if n.name and n.kind in ("town", "source") else n.id for n in nodes]
+    colors = ["#222222" if n.kind in ("town", "source") else "#555555" for n in nodes]
+    junctions = [(n.lon, n.lat) for n in net.nodes.values() if n.kind not in _LABEL_ORDER]
+    place_labels(ax, [(n.lon, n.lat) for n in nodes], texts, colors=colors, avoid=junctions)

@@ -19,7 +19,7 @@ from ..environment.closures import limits_of_routes
 from ..environment.state import ExogenousState
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from ._style import SNOW_STATES, date_axis, new_figure, outside_legend, spans
+from ._style import SNOW_STATES, date_axis, n_label, new_figure, outside_legend, spans
 from .data import as_results
 
 __all__ = ["corridor_share_frame", "plot_share_cut", "plot_claim_distribution"]
@@ -162,7 +162,7 @@ def _share_series(results: Any, metric: str | None, corridor: str | None, scenar
         metric = metric or scn.claim.metric
         n = results.n_replications
         return (scn, metric, results.corridor, results.daily["snow"][metric], results.daily["interdiction"][metric],
-                np.array(results.dates, dtype="datetime64[D]"), None, f"{n} replications")
+                np.array(results.dates, dtype="datetime64[D]"), None, n_label(n))
     res = as_results(results, scenario)
     scn = res.need_scenario()
     metric = metric or scn.claim.metric
@@ -174,7 +174,7 @@ def _share_series(results: Any, metric: str | None, corridor: str | None, scenar
     w = res.table("weather")
     storm = None if "storm" not in w.columns else \
         w.groupby("day")["storm"].mean().reindex(range(snow.shape[1])).fillna(0).to_numpy()
-    label = f"{n} replications" if n > 1 else f"replication {int(df['replication'].iloc[0])}"
+    label = n_label(n) if n > 1 else f"replication {int(df['replication'].iloc[0])}"
     return scn, metric, corridor, snow, inter, res.dates(np.arange(snow.shape[1])), storm, label
 
 
@@ -247,7 +247,7 @@ def plot_claim_distribution(results: Any, *, bins: int = 20, ax: Axes | None = N
                label=f"claim holds right of {cfg.min_fraction_of_days:.0%} of the days")
     n = len(at_snow)
     ws, we = scn.claim_window()
-    ax.text(1.02, 0.55, f"P(claim holds) = {holds.mean():.2f}\n95 % CI {lo:.2f} - {hi:.2f}\n{n} replications\n"
+    ax.text(1.02, 0.55, f"P(claim holds) = {holds.mean():.2f}\n95 % CI {lo:.2f} - {hi:.2f}\n{n_label(n)}\n"
             f"window {ws:%d %b %Y}\n   to {we:%d %b %Y}", transform=ax.transAxes, va="top", fontsize="small",
             gid="claim_probability")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -256,6 +256,6 @@ def plot_claim_distribution(results: Any, *, bins: int = 20, ax: Axes | None = N
     ax.set_xlabel(f"share of the window's days with at least {cfg.threshold:.0%} of the '{cfg.corridor}' "
                   f"corridor cut ({cfg.metric})")
     ax.set_ylabel("replications")
-    ax.set_title("The 70 percent claim across replications", loc="left", fontsize="medium")
+    ax.set_title(f"The 70 percent claim across replications, {n_label(n)}", loc="left", fontsize="medium")
     outside_legend(ax)
     return fig

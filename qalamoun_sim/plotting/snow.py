@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from ._style import DEPTH_COL, date_axis, new_figure, spread_labels
+from ._style import DEPTH_COL, date_axis, n_label, new_figure, spread_labels
 from .data import as_results
 
 __all__ = ["plot_snow_depth"]
@@ -50,7 +50,7 @@ def plot_snow_depth(results: Any, *, replication: int | None = None, ax: Axes | 
     n = int(w["replication"].nunique())
     depth = w.groupby("day")[cols].median().sort_index()
     if replication is None:
-        what = f"median of {n} replications" if n > 1 else f"replication {int(w['replication'].iloc[0])}"
+        what = f"median of {n_label(n)}" if n > 1 else f"replication {int(w['replication'].iloc[0])}"
     days = depth.index.to_numpy()
     x = res.dates(days)
     xe = np.append(x, x[-1] + np.timedelta64(1, "D"))

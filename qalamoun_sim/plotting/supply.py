@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,16 +12,30 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..scenario import Scenario
-from ._style import COLORS, date_axis, figure_of, median_band, outside_legend, replication_grid, rolling
+from ._style import (
+    COLORS,
+    date_axis,
+    figure_of,
+    median_band,
+    n_label,
+    outside_legend,
+    replication_grid,
+    rolling,
+)
 from .data import Results, as_results
 
 __all__ = ["plot_supply"]
 
 
 def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None = None, top: int = 6,
-                smooth_days: int = 7, ax: Axes | Sequence[Axes] | None = None,
+                smooth_days: int = 7, layout: str | None = None, ax: Axes | Sequence[Axes] | None = None,
                 scenario: Scenario | None = None) -> Figure:
     """Delivered tonnes per day per town (or corridor), median with a 5-95 percent band, stocks beneath.
+
+    Towns are named by their ``name`` (the part before a comma or bracket; the id where a town has
+    none). A town the militants lose (captured or settled, from the ``events`` table) is drawn as lost:
+    its lines stop where most winters have lost it, and in the panels the days after the median fall
+    are hatched.
 
     Parameters
     ----------
@@ -29,9 +44,12 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
         ``town``: deliveries recorded by each town; ``corridor``: tonnes of delivered convoys by the
         corridor of their source (the source id when it has none), stocks of all militant towns beneath.
     names : list of str, optional
-        Towns or corridors to draw; default the ``top`` largest by median total delivered.
+        Towns (ids) or corridors to draw; default the ``top`` largest by median total delivered.
     smooth_days : int
         Trailing mean over this many days per replication before the quantiles (convoys arrive in lumps).
+    layout : {"panels", "overlay"}, optional
+        ``panels``: small multiples, one panel per town (flows above, stock beneath); ``overlay``: every
+        town on one pair of axes. Default: panels by town, overlay by corridor or when ``ax`` is given.
     ax : Axes or pair of Axes, optional
         One axes: flows only. Two: flows and stocks. Default: a new figure with both.
     scenario : Scenario, optional
@@ -42,6 +60,9 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     """
     if by not in ("town", "corridor"):
         raise ValueError(f"by: must be 'town' or 'corridor', got '{by}'")
+    layout = layout or ("panels" if by == "town" and ax is None else "overlay")
+    if layout not in ("panels", "overlay") or (layout == "panels" and (by != "town" or ax is not None)):
+        raise ValueError(f"layout: 'panels' (by town, on a new figure) or 'overlay', got '{layout}'")
     res = as_results(results, scenario)
     towns = res.table("towns", ["day", "town", "delivered_t", "stock_t"])
     days = np.arange(int(towns["day"].max()) + 1)
@@ -50,18 +71,20 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     else:
         flow, keys = _corridor_flow(res, towns, days)
     chosen = _chosen(flow, keys, names, top, by)
+    smooth = rolling(flow, smooth_days)
+    n = flow.shape[0]
+    behind = f"median and 5-95 % band, {n_label(n)}" if n > 1 else f"replication {int(towns['replication'].iloc[0])}"
+    ylabel = f"delivered (t/day, {smooth_days}-day mean)" if smooth_days > 1 else "delivered (t/day)"
+    if layout == "panels":
+        return _panels(res, towns, days, smooth, keys, chosen, behind, ylabel)
     fig, ax_flow, ax_stock = _supply_axes(ax)
     x = res.dates(days)
-    smooth = rolling(flow, smooth_days)
     label = _town_names(res) if by == "town" else {}
     for i, name in enumerate(chosen):
         median_band(ax_flow, x, smooth[:, :, keys.index(name)], COLORS[i % len(COLORS)], label.get(name, str(name)))
     what = "town" if by == "town" else "corridor of the source"
-    ax_flow.set_ylabel(f"delivered (t/day, {smooth_days}-day mean)" if smooth_days > 1 else "delivered (t/day)")
-    n = flow.shape[0]
-    ax_flow.set_title(f"Supply delivered by {what}: median" + (f" and 5-95 % band of {n} replications" if n > 1
-                                                              else f" (replication {int(towns['replication'].iloc[0])})"),
-                      loc="left", fontsize="medium")
+    ax_flow.set_ylabel(ylabel)
+    ax_flow.set_title(f"Supply delivered by {what}: {behind}", loc="left", fontsize="medium")
     ax_flow.set_ylim(bottom=0)
     ax_flow.grid(alpha=0.3)
     outside_legend(ax_flow, title=by)
@@ -71,6 +94,70 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
         ax_flow.set_xlabel("date")
     date_axis(ax_flow)
     return fig
+
+
+def _panels(res: Results, towns: pd.DataFrame, days: np.ndarray, smooth: np.ndarray, keys: list[Any],
+            chosen: list[Any], behind: str, ylabel: str) -> Figure:
+    """Small multiples: per town its deliveries above and its stock beneath, hatched once it is lost."""
+    stock, tkeys, _ = replication_grid(towns, "day", "town", "stock_t", days=days)
+    held = _still_held(res, stock.shape, tkeys)
+    kinds = _fall_kinds(res)
+    label = _town_names(res)
+    ncols = 1 if len(chosen) == 1 else 2
+    nrows = max(1, math.ceil(len(chosen) / ncols))
+    fig = Figure(figsize=(11, 0.8 + 3.1 * nrows), layout="constrained")
+    gs = fig.add_gridspec(2 * nrows, ncols, height_ratios=[3, 2] * nrows)
+    x = res.dates(days)
+    first: Axes | None = None
+    for i, name in enumerate(chosen):
+        r, c = divmod(i, ncols)
+        a_flow = fig.add_subplot(gs[2 * r, c], sharex=first)
+        first = first or a_flow
+        a_stock = fig.add_subplot(gs[2 * r + 1, c], sharex=first)
+        k, color = tkeys.index(name), COLORS[i % len(COLORS)]
+        h = held[:, :, k]
+        _held_band(a_flow, x, smooth[:, :, keys.index(name)], h, color, "delivered", cross=False)
+        _held_band(a_stock, x, stock[:, :, k], h, color, "stock")
+        fall = _mark_fall(a_flow, a_stock, x, h, kinds.get(str(name), "captured"))
+        a_flow.set_title(f"{label.get(name, str(name))}{fall}", loc="left", fontsize="medium")
+        a_flow.tick_params(labelbottom=False)
+        for a, what in ((a_flow, ylabel if c == 0 else ""), (a_stock, "stock (t)" if c == 0 else "")):
+            a.set_ylim(bottom=0)
+            a.grid(alpha=0.3)
+            a.set_ylabel(what, fontsize="small")
+        date_axis(a_stock)
+    fig.suptitle(f"Supply delivered by town and stock while held: {behind}", x=0.01, ha="left",
+                 fontsize="medium")
+    return fig
+
+
+def _fall_kinds(res: Results) -> dict[str, str]:
+    """Town -> how it is most often lost (``captured`` or ``settled``), from the events table."""
+    ev = res.table("events", ["town", "event"])
+    if not len(ev):
+        return {}
+    first = ev.assign(town=ev["town"].astype(str), event=ev["event"].astype(str)).drop_duplicates(
+        ["replication", "town"])
+    return {str(t): str(g.mode().iloc[0]) for t, g in first.groupby("town")["event"]}
+
+
+def _mark_fall(a_flow: Axes, a_stock: Axes, x: np.ndarray, held: np.ndarray, kind: str) -> str:
+    """Hatch both axes from the median day the town is lost (where most winters lose it); the title's note."""
+    lost = held[:, -1] == 0
+    if not lost.any():
+        return ""
+    day = int(np.median(held[lost].sum(axis=1)))
+    if lost.mean() < 0.5:
+        return f" ({kind} in {lost.mean():.0%} of winters)"
+    one = np.timedelta64(1, "D")
+    for a in (a_flow, a_stock):
+        a.axvspan(x[min(day, len(x) - 1)], x[-1] + one, facecolor="none", edgecolor="#9a9a9a", hatch="///",
+                  linewidth=0, zorder=0, gid="lost")
+    a_stock.text(0.99, 0.92, kind, transform=a_stock.transAxes, ha="right", va="top", fontsize="small",
+                 color="#555555")
+    when = f"{x[min(day, len(x) - 1)].astype(object):%d %b %Y}"
+    share = "" if lost.all() else f", {lost.mean():.0%} of winters"
+    return f": {kind} {when}{' (median)' if not lost.all() else ''}{share}"
 
 
 def _corridor_flow(res: Results, towns: pd.DataFrame, days: np.ndarray) -> tuple[np.ndarray, list[Any]]:
@@ -123,11 +210,12 @@ def _town_names(res: Results) -> dict[str, str]:
     return {n.id: n.name.split(",")[0].split(" (")[0] for n in res.scenario.nodes if n.kind == "town" and n.name}
 
 
-def _held_band(ax: Axes, x: np.ndarray, stock: np.ndarray, held: np.ndarray, color: str, label: str) -> None:
+def _held_band(ax: Axes, x: np.ndarray, stock: np.ndarray, held: np.ndarray, color: str, label: str,
+               cross: bool = True) -> None:
     """Median and 5-95 % band of a town's stock over the replications still holding it (R, D each).
 
     Drawn while at least half the replications hold the town; where most have lost it (captured or
-    settled) the line ends, with a cross on the median day of its fall.
+    settled) the line ends, with a cross on the median day of its fall (unless ``cross`` is False).
     """
     keep = held.mean(axis=0) >= 0.5
     vals = np.where((held > 0) & keep, stock, np.nan)
@@ -137,7 +225,7 @@ def _held_band(ax: Axes, x: np.ndarray, stock: np.ndarray, held: np.ndarray, col
         ax.fill_between(x, lo, hi, color=color, alpha=0.15, linewidth=0)
     ax.plot(x, mid, color=color, lw=1.6, label=label)
     lost = held[:, -1] == 0
-    if lost.mean() >= 0.5:
+    if cross and lost.mean() >= 0.5:
         day = int(np.median(held[lost].sum(axis=1)))
         ax.plot(x[min(day, len(x) - 1)], 0, marker="x", ms=7, mew=2, color=color, ls="", clip_on=False)
 
