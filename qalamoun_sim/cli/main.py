@@ -16,13 +16,13 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import QalamounError, ScenarioError, StorageError, Terminated, escape_control
-from . import analysis, basic, claim, climate, explore, interdict, run
+from . import analysis, basic, claim, climate, explore, geo, interdict, run
 from .common import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_TERMINATED, Command, Parser, configure_logging
 
 __all__ = ["build_parser", "main", "FAMILIES"]
 
 #: The modules of the sub-commands, in the order of ``--help``.
-FAMILIES: tuple[ModuleType, ...] = (run, claim, basic, analysis, interdict, explore, climate)
+FAMILIES: tuple[ModuleType, ...] = (run, claim, basic, analysis, interdict, explore, climate, geo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ value}}``: this layer does not read results folders (:mod:`qalamoun_sim.analysis
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,9 +48,10 @@ def geojson_layers(net: RouteNetwork, node_columns: Columns | None = None,
     """One GeoJSON FeatureCollection per layer: ``{"nodes": ..., "routes": ...}``.
 
     Node features are Points with every node attribute; route features are LineStrings along the
-    route's vertices with every route attribute (``from``, ``to``, ``max_elevation_m`` as the model
-    uses it: the typed value, the profile's highest point or the higher end node), then the extra
-    columns. A route's ``elevation_profile_m`` is kept as a list.
+    route's vertices with every route attribute (``from``, ``to`` ...; ``max_elevation_m``, ``speed_kph``
+    and ``ploughed`` as the model uses them: the typed value, else its default, e.g. the profile's
+    highest point or the higher end node), then the extra columns. A route's ``elevation_profile_m``
+    is kept as a list.
 
     Examples
     --------
@@ -69,7 +71,8 @@ def geojson_layers(net: RouteNetwork, node_columns: Columns | None = None,
     routes = []
     for i, r in enumerate(net.routes):
         props = r.model_dump(by_alias=True, exclude={"geometry"})
-        props["max_elevation_m"] = float(net.max_elevation_m[i])
+        props.update(max_elevation_m=float(net.max_elevation_m[i]), speed_kph=float(net.speed_kph[i]),
+                     ploughed=bool(net.ploughed[i]))
         _clash(route_columns, props, "route")
         line = [list(v) for v in route_vertices(r, net.nodes)]
         routes.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
@@ -97,7 +100,7 @@ def _frame(fc: dict[str, Any]) -> Any:
     rows = [{k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in f["properties"].items()}
             for f in fc["features"]]
     frame = gpd.GeoDataFrame(rows, geometry=[shape(f["geometry"]) for f in fc["features"]], crs="EPSG:4326")
-    for col in frame.columns:  # booleans with nulls (ploughed) as object columns GDAL cannot type: say so
+    for col in frame.columns:  # booleans with nulls (an extra column) as nullable booleans, which GDAL types
         if col != "geometry" and frame[col].dtype == object:
             values = frame[col].dropna()
             if len(values) and all(isinstance(v, bool) for v in values):
@@ -121,7 +124,12 @@ def write_geopackage(layers: Mapping[str, dict[str, Any]], path: str | Path) -> 
     frames = {name: _frame(fc) for name, fc in layers.items()}
 
     def write(tmp: Path) -> None:
-        for name, frame in frames.items():
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        gpkg = tmp.with_name(tmp.name + ".gpkg")  # GDAL wants the suffix; renamed at once, removed on failure
+        try:
+            for name, frame in frames.items():
+                frame.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+            os.replace(gpkg, tmp)
+        finally:
+            gpkg.unlink(missing_ok=True)
 
     return atomic_write(path, write)
