@@ -236,3 +236,17 @@ def test_plot_command_border_and_bad_files(tmp_path: Path, capsys: pytest.Captur
     rc, out, err = run_main(capsys, "plot", str(folder), "--out", str(tmp_path / "f2"), "--border", str(good))
     assert rc == 0, err
     assert (tmp_path / "f2" / "network_map.png").exists()
+
+
+def test_interdiction_map_and_animation_name_the_places(tiny, ens) -> None:
+    from qalamoun_sim.analysis.interdiction import optimal_interdiction
+    from qalamoun_sim.plotting import plot_budget_curve, plot_interdiction_map
+    from qalamoun_sim.plotting.animation import winter_frames
+
+    result = optimal_interdiction(tiny, [0, 1], replications=2, seed=1).as_dict()
+    fig = plot_interdiction_map(result, tiny)
+    names = sorted(t.get_text() for t in fig.axes[0].texts if isinstance(t, Annotation))
+    assert names == sorted(n.id for n in tiny.nodes if n.kind != "junction")
+    assert "n = 2 replications" in texts_of(fig) and "n = 2 replications" in texts_of(plot_budget_curve(result))
+    frames, _ = winter_frames(ens, every=20)
+    assert len(frames) == 2

@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from ..io import atomic_write
 from ..network.routes import RouteNetwork
 from .data import Results, as_results
-from .network_map import _draw_places, _route_segments
+from .network_map import _draw_places, _label_places, _route_segments
 
 __all__ = ["animate_winter", "winter_frames", "STATE_COLORS"]
 
@@ -117,6 +117,7 @@ def winter_frames(results: Any, *, replication: int | None = None, every: int = 
     bars = _snow_axes(ax_snow, elev, depth, track.closed_cm if track is not None else None)
     title = fig.suptitle(f"{scn.scenario.name}: replication {rep}, 00 Xxx 0000 (day 000); 00 of 00 routes open",
                          x=0.01, ha="left", fontsize="medium")
+    _label_places(ax_map, net)
     fig.canvas.draw()
     fig.set_layout_engine("none")  # laid out once: every frame has the same artists
     frames, shown = [], list(range(0, len(dates), every))

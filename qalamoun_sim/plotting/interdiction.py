@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from ._style import COLORS, map_axes, n_label, new_figure, outside_legend
-from .network_map import _draw_places, _route_segments
+from .network_map import _draw_places, _label_places, _route_segments
 
 __all__ = ["plot_budget_curve", "plot_interdiction_map"]
 
@@ -103,4 +103,5 @@ def plot_interdiction_map(result: Mapping[str, Any], scenario: Scenario, *, stri
     map_axes(ax, pos)
     ax.set_title(title, loc="left", fontsize="medium")
     ax.grid(alpha=0.2)
+    _label_places(ax, net)
     return fig
