@@ -33,10 +33,12 @@ def ridge(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def write_dem(path: Path, crs: str = "EPSG:4326", cell: float = 0.001, nodata: float | None = None,
-              hole: tuple[float, float] | None = None) -> float:
-    """A float32 GeoTIFF of :func:`ridge` over 36.0-36.6 E, 33.9-34.2 N (cell in degrees, or metres in a
-    projected CRS); ``hole``: a band of longitudes set to ``nodata``. Returns the cell's width in degrees."""
-    west, south, east, north = 36.0, 33.9, 36.6, 34.2
+              hole: tuple[float, float] | None = None,
+              bounds: tuple[float, float, float, float] = (36.0, 33.9, 36.6, 34.2)) -> float:
+    """A float32 GeoTIFF of :func:`ridge` over ``bounds`` (west, south, east, north; cell in degrees, or
+    metres in a projected CRS); ``hole``: a band of longitudes set to ``nodata``. Returns the cell's width
+    in degrees."""
+    west, south, east, north = bounds
     if crs != "EPSG:4326":
         xs, ys = warp("EPSG:4326", crs, [west, east, west, east], [south, south, north, north])
         west, east, south, north = min(xs), max(xs), min(ys), max(ys)
@@ -222,3 +224,26 @@ def test_profile_command_names_skipped_samples(dem: Callable[..., tuple[Path, fl
     assert rc == 0 and err.startswith("warning: ") and "2 routes have samples outside the DEM or on nodata" in err
     assert "over (" in err and "bent (" in err and len(err.splitlines()) == 1
     assert out.exists()
+
+
+
+def test_a_scenario_with_weather_files_is_profiled_and_written_where_asked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from qalamoun_sim.scenario.loader import default_scenario_path
+
+    (tmp_path / "in").mkdir()
+    for name in ("qalamoun_2013_14_observed.toml", "qalamoun_2013_14_observed.csv"):
+        shutil.copy(default_scenario_path().parent / name, tmp_path / "in" / name)
+    write_dem(tmp_path / "wide.tif", cell=0.005, bounds=(35.8, 33.4, 37.3, 34.6))  # the whole bundled network
+    monkeypatch.chdir(tmp_path)  # relative paths, as a user types them
+    csv = (tmp_path / "in" / "qalamoun_2013_14_observed.csv").resolve()
+    for out, named in (("in/same.toml", '"qalamoun_2013_14_observed.csv"'), ("elsewhere/other.toml", f'"{csv}"')):
+        rc, _, err = run_main(capsys, "profile", "in/qalamoun_2013_14_observed.toml", "--dem", "wide.tif",
+                              "--out", out, "--json")
+        assert rc == 0 and err == ""
+        assert f"csv = {named}" in Path(out).read_text()  # beside it: relative; elsewhere: absolute
+        again = load_scenario(out)
+        assert again.weather.observed is not None and Path(again.weather.observed.csv).resolve() == csv
+        assert all(r.max_elevation_m == max(r.elevation_profile_m or [-1]) for r in again.routes)

@@ -134,7 +134,7 @@ def network_layers(scenario: Scenario | RouteNetwork, ensemble: Any = None,
     route_cols: dict[str, Any] = {}
     if ensemble is not None:
         nodes, routes = result_columns(ensemble)
-        _check_routes(net, set(routes["mean_flow_tpd"]), str(getattr(ensemble, "folder", "results")))
+        _check_routes(net, set(routes["mean_flow_tpd"]), str(getattr(ensemble, "folder", None) or "results"))
         node_cols.update(nodes)
         route_cols.update(routes)
     if criticality is not None:

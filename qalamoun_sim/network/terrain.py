@@ -240,9 +240,10 @@ def profiled_scenario(scenario: Scenario, profiles: Sequence[RouteProfile], deci
                                 "outside the DEM or on nodata")
         values = [round(float(z), decimals) for z in valid]
         routes.append(route.model_copy(update={"elevation_profile_m": values, "max_elevation_m": max(values)}))
-    updated = scenario.model_copy(update={"routes": routes})
-    doc = updated.model_dump(by_alias=True, exclude_none=True)
-    return Scenario.from_document(doc, scenario.source_path or "<dict>", scenario._base_dir())
+    doc = scenario.model_copy(update={"routes": routes}).model_dump(by_alias=True, exclude_none=True)
+    doc.pop("network", None)  # the network is inline now
+    # the weather files were resolved when the scenario loaded: no base folder to resolve them against again
+    return Scenario.from_document(doc, scenario.source_path or "<dict>", None)
 
 
 def profile_table(profiles: Sequence[RouteProfile]) -> list[dict[str, Any]]:
