@@ -30,3 +30,25 @@ def test_replications_for_halfwidth_reads_the_same_quantile() -> None:
 
     assert claim_mod._z(0.95) == float(norm.ppf(0.975))
     assert replications_for_halfwidth(0.24) == 1750
+
+
+def test_the_nominal_flow_of_the_cuts_is_the_solvers_on_every_phase() -> None:
+    from qalamoun_sim import RouteNetwork, load_scenario
+    from qalamoun_sim.analysis.metrics import held_by_day
+
+    scn = load_scenario()
+    net = RouteNetwork.from_scenario(scn)
+    for taken in sorted(set(held_by_day(scn)), key=len):
+        cuts = net.corridor_cuts(scn.claim.corridor, held=taken)
+        assert cuts is not None and cuts.integral
+        assert cuts.nominal_flow() == net.max_flow(scn.claim.corridor, held=taken)
+
+
+def test_a_fractional_capacity_is_not_integral() -> None:
+    import numpy as np
+
+    from qalamoun_sim.network.cuts import CorridorCuts
+
+    arcs = [("s", "x", 0, 1.5), ("x", "t", 1, 2.0)]
+    assert not CorridorCuts(arcs, np.array([0]), ["s"], ["t"]).integral
+    assert CorridorCuts([(u, v, i, 2.0) for u, v, i, _ in arcs], np.array([0]), ["s"], ["t"]).nominal_flow() == 2.0

@@ -106,11 +106,12 @@ def connectivity_cut_share(network: RouteNetwork, factors: np.ndarray, corridor:
 def _flow_cut_share(network: RouteNetwork, corridor: str, corridor_factors: np.ndarray,
                     held: frozenset[str] = frozenset()) -> np.ndarray:
     """The connectivity share from the factors of the corridor's routes alone ``(..., corridor routes)``."""
-    nominal = network.max_flow(corridor, held=held)
+    cuts = network.corridor_cuts(corridor, held=held)
+    # on whole-number capacities the smallest cut at factors 1 is the max flow exactly, and needs no solver
+    nominal = cuts.nominal_flow() if cuts is not None and cuts.integral else network.max_flow(corridor, held=held)
     shape = corridor_factors.shape[:-1]
     if nominal <= 0:
         return np.zeros(shape)
-    cuts = network.corridor_cuts(corridor, held=held)
     if cuts is not None:
         return 1.0 - cuts.max_flow(corridor_factors) / nominal
     mask = network.corridor_mask(corridor)

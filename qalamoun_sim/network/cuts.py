@@ -62,12 +62,13 @@ class CorridorCuts:
     >>> net = RouteNetwork.from_scenario(load_scenario())
     >>> cuts = CorridorCuts(net.side_arcs(), np.flatnonzero(net.corridor_mask("arsal")),
     ...                     net.corridor_sources("arsal"), net.militant_towns(), "arsal")
-    >>> float(cuts.max_flow(np.ones(cuts.n_routes))) == net.max_flow("arsal")
+    >>> float(cuts.max_flow(np.ones(cuts.n_routes))) == cuts.nominal_flow() == net.max_flow("arsal")
     True
     """
 
     def __init__(self, arcs: Iterable[tuple[str, str, int, float]], corridor_routes: np.ndarray,
                  sources: Sequence[str], sinks: Sequence[str], label: str = "") -> None:
+        arcs = list(arcs)
         self.route_positions = np.asarray(corridor_routes, dtype=np.int64)
         m = len(self.route_positions)
         position = {int(i): j for j, i in enumerate(self.route_positions)}
@@ -81,6 +82,9 @@ class CorridorCuts:
                 fixed[u][v]["capacity"] += capacity
             else:
                 fixed.add_edge(u, v, capacity=capacity)
+        #: Every capacity a whole number (and their sum well within a float's integers): every cut and
+        #: every augmenting flow is then exact, so :meth:`nominal_flow` equals any max-flow solver's value.
+        self.integral = all(float(c).is_integer() for *_, c in arcs) and sum(abs(c) for *_, c in arcs) < 2.0**52
         sources = [s for s in sources if s in fixed]
         sinks = [t for t in sinks if t in fixed]
         ends = sorted({x for arc in variable for x in arc})
@@ -137,6 +141,10 @@ class CorridorCuts:
                 if u in source_side and v not in source_side:
                     a[bits] += caps
         return a, b
+
+    def nominal_flow(self) -> float:
+        """The max flow with every corridor route open: the smallest cut at factors 1 (exact when :attr:`integral`)."""
+        return float((self.b + self.a.sum(axis=1)).min())
 
     def max_flow(self, factors: np.ndarray, rows_per_block: int = 400) -> np.ndarray:
         """Max flow for corridor factors shaped ``(..., n_routes)``: an array shaped ``(...)``.
