@@ -190,8 +190,10 @@ def test_profile_command_reports_and_writes_a_scenario_that_loads(dem: Callable[
     rc, text, err = run_main(capsys, "profile", str(src), "--dem", str(path), "--out", str(out), "--top", "2")
     assert rc == 0 and err == ""
     lines = text.splitlines()
-    assert "EPSG:32637" in lines[0] and "3 routes, one sample every 30 m" in lines[0]
-    assert lines[2].startswith("bent") and "end nodes" in lines[2] and "1 more routes" in lines[4]
+    assert "EPSG:32637" in lines[0] and lines[0].endswith(" m):")
+    samples = sum(len(p.elevation_m) for p in sample_profiles(scenario(), path))
+    assert lines[1] == f"  3 routes, one sample every 30 m, {samples:,} samples (0 skipped)"
+    assert lines[3].startswith("bent") and "end nodes" in lines[3] and "1 more routes" in lines[5]
     assert f"wrote {out}" in text
     scn = load_scenario(out)
     assert scn.routes[0].max_elevation_m == pytest.approx(CREST_M, abs=5)

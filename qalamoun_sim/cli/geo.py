@@ -70,7 +70,7 @@ def _finite(value: Any) -> Any:
 
 def format_profiles(rows: list[dict[str, Any]], top: int) -> str:
     """The profile table as text, the largest disagreement first."""
-    lines = [f"{'route':<32}{'typed max':>10}  {'from':<20}{'sampled':>9}{'difference':>12}{'crest at':>10}"
+    lines = [f"{'route':<32}{'typed max':>10}  {'typed as':<20}{'sampled':>9}{'difference':>12}{'crest at':>10}"
              f"{'skipped':>9}"]
     for r in rows[:top]:
         sampled = "no data" if math.isnan(r["sampled_max_m"]) else f"{r['sampled_max_m']:.0f} m"
@@ -88,7 +88,8 @@ def _dem_info(path: str) -> dict[str, Any]:
 
     with open_dem(path) as ds:
         return {"path": path, "crs": ds.crs.to_string(), "width": ds.width, "height": ds.height,
-                "cell": [abs(ds.res[0]), abs(ds.res[1])], "bounds": list(ds.bounds), "nodata": _finite(ds.nodata)}
+                "cell": [abs(ds.res[0]), abs(ds.res[1])], "cell_units": "degrees" if ds.crs.is_geographic else "m",
+                "bounds": list(ds.bounds), "nodata": _finite(ds.nodata)}
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
@@ -116,8 +117,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
     samples = sum(r["samples"] for r in rows)
     skipped = sum(r["skipped"] for r in rows)
     print(f"Elevation profiles of '{scn.scenario.name}' from {args.dem} ({dem['crs']}, {dem['width']} x "
-          f"{dem['height']} cells of {dem['cell'][0]:.6g} x {dem['cell'][1]:.6g}): {len(rows)} routes, one sample "
-          f"every {args.step_m:g} m, {samples:,} samples ({skipped:,} skipped)")
+          f"{dem['height']} cells of {dem['cell'][0]:.6g} x {dem['cell'][1]:.6g} {dem['cell_units']}):\n"
+          f"  {len(rows)} routes, one sample every {args.step_m:g} m, {samples:,} samples ({skipped:,} skipped)")
     print(format_profiles(rows, args.top))
     if written:
         print(f"\nwrote {written}: elevation_profile_m and max_elevation_m from the DEM")
