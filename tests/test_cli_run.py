@@ -156,7 +156,7 @@ def _start_and_interrupt(args: list[str], out: Path, group: bool) -> tuple[subpr
     """Start ``run``, wait for the first finished chunk, send SIGINT (to the process group if ``group``)."""
     p = subprocess.Popen([*COMMAND, "run", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, text=True, start_new_session=group)
-    marker = out / "chunks" / "chunk-00000-summary.parquet"  # the last file of chunk 0
+    marker = out / "summary" / "chunk-00000.parquet"  # the last file of chunk 0
     deadline = time.monotonic() + 60
     while not marker.exists():
         if p.poll() is not None or time.monotonic() > deadline:
@@ -194,7 +194,7 @@ def test_sigint_keeps_finished_chunks_and_resume_completes(scn90_file, kill_refe
     done = finished_chunks(out)
     assert 0 in done and len(done) < meta["chunks"], "interrupted after the first chunk, before the last"
     assert meta["chunks_done"] == len(done)
-    kept = {q.name: q.stat().st_mtime_ns for q in (out / "chunks").glob("chunk-*.parquet")
+    kept = {q.relative_to(out).as_posix(): q.stat().st_mtime_ns for q in out.glob("*/chunk-*.parquet")
             if int(q.name[6:11]) in done}
     assert not [q for q in out.rglob("*") if q.name.endswith(".tmp")]
 
@@ -202,13 +202,14 @@ def test_sigint_keeps_finished_chunks_and_resume_completes(scn90_file, kill_refe
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["replications"] == KILL_N
     for name, mtime in kept.items():
-        assert (out / "chunks" / name).stat().st_mtime_ns == mtime, f"{name} was recomputed"
+        assert (out / name).stat().st_mtime_ns == mtime, f"{name} was recomputed"
     meta = json.loads((out / "summary.json").read_text())
     assert meta["status"] == "complete" and meta["chunks_done"] == meta["chunks"] == len(finished_chunks(out))
     back = Ensemble(out)
     w = back.table("weather")
     assert sorted(w["replication"].unique()) == list(range(KILL_N))
-    assert not w.duplicated(["replication", "day"]).any() and len(w) == KILL_N * 60
+    bands = w["elevation_m"].nunique()
+    assert not w.duplicated(["replication", "day", "elevation_m"]).any() and len(w) == KILL_N * 60 * bands
     assert_same_tables(kill_reference, back)
 
 
@@ -251,13 +252,13 @@ def test_resume_without_a_results_folder_is_refused(capsys, tmp_path):
 
 
 def test_non_empty_out_without_resume_is_refused(capsys, tiny_out):
-    before = sorted(p.name for p in (tiny_out / "chunks").iterdir())
+    before = sorted(p.relative_to(tiny_out).as_posix() for p in tiny_out.glob("*/*"))
     summary = (tiny_out / "summary.json").read_text()
     rc, _, err = run_main(capsys, str(TINY), "--out", str(tiny_out))
     assert rc == 2
     line = one_line_error(err)
     assert "not empty" in line and "--resume" in line
-    assert sorted(p.name for p in (tiny_out / "chunks").iterdir()) == before
+    assert sorted(p.relative_to(tiny_out).as_posix() for p in tiny_out.glob("*/*")) == before
     assert (tiny_out / "summary.json").read_text() == summary
 
 
@@ -428,7 +429,7 @@ def _start_and_wait_for_a_chunk(args: list[str], out: Path) -> subprocess.Popen:
     p = subprocess.Popen([*COMMAND, "run", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + 60
-    while not (out / "chunks" / "chunk-00000-summary.parquet").exists():
+    while not (out / "summary" / "chunk-00000.parquet").exists():
         if p.poll() is not None or time.monotonic() > deadline:
             p.kill()
             pytest.fail(f"no chunk appeared (rc {p.poll()})")

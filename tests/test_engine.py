@@ -145,9 +145,20 @@ def test_tables_have_the_documented_columns(default_runs) -> None:
         assert set(cols) <= set(table.columns)
     assert run.routes["day"].min() == 0 and run.routes["day"].max() == 180
     assert run.weather["date"].iloc[0] == pd.Timestamp("2013-11-01")
-    assert any(c.startswith("depth_1500m") for c in run.weather.columns)
-    assert np.array_equal(run.weather["depth_1500m_cm"].to_numpy(),
+    w = run.weather  # long: a row per day and snow band
+    assert len(w) == 181 * len(st.band_elevations_m)
+    band = w[w["elevation_m"] == 1500.0]
+    assert np.array_equal(band["day"].to_numpy(), np.arange(181))
+    assert np.array_equal(band["snow_depth_cm"].to_numpy(),
                           st.band_depth_cm[0, :, list(st.band_elevations_m).index(1500.0)])
+    assert np.array_equal(band["temperature_c"].to_numpy(), st.temperature_c[0])
+    c = run.convoys  # dates beside the day numbers, null where the day is
+    assert (c["date"] == pd.Timestamp("2013-11-01") + pd.to_timedelta(c["dispatched_day"], unit="D")).all()
+    got = c["arrived_date"].notna()
+    assert (got == c["arrived_day"].notna()).all() and got.any()
+    assert (c.loc[got, "arrived_date"] == pd.Timestamp("2013-11-01")
+            + pd.to_timedelta(c.loc[got, "arrived_day"].astype(int), unit="D")).all()
+    assert (c["end_date"].isna() == c["end_day"].isna()).all()
     assert run.event_count >= len(run.convoys) > 0
     assert set(run.events["event"].astype(str)) <= {"captured", "settled"}
     # scripted captures of the default scenario: Qara falls on 19 Nov 2013 (day 18)

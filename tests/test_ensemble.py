@@ -25,6 +25,7 @@ from qalamoun_sim.ensemble import (
     run_ensemble,
     simulate_chunk,
 )
+from qalamoun_sim.ensemble.folder import chunk_rel
 from qalamoun_sim.errors import ResultsError
 from qalamoun_sim.io import write_parquet
 from qalamoun_sim.network import RouteNetwork
@@ -36,7 +37,7 @@ DAYS = 40
 
 # Keys that identify one row of each table (used to check nothing is missing or duplicated).
 ROW_KEYS = {"routes": ["replication", "day", "route"], "towns": ["replication", "day", "town"],
-            "convoys": ["replication", "id"], "weather": ["replication", "day"]}
+            "convoys": ["replication", "id"], "weather": ["replication", "day", "elevation_m"]}
 
 
 # --------------------------------------------------------------------------- fixtures and helpers
@@ -79,13 +80,14 @@ def assert_complete(ens: Ensemble, n: int, days: int) -> None:
         if t != "events":
             assert sorted(df["replication"].unique()) == list(range(n)), t
     w = ens.table("weather")
-    assert (w.groupby("replication").size() == days).all()
-    assert len(w) == n * days
+    bands = w["elevation_m"].nunique()
+    assert (w.groupby("replication").size() == days * bands).all()
+    assert len(w) == n * days * bands
 
 
 def chunk_files(folder: Path) -> dict[str, int]:
-    """Chunk file name -> modification time (ns)."""
-    return {p.name: p.stat().st_mtime_ns for p in sorted((folder / "chunks").glob("chunk-*.parquet"))}
+    """Chunk file (``towns/chunk-00000.parquet``) -> modification time (ns)."""
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in sorted(folder.glob("*/chunk-*.parquet"))}
 
 
 def tmp_files(folder: Path) -> list[Path]:
@@ -189,7 +191,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(scn, reference8, tm
     assert meta["chunks"] == 4 and meta["chunks_done"] == 2
     assert finished_chunks(out) == {0, 1}
     kept = chunk_files(out)
-    assert sorted(kept) == sorted(f"chunk-{i:05d}-{t}.parquet" for i in (0, 1) for t in (*TABLES, "summary"))
+    assert sorted(kept) == sorted(chunk_rel(i, t) for i in (0, 1) for t in (*TABLES, "summary"))
     assert not tmp_files(out)
 
     seen: list[int] = []
@@ -227,7 +229,7 @@ def test_resume_redoes_a_chunk_with_a_missing_table(scn, reference, tmp_path):
     out = tmp_path / "out"
     run_ensemble(scn, N, SEED, backend="serial", chunk_size=2, out=out)
     for name in ("routes", "summary"):
-        (out / "chunks" / f"chunk-00001-{name}.parquet").unlink()
+        (out / chunk_rel(1, name)).unlink()
     assert finished_chunks(out) == {0, 2}
     before = chunk_files(out)
     ens = run_ensemble(scn, N, SEED, backend="serial", out=out, resume=True)
@@ -235,7 +237,7 @@ def test_resume_redoes_a_chunk_with_a_missing_table(scn, reference, tmp_path):
     assert finished_chunks(out) == {0, 1, 2}
     for i in (0, 2):
         for t in (*TABLES, "summary"):
-            name = f"chunk-{i:05d}-{t}.parquet"
+            name = chunk_rel(i, t)
             assert after[name] == before[name]
     assert_complete(ens, N, DAYS)
     assert_same_tables(reference, ens)
@@ -476,7 +478,7 @@ def test_chunk_size_below_one_is_refused(scn, tmp_path):
 
 
 def test_resume_removes_temporary_files_of_a_hard_kill(scn, made):
-    stale = made / "chunks" / ".chunk-00001-routes.parquet.abc.tmp"
+    stale = made / "routes" / ".chunk-00001.parquet.abc.tmp"
     stale.write_bytes(b"half a file")
     run_ensemble(scn, 4, SEED, out=made, resume=True)
     assert not stale.exists() and not tmp_files(made)

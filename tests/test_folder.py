@@ -53,7 +53,7 @@ def assert_same_tables(a: Ensemble, b: Ensemble) -> None:
 
 
 def mtimes(folder: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_mtime_ns for p in sorted((folder / "chunks").glob("chunk-*.parquet"))}
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in sorted(folder.glob("*/chunk-*.parquet"))}
 
 
 def truncate(path: Path) -> None:
@@ -77,17 +77,19 @@ def test_the_manifest_lists_every_file_with_size_hash_and_the_run(scn, made):
     assert doc["chunks"] == [[0, 2], [2, 4], [4, 6]]
     on_disk = {str(p.relative_to(made)) for p in made.rglob("*") if p.is_file()} - {LOCK_NAME, MANIFEST}
     assert set(doc["files"]) == on_disk
-    assert len([f for f in on_disk if f.startswith("chunks/")]) == 3 * len(CHUNK_TABLES)
+    for t in CHUNK_TABLES:  # a folder per table, a file per chunk in each
+        assert sorted(f for f in on_disk if f.startswith(f"{t}/")) == [chunk_rel(i, t) for i in range(3)]
+    assert doc["format"] == 2
     for rel, entry in doc["files"].items():
         assert entry == file_entry((made / rel).read_bytes()), rel
 
 
 def test_a_damaged_manifest_is_one_line(made, scn):
-    (made / MANIFEST).write_text('{"format": 1, "seed": ')
+    (made / MANIFEST).write_text('{"format": 2, "seed": ')
     with pytest.raises(ResultsError, match="manifest.json: damaged") as info:
         run_ensemble(scn, N, SEED, out=made, resume=True)
     assert "\n" not in str(info.value)
-    (made / MANIFEST).write_text('{"format": 1, "seed": 3}')
+    (made / MANIFEST).write_text('{"format": 2, "seed": 3}')
     with pytest.raises(ResultsError, match="damaged"):
         Manifest.read(made)
 
@@ -123,14 +125,14 @@ def test_a_truncated_chunk_is_redone_on_resume(scn, made, reference, table):
     victim = made / chunk_rel(1, table)
     truncate(victim)
     assert finished_chunks(made) == {0, 2}
-    with pytest.raises(ResultsError, match=f"chunk-00001-{table}.parquet is damaged"):
+    with pytest.raises(ResultsError, match=f"{table}/chunk-00001.parquet is damaged"):
         Ensemble(made).table(table) if table != "summary" else Ensemble(made).summary()
     ens = resume(scn, made)
     assert any("chunk-00001" in w and "truncated" in w for w in resume.warnings)  # type: ignore[attr-defined]
     after = mtimes(made)
     for i in (0, 2):
         for t in CHUNK_TABLES:
-            name = Path(chunk_rel(i, t)).name
+            name = chunk_rel(i, t)
             assert after[name] == before[name], f"{name} was rewritten"
     assert finished_chunks(made) == {0, 1, 2}
     assert_same_tables(reference, ens)
@@ -142,17 +144,17 @@ def test_a_stale_chunk_from_another_run_is_refused_and_redone(scn, made, referen
     other = tmp_path / "other"
     run_ensemble(scn, N, SEED + 1, chunk_size=SIZE, out=other)
     shutil.copy(other / chunk_rel(2, "towns"), made / chunk_rel(2, "towns"))  # same name, another seed
-    with pytest.raises(ResultsError, match="chunk-00002-towns.parquet is damaged"):
+    with pytest.raises(ResultsError, match="towns/chunk-00002.parquet is damaged"):
         Ensemble(made).table("towns")
     ens = resume(scn, made)
     assert_same_tables(reference, ens)
 
 
 def test_stray_files_are_ignored_by_the_reader_and_the_resume_and_named(scn, made, reference):
-    stray = made / "chunks" / "chunk-00007-towns.parquet"   # no chunk 7 in a plan of three
+    stray = made / "towns" / "chunk-00007.parquet"   # no chunk 7 in a plan of three
     shutil.copy(made / chunk_rel(0, "towns"), stray)
-    (made / "chunks" / "notes.parquet").write_bytes(b"not mine")
-    with pytest.warns(ResultsWarning, match="chunk-00007-towns.parquet"):
+    (made / "towns" / "notes.parquet").write_bytes(b"not mine")
+    with pytest.warns(ResultsWarning, match="towns/chunk-00007.parquet"):
         back = Ensemble(made)
     assert_same_tables(reference, back)  # the copy of chunk 0 is not read twice
     ens = resume(scn, made)

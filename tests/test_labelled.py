@@ -13,7 +13,7 @@ import pytest
 xr = pytest.importorskip("xarray")
 
 import qalamoun_sim as qs  # noqa: E402
-from qalamoun_sim.environment.labelled import DEPTH_COLUMN, state_dataset  # noqa: E402
+from qalamoun_sim.environment.labelled import state_dataset  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +81,12 @@ def test_run_to_xarray_matches_tables(scenario: qs.Scenario) -> None:
     row = t.iloc[len(t) // 2]
     assert ds["stock_t"].sel(town=row["town"]).isel(time=int(row["day"])).item() == row["stock_t"]
     assert list(ds["town"].values) == list(dict.fromkeys(t["town"]))
-    w = run.weather
-    depth = [c for c in w.columns if DEPTH_COLUMN.match(c)]
-    assert len(ds["elevation"]) == len(depth)
-    assert np.array_equal(ds["snow_depth_cm"].values, w[depth].to_numpy())
+    w = run.weather  # long: a row per day and band
+    grid = w.pivot(index="day", columns="elevation_m", values="snow_depth_cm")
+    assert list(ds["elevation"].values) == list(grid.columns)
+    assert np.array_equal(ds["snow_depth_cm"].values, grid.to_numpy())
+    assert ds["temperature_c"].dims == ("time",)
+    assert np.array_equal(ds["temperature_c"].values, w.drop_duplicates("day")["temperature_c"].to_numpy())
     r = run.routes
     states = ds["state"].values.ravel()
     assert sorted(np.unique(states)) == sorted({("open", "snow", "interdicted", "both").index(s)

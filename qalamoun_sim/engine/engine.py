@@ -284,7 +284,7 @@ class Engine:
         src_ids = [self.node_ids[s] for s, _ in self.sources]
         routes = tables.routes_table(st, self.network, self.net.flow(), days, dates)
         town_table = tables.towns_table(towns.tables(), towns.ids, days, dates)
-        convoys = tables.convoys_table(self.log, towns.ids, src_ids)
+        convoys = tables.convoys_table(self.log, towns.ids, src_ids, dates)
         weather = tables.weather_table(st, days, dates)
         events = tables.events_table(towns.events, st.dates, towns.ids)
         meta = {

@@ -1,7 +1,8 @@
 """The record of one replication: tidy tables of routes, towns, convoys, weather and events.
 
 A :class:`Run` is what :func:`qalamoun_sim.engine.simulate_replication` returns (docs/reference.md, Outputs).
-Every table uses ``day`` as an integer index ``0 .. days-1`` and carries the calendar ``date`` too.
+Every table uses day numbers ``0 .. days-1`` and carries their calendar dates too (a ``date`` column in
+each); :data:`~qalamoun_sim.engine.columns.COLUMNS` gives every column's type, units and meaning.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ class Run:
         One row per day and town: ``day``, ``date``, ``town``, ``delivered_t``, ``stock_t`` (end of day),
         ``consumed_t``, ``shortfall_t``. ``stock_t[d] = stock_t[d-1] + delivered_t[d] - consumed_t[d]``.
     convoys : DataFrame
-        One row per convoy: ``id``, ``source``, ``town`` (its last destination), ``dispatched_day``,
-        ``arrived_day`` (delivered convoys only, else null), ``tonnes``, ``fate`` (see :data:`FATES`),
-        ``end_day`` (day its fate was settled, null while in transit) and ``reason``
-        (``checkpoint``, ``strike``, ``max_wait``, ``turned_back`` or empty).
+        One row per convoy: ``id``, ``source``, ``town`` (its last destination), ``dispatched_day`` and its
+        ``date``, ``arrived_day`` and ``arrived_date`` (delivered convoys only, else null), ``tonnes``,
+        ``fate`` (see :data:`FATES`), ``end_day`` and ``end_date`` (when its fate was settled, null while
+        in transit) and ``reason`` (``checkpoint``, ``strike``, ``max_wait``, ``turned_back`` or empty).
     weather : DataFrame
-        One row per day: ``day``, ``date``, ``temperature_c``, ``precipitation_mm`` (at the reference
-        elevation), ``storm`` and snow depth by elevation band, ``depth_<elevation>m_cm``.
+        One row per day and snow band (long): ``day``, ``date``, ``elevation_m``, ``snow_depth_cm`` (the
+        band's, end of day), and the day's ``temperature_c``, ``precipitation_mm`` (at the reference
+        elevation) and ``storm``, the same on each of the day's rows.
     events : DataFrame
         Town events: ``day`` (first day the event holds), ``date``, ``town``, ``event`` (captured / settled),
         ``cause`` (scripted / cut_off for captures, shortage for settlements).

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,33 +49,45 @@ def towns_table(rows: dict[str, np.ndarray], town_ids: Sequence[str], days: np.n
     })
 
 
-def convoys_table(log: ConvoyLog, town_ids: Sequence[str], source_ids: Sequence[str]) -> pd.DataFrame:
-    """One row per convoy: where from and to, when, how much, and how it ended."""
+def convoys_table(log: ConvoyLog, town_ids: Sequence[str], source_ids: Sequence[str],
+                  dates: np.ndarray) -> pd.DataFrame:
+    """One row per convoy: where from and to, when (day numbers and their dates), how much, and how it ended."""
+    dispatched = np.asarray(log.dispatched_day, dtype=np.int64)
+    arrived, end = _nullable(log.arrived_day), _nullable(log.end_day)
     return pd.DataFrame({
         "id": np.arange(len(log), dtype=np.int64),
         "source": _from_codes(np.asarray(log.source, dtype=np.int64), tuple(source_ids)),
         "town": _from_codes(np.asarray(log.town, dtype=np.int64), tuple(town_ids)),
-        "dispatched_day": np.asarray(log.dispatched_day, dtype=np.int64),
-        "arrived_day": _nullable(log.arrived_day),
+        "dispatched_day": dispatched,
+        "date": dates[dispatched],
+        "arrived_day": arrived,
+        "arrived_date": _dates_of(arrived, dates),
         "tonnes": np.asarray(log.tonnes, dtype=float),
         "fate": _from_codes(np.asarray(log.fate, dtype=np.int64), FATES),
-        "end_day": _nullable(log.end_day),
+        "end_day": end,
+        "end_date": _dates_of(end, dates),
         "reason": pd.array(log.reason, dtype=str),
     })
 
 
 def weather_table(state: ExogenousState, days: np.ndarray, dates: np.ndarray) -> pd.DataFrame:
-    """One row per day: the weather at the reference elevation and the snow depth of every band."""
-    columns: dict[str, Any] = {
-        "day": days,
-        "date": dates,
-        "temperature_c": state.temperature_c[0],
-        "precipitation_mm": state.precipitation_mm[0],
-        "storm": np.asarray(state.storm[0], dtype=bool),
-    }
-    for b, z in enumerate(np.asarray(state.band_elevations_m).tolist()):
-        columns[f"depth_{z:g}m_cm"] = state.band_depth_cm[0, :, b]
-    return pd.DataFrame(columns)
+    """One row per day and elevation band: the band's snow depth, and the day's weather at the reference elevation.
+
+    Long, as tools read it (``df.pivot(index="day", columns="elevation_m", values="snow_depth_cm")`` gives
+    the wide grid back). ``temperature_c``, ``precipitation_mm`` and ``storm`` are the day's, repeated
+    on each of its bands' rows: take one band's rows (or ``drop_duplicates("day")``) before summing them.
+    """
+    bands = np.asarray(state.band_elevations_m, dtype=float)
+    n_bands = len(bands)
+    return pd.DataFrame({
+        "day": np.repeat(days, n_bands),
+        "date": np.repeat(dates, n_bands),
+        "elevation_m": np.tile(bands, len(days)),
+        "snow_depth_cm": np.asarray(state.band_depth_cm[0], dtype=float).ravel(),
+        "temperature_c": np.repeat(state.temperature_c[0], n_bands),
+        "precipitation_mm": np.repeat(state.precipitation_mm[0], n_bands),
+        "storm": np.repeat(np.asarray(state.storm[0], dtype=bool), n_bands),
+    })
 
 
 def events_table(events: Sequence[tuple[int, int, str, str]], dates: Sequence[dt.date],
@@ -109,3 +120,11 @@ def _nullable(values: list[int]) -> pd.arrays.IntegerArray:
     """An ``Int64`` array of ``values``, null where negative."""
     data = np.asarray(values, dtype=np.int64)
     return pd.arrays.IntegerArray(data, data < 0)
+
+
+def _dates_of(days: pd.arrays.IntegerArray, dates: np.ndarray) -> np.ndarray:
+    """The dates of nullable day numbers, NaT where null."""
+    mask = np.asarray(days.isna())
+    idx = np.where(mask, 0, np.asarray(days.fillna(0), dtype=np.int64))
+    out = np.asarray(dates)[idx] if len(dates) else np.array([], dtype="datetime64[ms]")[idx]
+    return np.where(mask, np.datetime64("NaT", "ms"), out).astype("datetime64[ms]")

@@ -121,25 +121,25 @@ def _gib(n: float) -> str:
 
 
 def replication_summary(towns: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """Per (replication, town): delivered, shortfall, days without stock, capture and settlement day.
+    """Per (replication, town): delivered, shortfall, days without stock, capture and settlement day and date.
 
     A day without stock ends with an empty stock while the town needs supply (as in ``Run.town_summary``).
     """
     empty = (towns["stock_t"] <= 1e-9) & (towns["consumed_t"] + towns["shortfall_t"] > 0)
-    g = towns.assign(empty=empty).groupby(["replication", "town"], sort=True)
+    g = towns.assign(empty=empty).groupby(["replication", "town"], sort=True, observed=True)
     out = pd.DataFrame({
         "delivered_t": g["delivered_t"].sum(),
         "shortfall_t": g["shortfall_t"].sum(),
         "days_without_stock": g["empty"].sum().astype(int),
         "final_stock_t": g["stock_t"].last(),
     }).reset_index()
+    keys = pd.MultiIndex.from_frame(out[["replication", "town"]].astype({"town": str}))
     for kind in ("captured", "settled"):
-        ev = events[events["event"] == kind] if len(events) else events
-        first = ev.groupby(["replication", "town"])["day"].min().rename(f"{kind}_day") if len(ev) else \
-            pd.Series(dtype=float, name=f"{kind}_day")
-        out = out.merge(first.reset_index() if len(ev) else pd.DataFrame(columns=["replication", "town", f"{kind}_day"]),
-                        on=["replication", "town"], how="left")
-        out[f"{kind}_day"] = out[f"{kind}_day"].astype(float)
+        ev = events[events["event"].astype(str) == kind]
+        first = ev.assign(town=ev["town"].astype(str)).groupby(["replication", "town"])[["day", "date"]].min()
+        first = first.reindex(keys)
+        out[f"{kind}_day"] = first["day"].to_numpy(dtype=float)
+        out[f"{kind}_date"] = first["date"].to_numpy(dtype="datetime64[ms]")
     return out
 
 

@@ -1,12 +1,15 @@
 """The results folder: its layout, its one writer, and what a run may do with what it finds there.
 
-A folder holds ``manifest.json`` (:mod:`.manifest`), ``scenario.json``, ``summary.json`` and
-``chunks/chunk-NNNNN-TABLE.parquet``, one file per table and chunk of replications. A run holds a lock
+A folder holds ``manifest.json`` (:mod:`.manifest`), ``scenario.json``, ``summary.json`` and one
+folder per table, ``TABLE/chunk-NNNNN.parquet``, a file per chunk of replications: each table folder is
+a Parquet dataset that pandas, pyarrow, polars and duckdb read as one table (``pd.read_parquet("DIR/towns")``),
+every file of it with the table's schema (:func:`~qalamoun_sim.engine.columns.arrow_schema`). A run holds a lock
 on the folder (``.qalamoun-sim.lock``, the ``filelock`` package) from its checks to its last write,
 so a second writer is refused at once. A fresh run needs an empty folder (or ``overwrite``, which
 removes a previous run's files and nothing else); a resume needs the manifest of the same scenario,
 seed and count, keeps every chunk whose files the manifest lists with their size and hash, and
-redoes the rest.
+redoes the rest. A folder of qalamoun-sim 0.1.0 (every file in ``chunks/``, see :mod:`.legacy`) is
+read, never resumed.
 """
 
 from __future__ import annotations
@@ -21,22 +24,23 @@ from typing import Any
 import pandas as pd
 
 from .._version import __version__
-from ..engine.results import TABLES
+from ..engine.columns import FOLDER_TABLES, to_arrow
 from ..errors import ResultsError, StorageError
 from ..io import os_problem, write_json
 from ..scenario import Scenario, scenario_hash
+from .legacy import LEGACY_DIR, LEGACY_RE
 from .manifest import MANIFEST, Manifest
 
 __all__ = ["CHUNK_TABLES", "CHUNK_RE", "LOCK_NAME", "ResultsFolder", "ResultsWarning", "chunk_path", "chunk_rel",
-           "finished_chunks", "summary_header", "json_records", "now"]
+           "finished_chunks", "summary_header", "json_records", "now", "stray_files"]
 
-#: The files of one chunk: a Parquet file per table and the per-replication summary.
-CHUNK_TABLES: tuple[str, ...] = (*TABLES, "summary")
+#: The files of one chunk: a Parquet file per table and the per-replication summary, each in the table's folder.
+CHUNK_TABLES: tuple[str, ...] = FOLDER_TABLES
 #: The lock file a run holds (filelock); it is no result and no reason to call a folder non-empty.
 LOCK_NAME = ".qalamoun-sim.lock"
 _OURS = (MANIFEST, "summary.json", "scenario.json")
-#: The name of a chunk file: its index and its table.
-CHUNK_RE = re.compile(r"^chunk-(\d{5})-(\w+)\.parquet$")
+#: The name of a chunk file in its table's folder: its index.
+CHUNK_RE = re.compile(r"^chunk-(\d{5})\.parquet$")
 
 
 class ResultsWarning(UserWarning):
@@ -44,8 +48,14 @@ class ResultsWarning(UserWarning):
 
 
 def chunk_rel(index: int, table: str) -> str:
-    """Where chunk ``index`` keeps ``table``, relative to the folder (the manifest's key)."""
-    return f"chunks/chunk-{index:05d}-{table}.parquet"
+    """Where chunk ``index`` keeps ``table``, relative to the folder (the manifest's key).
+
+    Examples
+    --------
+    >>> chunk_rel(3, "towns")
+    'towns/chunk-00003.parquet'
+    """
+    return f"{table}/chunk-{index:05d}.parquet"
 
 
 def chunk_path(folder: Path, index: int, table: str) -> Path:
@@ -131,14 +141,16 @@ class ResultsFolder:
         self.write_json("summary.json", summary)
 
     def write_chunk(self, index: int, frames: dict[str, pd.DataFrame]) -> None:
-        """Write a chunk's files (one per :data:`CHUNK_TABLES`), then list them in the manifest."""
+        """Write a chunk's files (one per :data:`CHUNK_TABLES`, each with its table's schema), then list them."""
         import io
+
+        import pyarrow.parquet as pq
 
         from ..io import write_bytes
 
         for table in CHUNK_TABLES:
             buf = io.BytesIO()
-            frames[table].to_parquet(buf, index=False)
+            pq.write_table(to_arrow(frames[table], table), buf)
             data = buf.getvalue()
             write_bytes(data, chunk_path(self.path, index, table))
             self.manifest.record(chunk_rel(index, table), data)
@@ -216,9 +228,15 @@ def _fresh(path: Path, overwrite: bool) -> None:
     raise ResultsError(f"{path}: folder exists and is not empty; use --resume, --overwrite or another --out folder")
 
 
+def _chunk_dirs(path: Path) -> list[Path]:
+    """The folders of a results folder that hold chunk files: one per table, and 0.1.0's ``chunks/``."""
+    return [path / name for name in (*CHUNK_TABLES, LEGACY_DIR) if (path / name).is_dir()]
+
+
 def _only_ours_without_chunks(path: Path) -> bool:
+    dirs = {p.name for p in _chunk_dirs(path)}
     for p in _entries(path):
-        if p.name == "chunks" and p.is_dir():
+        if p.name in dirs:
             if any(not q.name.endswith(".tmp") for q in p.iterdir()):
                 return False
         elif p.name not in _OURS and not p.name.endswith(".tmp"):
@@ -226,17 +244,22 @@ def _only_ours_without_chunks(path: Path) -> bool:
     return True
 
 
+def _is_chunk_file(folder: Path, name: str) -> bool:
+    """A chunk file (or its temporary) of either layout: what ``--overwrite`` may remove."""
+    pattern = LEGACY_RE if folder.name == LEGACY_DIR else CHUNK_RE
+    return bool(pattern.match(name)) or name.endswith(".tmp")
+
+
 def _clear(path: Path) -> None:
     """Remove a previous run's files (the manifest first) and nothing else."""
     try:
         (path / MANIFEST).unlink(missing_ok=True)
-        chunks = path / "chunks"
-        if chunks.is_dir():
-            for p in chunks.iterdir():
-                if CHUNK_RE.match(p.name) or p.name.endswith(".tmp"):
+        for folder in _chunk_dirs(path):
+            for p in folder.iterdir():
+                if p.is_file() and _is_chunk_file(folder, p.name):
                     p.unlink()
-            if not any(chunks.iterdir()):
-                chunks.rmdir()
+            if not any(folder.iterdir()):
+                folder.rmdir()
         for name in _OURS:
             (path / name).unlink(missing_ok=True)
         for p in path.glob(".*.tmp"):
@@ -253,6 +276,9 @@ def _resume(path: Path, header: dict[str, Any]) -> tuple[Manifest, set[int]]:
                                "its chunks; use --overwrite or another --out folder")
         raise ResultsError(f"{path}: nothing to resume (no {MANIFEST})")
     manifest = Manifest.read(path)
+    if manifest.format < 2:
+        raise ResultsError(f"{path}: made by qalamoun-sim 0.1.0 (every table in {LEGACY_DIR}/): it is read, "
+                           "not resumed; use --overwrite or another --out folder")
     old = manifest.header
     for key, label in (("seed", "seed"), ("replications", "replication count")):
         if old.get(key) != header[key]:
@@ -271,7 +297,7 @@ def _resume(path: Path, header: dict[str, Any]) -> tuple[Manifest, set[int]]:
 
 def _remove_temporary(path: Path) -> None:
     """Temporary files a hard kill left behind (never a whole file)."""
-    for tmp in [*path.glob(".*.tmp"), *(path / "chunks").glob(".*.tmp")]:
+    for tmp in [*path.glob(".*.tmp"), *(t for d in _chunk_dirs(path) for t in d.glob(".*.tmp"))]:
         tmp.unlink(missing_ok=True)
 
 
@@ -296,17 +322,32 @@ def _keep_verified(path: Path, manifest: Manifest) -> set[int]:
     return done
 
 
-def _warn_strays(path: Path, n_chunks: int) -> None:
-    """Files in ``chunks/`` that no chunk of this run's plan writes: left alone, never read."""
+def stray_files(path: Path, n_chunks: int | None, listed: set[str] | None = None) -> list[str]:
+    """Files in the table folders that no chunk of the plan writes (or, given ``listed``, that it does not
+    list): left alone, never read. Temporary files are not counted."""
     strays = []
-    for p in sorted((path / "chunks").glob("*")) if (path / "chunks").is_dir() else []:
-        m = CHUNK_RE.match(p.name)
-        if not (m and int(m.group(1)) < n_chunks and m.group(2) in CHUNK_TABLES):
-            strays.append(p.name)
+    for table in CHUNK_TABLES:
+        folder = path / table
+        for p in sorted(folder.iterdir()) if folder.is_dir() else []:
+            rel = f"{table}/{p.name}"
+            if p.name.endswith(".tmp"):
+                continue
+            m = CHUNK_RE.match(p.name)
+            if listed is not None:
+                if rel not in listed:
+                    strays.append(rel)
+            elif not (m and n_chunks is not None and int(m.group(1)) < n_chunks):
+                strays.append(rel)
+    return strays
+
+
+def _warn_strays(path: Path, n_chunks: int) -> None:
+    """Files in the table folders that no chunk of this run's plan writes: left alone, never read."""
+    strays = stray_files(path, n_chunks)
     if strays:
         more = f" and {len(strays) - 3} more" if len(strays) > 3 else ""
-        warnings.warn(f"{path}: ignoring {len(strays)} file(s) in chunks/ that do not belong to this run: "
-                      f"{', '.join(strays[:3])}{more}", ResultsWarning, stacklevel=2)
+        warnings.warn(f"{path}: ignoring {len(strays)} file(s) in the table folders that do not belong to this "
+                      f"run: {', '.join(strays[:3])}{more}", ResultsWarning, stacklevel=2)
 
 
 def json_records(table: pd.DataFrame) -> list[dict[str, Any]]:

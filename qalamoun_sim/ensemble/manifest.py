@@ -22,8 +22,10 @@ __all__ = ["MANIFEST", "MANIFEST_FORMAT", "Manifest", "file_entry"]
 
 #: The manifest's file name, at the top of the results folder.
 MANIFEST = "manifest.json"
-#: Bumped when the manifest's layout changes.
-MANIFEST_FORMAT = 1
+#: Bumped when the folder's layout changes: 2, one folder per table (``towns/chunk-00000.parquet``);
+#: 1, qalamoun-sim 0.1.0's ``chunks/chunk-00000-towns.parquet`` (read, never written).
+MANIFEST_FORMAT = 2
+_FORMATS = (1, 2)
 _HEADER_KEYS = ("package", "version", "scenario", "seed", "replications", "chunk_size")
 
 
@@ -45,15 +47,16 @@ class Manifest:
     Examples
     --------
     >>> m = Manifest({"seed": 1, "replications": 2, "chunk_size": 1}, [(0, 1), (1, 2)])
-    >>> m.record("chunks/a.parquet", b"xyz"); sorted(m.files)
-    ['chunks/a.parquet']
-    >>> m.problem_with(b"xy", "chunks/a.parquet")
+    >>> m.record("towns/a.parquet", b"xyz"); sorted(m.files)
+    ['towns/a.parquet']
+    >>> m.problem_with(b"xy", "towns/a.parquet")
     'truncated or changed: 2 bytes, the manifest says 3'
     """
 
     header: dict[str, Any]
     chunks: list[tuple[int, int]]
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    format: int = MANIFEST_FORMAT
 
     def record(self, rel: str, data: bytes) -> None:
         """List ``rel`` with the size and hash of ``data`` (the bytes just written there)."""
@@ -92,7 +95,7 @@ class Manifest:
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as a JSON document."""
-        return {"format": MANIFEST_FORMAT, **self.header, "chunks": [list(c) for c in self.chunks],
+        return {"format": self.format, **self.header, "chunks": [list(c) for c in self.chunks],
                 "files": dict(sorted(self.files.items()))}
 
     def write(self, folder: Path) -> None:
@@ -123,11 +126,12 @@ class Manifest:
     @classmethod
     def _from_json(cls, doc: Any, path: Path) -> Manifest:
         try:
-            if doc.get("format") != MANIFEST_FORMAT:
-                raise ValueError(f"format {doc.get('format')!r}, this version reads {MANIFEST_FORMAT}")
+            if doc.get("format") not in _FORMATS:
+                raise ValueError(f"format {doc.get('format')!r}, this version reads "
+                                 f"{' and '.join(map(str, _FORMATS))}")
             header = {k: doc[k] for k in _HEADER_KEYS}
             chunks = [(int(a), int(b)) for a, b in doc["chunks"]]
             files = {str(k): {"size": int(v["size"]), "sha256": str(v["sha256"])} for k, v in doc["files"].items()}
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ResultsError(f"{path}: damaged ({exc}); rerun with --overwrite or another --out folder") from None
-        return cls(header, chunks, files)
+        return cls(header, chunks, files, int(doc["format"]))

@@ -1,8 +1,11 @@
 """An ensemble's results, from a results folder or in memory: tables, per-replication summary, bands.
 
 A folder's files are read through its manifest: only the files it lists, each checked against its
-size and SHA-256 as it is read (a damaged file is an error naming it; a file the manifest does not
-list is ignored, with a warning naming it).
+size and SHA-256 the first time it is read (a damaged file is an error naming it; a file the
+manifest does not list is ignored, with a warning naming it). :meth:`Ensemble.iter_table` reads a
+table one chunk file at a time, only the columns asked for, so a reader of 10,000 replications
+holds one chunk's rows at once; :meth:`Ensemble.table` stacks them. Folders of qalamoun-sim 0.1.0
+(``chunks/``, :mod:`.legacy`) are read too, each file upgraded to this version's tables as it is read.
 """
 
 from __future__ import annotations
@@ -10,23 +13,35 @@ from __future__ import annotations
 import io
 import json
 import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from ..engine.results import TABLES
+from ..engine.columns import FOLDER_TABLES
 from ..errors import ResultsError
 from ..io import os_problem
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario, scenario_from_dict
-from .folder import CHUNK_RE, ResultsWarning, chunk_rel, summary_header
+from .folder import CHUNK_RE, ResultsWarning, chunk_rel, stray_files, summary_header
+from .legacy import LEGACY_DIR, LEGACY_RE, legacy_rel, upgrade_frame
 from .manifest import MANIFEST, Manifest
 
 if TYPE_CHECKING:  # pragma: no cover - xarray is imported by to_xarray only
     import xarray as xr
 
-__all__ = ["Ensemble"]
+__all__ = ["Ensemble", "Part"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of a table: its path relative to the folder and, where the chunk plan says, its replications."""
+
+    rel: str
+    replications: range | None
 
 
 class Ensemble:
@@ -34,7 +49,9 @@ class Ensemble:
 
     Examples
     --------
-    ``Ensemble("results/").town_bands("delivered_t")`` gives per-day p05/p50/p95 per town.
+    ``Ensemble("results/").town_bands("delivered_t")`` gives per-day p05/p50/p95 per town;
+    ``for part in Ensemble("results/").iter_table("towns", ["day", "town", "stock_t"]): ...`` reads one
+    chunk of replications at a time.
     """
 
     def __init__(self, folder: str | Path, *, quiet: bool = False) -> None:
@@ -53,9 +70,13 @@ class Ensemble:
         elif not quiet:
             warnings.warn(f"{self.folder}: no {MANIFEST} (made by qalamoun-sim 0.1): its files are not verified",
                           ResultsWarning, stacklevel=2)
+        #: ``tables`` (one folder per table) or ``chunks`` (qalamoun-sim 0.1.0: every file in ``chunks/``).
+        self.layout = "tables" if (self.manifest.format >= 2 if self.manifest is not None
+                                   else not (self.folder / LEGACY_DIR).is_dir()) else "chunks"
         self._tables: dict[str, pd.DataFrame] = {}
         self._summary: pd.DataFrame | None = None
         self._scenario: Scenario | None = None
+        self._verified: dict[str, tuple[int, int]] = {}
 
     @classmethod
     def from_tables(cls, scenario: Scenario, seed: int, tables: dict[str, pd.DataFrame],
@@ -66,9 +87,11 @@ class Ensemble:
         ens.meta = {**summary_header(scenario, seed, int(summary["replication"].nunique()), 0), "status": "complete"}
         ens.seed = seed
         ens.manifest = None
+        ens.layout = "memory"
         ens._tables = dict(tables)
         ens._summary = summary
         ens._scenario = scenario
+        ens._verified = {}
         return ens
 
     @property
@@ -88,16 +111,26 @@ class Ensemble:
         """Number of replications requested."""
         return int(self.meta["replications"])
 
-    def _files(self, table: str) -> list[str]:
-        """The listed files of one table, in chunk order (relative paths)."""
-        if self.manifest is None:
-            files = [f"chunks/{p.name}" for p in sorted((self.folder / "chunks").glob(f"chunk-*-{table}.parquet"))]
+    def parts(self, table: str) -> list[Part]:
+        """The listed files of one table, in chunk order, with the replications each holds where known.
+
+        Raises
+        ------
+        ResultsError
+            When the folder holds no file of the table.
+        """
+        rel = chunk_rel if self.layout == "tables" else legacy_rel
+        if self.manifest is not None:
+            found = [Part(r, range(*self.manifest.chunks[i])) for i in range(len(self.manifest.chunks))
+                     if (r := rel(i, table)) in self.manifest.files]
+        elif self.layout == "tables":
+            found = [Part(f"{table}/{p.name}", None) for p in sorted((self.folder / table).glob("chunk-*.parquet"))]
         else:
-            files = [r for i in range(len(self.manifest.chunks))
-                     if (r := chunk_rel(i, table)) in self.manifest.files]
-        if not files:
+            found = [Part(f"{LEGACY_DIR}/{p.name}", None)
+                     for p in sorted((self.folder / LEGACY_DIR).glob(f"chunk-*-{table}.parquet"))]
+        if not found:
             raise ResultsError(f"{self.folder}: no '{table}' tables")
-        return files
+        return found
 
     def _read(self, rel: str) -> bytes:
         """A file's bytes, checked against the manifest (size and SHA-256)."""
@@ -112,39 +145,101 @@ class Ensemble:
             raise ResultsError(f"{self.folder}: {rel} is damaged ({problem}); rerun with --resume to redo it")
         return data
 
-    def _parquet(self, rel: str, columns: list[str] | None = None) -> pd.DataFrame:
+    def _source(self, rel: str) -> Any:
+        """What pyarrow reads ``rel`` from: its path once it has been verified (and is unchanged since), else
+        its verified bytes (the first read hashes the whole file; later reads take only their columns)."""
+        path = self.folder / rel
         try:
-            return pd.read_parquet(io.BytesIO(self._read(rel)), columns=columns)
-        except ResultsError:
+            st = path.stat()
+        except OSError:
+            st = None
+        if st is not None and self._verified.get(rel) == (st.st_size, st.st_mtime_ns):
+            return str(path)
+        data = self._read(rel)
+        if st is not None and len(data) == st.st_size:
+            self._verified[rel] = (st.st_size, st.st_mtime_ns)
+        return io.BytesIO(data)
+
+    def _parquet(self, table: str, rel: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """One file of ``table``: ``columns`` only (all by default), as this version writes the table."""
+        import pyarrow.parquet as pq
+
+        try:
+            source = self._source(rel)
+            if self.layout != "tables":  # 0.1.0's files: read whole, then upgraded
+                df = upgrade_frame(table, pd.read_parquet(source), self.scenario.scenario.start)
+                return df if columns is None else df[_known(df.columns, columns, table)]
+            with pq.ParquetFile(source) as pf:
+                cols = None if columns is None else _known(pf.schema_arrow.names, columns, table)
+                return pf.read(columns=cols).to_pandas()
+        except (ResultsError, KeyError):
             raise
         except Exception as exc:  # an unlisted legacy file pyarrow cannot read
             raise ResultsError(f"{self.folder}: {rel} is not a readable Parquet file ({type(exc).__name__})") from None
 
     def _warn_unlisted(self) -> None:
-        """Warn once of files under ``chunks/`` the manifest does not list: they are never read."""
+        """Warn once of files in the chunk folders the manifest does not list: they are never read."""
         assert self.manifest is not None
-        chunks = self.folder / "chunks"
-        strays = [p.name for p in sorted(chunks.iterdir())] if chunks.is_dir() else []
-        strays = [n for n in strays if f"chunks/{n}" not in self.manifest.files and not n.endswith(".tmp")
-                  and not (CHUNK_RE.match(n) and self.meta.get("status") == "running")]
+        running = self.meta.get("status") == "running"
+        if self.manifest.format >= 2:
+            strays = [r for r in stray_files(self.folder, None, set(self.manifest.files))
+                      if not (running and CHUNK_RE.match(Path(r).name))]
+        else:
+            chunks = self.folder / LEGACY_DIR
+            names = [p.name for p in sorted(chunks.iterdir())] if chunks.is_dir() else []
+            strays = [f"{LEGACY_DIR}/{n}" for n in names if f"{LEGACY_DIR}/{n}" not in self.manifest.files
+                      and not n.endswith(".tmp") and not (running and LEGACY_RE.match(n))]
         if strays:
             more = f" and {len(strays) - 3} more" if len(strays) > 3 else ""
             warnings.warn(f"{self.folder}: ignoring {len(strays)} file(s) the manifest does not list: "
                           f"{', '.join(strays[:3])}{more}", ResultsWarning, stacklevel=3)
 
+    def iter_table(self, name: str, columns: list[str] | None = None,
+                   replications: Iterable[int] | None = None) -> Iterator[pd.DataFrame]:
+        """One table, a chunk of whole replications at a time (one file of a folder; all at once in memory).
+
+        Parameters
+        ----------
+        name : str
+            ``routes``, ``towns``, ``convoys``, ``weather``, ``events`` or ``summary``.
+        columns : list of str, optional
+            The columns to read (default all); ask for ``replication`` to have it.
+        replications : iterable of int, optional
+            Only these replications (the files of other chunks are not opened).
+        """
+        if name not in FOLDER_TABLES:
+            raise KeyError(f"unknown table '{name}' (have {', '.join(FOLDER_TABLES)})")
+        wanted = None if replications is None else np.unique(np.fromiter(replications, dtype=np.int64))
+        if self.folder is None:
+            df = self._summary if name == "summary" else self._tables[name]
+            assert df is not None
+            yield _rows(df, wanted, columns)
+            return
+        for part in self.parts(name):
+            if wanted is not None and part.replications is not None and not _meets(part.replications, wanted):
+                continue
+            cols = columns if wanted is None or columns is None or "replication" in columns \
+                else ["replication", *columns]
+            yield _rows(self._parquet(name, part.rel, cols), wanted, columns)
+
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
         """One table of every replication (``routes``, ``towns``, ``convoys``, ``weather``, ``events``)."""
-        if name not in TABLES:
-            raise KeyError(f"unknown table '{name}' (have {', '.join(TABLES)})")
-        if name in self._tables:
-            df = self._tables[name]
-            return df[columns] if columns else df
-        return pd.concat([self._parquet(f, columns) for f in self._files(name)], ignore_index=True)
+        if name not in FOLDER_TABLES or name == "summary":
+            raise KeyError(f"unknown table '{name}' (have {', '.join(t for t in FOLDER_TABLES if t != 'summary')})")
+        return pd.concat(list(self.iter_table(name, columns)), ignore_index=True)
+
+    def replication_ids(self, table: str = "towns") -> np.ndarray:
+        """The replications a table holds, sorted (from the chunk plan where the manifest has one)."""
+        if self.folder is not None and self.manifest is not None:
+            return np.concatenate([np.arange(p.replications.start, p.replications.stop) for p in self.parts(table)
+                                   if p.replications is not None]).astype(np.int64)
+        return np.unique(np.concatenate([df["replication"].to_numpy(dtype=np.int64)
+                                         for df in self.iter_table(table, ["replication"])]))
 
     def summary(self) -> pd.DataFrame:
         """Per (replication, town) totals: delivered, shortfall, days without stock, capture and settlement day."""
         if self._summary is None:
-            self._summary = pd.concat([self._parquet(f) for f in self._files("summary")], ignore_index=True)
+            self._summary = pd.concat(list(self.iter_table("summary")), ignore_index=True)
         return self._summary
 
     @property
@@ -225,6 +320,30 @@ class Ensemble:
         status = str(self.meta.get("status", "complete"))
         tail = "" if status == "complete" else f", {status}"
         return f"Ensemble('{name}', {self.replications} replications, seed {self.seed}, {where}{tail})"
+
+
+def _known(have: Iterable[str], columns: list[str], table: str) -> list[str]:
+    """``columns`` when the table has them all, else a KeyError naming those it lacks."""
+    have = list(have)
+    missing = [c for c in columns if c not in have]
+    if missing:
+        raise KeyError(f"table '{table}' has no column(s) {', '.join(missing)} (have {', '.join(have)})")
+    return list(dict.fromkeys(columns))
+
+
+def _meets(reps: range, wanted: np.ndarray) -> bool:
+    """Whether a chunk's replications include any of ``wanted`` (sorted)."""
+    i = int(np.searchsorted(wanted, reps.start))
+    return i < len(wanted) and wanted[i] < reps.stop
+
+
+def _rows(df: pd.DataFrame, wanted: np.ndarray | None, columns: list[str] | None) -> pd.DataFrame:
+    """The rows of the ``wanted`` replications (all when None), ``columns`` only (all when None)."""
+    if wanted is not None:
+        df = df[np.isin(df["replication"].to_numpy(), wanted)]
+    if columns is not None:
+        df = df[_known(df.columns, columns, "?")]
+    return df.reset_index(drop=True) if wanted is not None else df
 
 
 def _read_summary(path: Path) -> dict[str, Any]:

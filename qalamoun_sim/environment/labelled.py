@@ -14,7 +14,6 @@ qalamoun_sim`` does not load it.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,7 +25,7 @@ import xarray as xr
 if TYPE_CHECKING:  # pragma: no cover - a cycle at run time (state imports this module)
     from .state import ExogenousState
 
-__all__ = ["state_dataset", "tables_dataset", "write_dataset", "VARIABLES", "GRIDDED_TABLES", "DEPTH_COLUMN"]
+__all__ = ["state_dataset", "tables_dataset", "write_dataset", "VARIABLES", "GRIDDED_TABLES"]
 
 #: Variable name -> (units, long_name), CF style (``1`` is dimensionless).
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -49,9 +48,6 @@ VARIABLES: dict[str, tuple[str, str]] = {
 
 #: The tables of a run that lie on a grid, and their dimensions beside ``realization`` and ``time``.
 GRIDDED_TABLES: dict[str, tuple[str, ...]] = {"routes": ("route",), "towns": ("town",), "weather": ()}
-
-#: The weather table's snow depth columns: ``depth_<elevation>m_cm``.
-DEPTH_COLUMN = re.compile(r"^depth_(\d+(?:\.\d+)?)m_cm$")
 
 _STATES: tuple[str, ...] = ("open", "snow", "interdicted", "both")
 
@@ -139,12 +135,18 @@ def _global_attrs(title: str, scenario: str | None, seed: int | None,
     return out
 
 
-def _weather_long(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The weather table's ``depth_<z>m_cm`` columns as one ``snow_depth_cm`` over ``keys`` and ``elevation``."""
-    depth = [c for c in df.columns if DEPTH_COLUMN.match(str(c))]
-    long = df.melt(id_vars=keys, value_vars=depth, var_name="elevation", value_name="snow_depth_cm")
-    elev = {c: float(m.group(1)) for c in depth if (m := DEPTH_COLUMN.match(str(c)))}
-    return long.assign(elevation=long["elevation"].map(elev))
+#: The long weather table's columns that belong to a (day, band); the others belong to the day.
+_BAND_COLUMNS = ("elevation_m", "snow_depth_cm")
+
+
+def _weather_parts(df: pd.DataFrame, keys: list[str]) -> list[pd.DataFrame]:
+    """The long weather table (a row per day and band) as its day part and its band part (``elevation``)."""
+    if "elevation_m" not in df.columns:
+        return [df]
+    first = df["elevation_m"].iloc[0] if len(df) else 0.0
+    day = df.loc[df["elevation_m"] == first].drop(columns=[c for c in _BAND_COLUMNS if c in df.columns])
+    band = df[[*keys, *(c for c in _BAND_COLUMNS if c in df.columns)]].rename(columns={"elevation_m": "elevation"})
+    return [day, band] if len(day.columns) > len(keys) else [band]
 
 
 def _route_codes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -162,9 +164,7 @@ def _table_dataset(name: str, df: pd.DataFrame) -> xr.Dataset:
         raise KeyError(f"table '{name}' is not gridded (have {', '.join(GRIDDED_TABLES)})")
     dims = ["replication"] if "replication" in df.columns else []
     dims += ["day", *GRIDDED_TABLES[name]]
-    frames = [df]
-    if name == "weather" and any(DEPTH_COLUMN.match(str(c)) for c in df.columns):
-        frames = [df.drop(columns=[c for c in df.columns if DEPTH_COLUMN.match(str(c))]), _weather_long(df, dims)]
+    frames = _weather_parts(df, dims) if name == "weather" else [df]
     out = []
     for frame in frames:
         idx = dims + (["elevation"] if "elevation" in frame.columns else [])

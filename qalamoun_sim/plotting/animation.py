@@ -33,21 +33,19 @@ _STATES = tuple(STATE_COLORS)
 def _frames_data(res: Results, net: RouteNetwork, replication: int | None) -> tuple[
         int, np.ndarray, np.ndarray, np.ndarray, list[dt.date]]:
     """(replication, state codes (D, N), band elevations (B,), depth (D, B), dates) of one replication."""
-    rt = res.table("routes", ["day", "route", "state"])
-    reps = sorted(int(r) for r in rt["replication"].unique())
+    reps = [int(r) for r in res.replication_ids()]
     rep = reps[0] if replication is None else int(replication)
     if rep not in reps:
         raise ValueError(f"replication {rep} is not in the results (have {reps[0]} .. {reps[-1]})")
-    rt = rt[rt["replication"] == rep]
+    rt = pd.concat(list(res.chunks("routes", ["day", "route", "state"], [rep])), ignore_index=True)
     codes = pd.Categorical(rt["state"].astype(str), categories=list(_STATES)).codes
     grid = (pd.DataFrame({"day": rt["day"].to_numpy(), "route": rt["route"].astype(str).to_numpy(), "code": codes})
             .pivot(index="day", columns="route", values="code")
             .reindex(columns=list(net.route_ids)).fillna(0).astype(int))
-    wx = res.table("weather")
-    wx = wx[wx["replication"] == rep].sort_values("day")
-    cols = [c for c in wx.columns if str(c).startswith("depth_") and str(c).endswith("m_cm")]
-    elev = np.array([float(str(c)[len("depth_"):-len("m_cm")]) for c in cols])
-    depth = wx.set_index("day")[cols].reindex(grid.index).fillna(0.0).to_numpy(dtype=float)
+    wx = pd.concat(list(res.chunks("weather", ["day", "elevation_m", "snow_depth_cm"], [rep])), ignore_index=True)
+    bands = wx.pivot(index="day", columns="elevation_m", values="snow_depth_cm").reindex(grid.index).fillna(0.0)
+    elev = bands.columns.to_numpy(dtype=float)
+    depth = bands.to_numpy(dtype=float)
     dates = list(res.dates(grid.index.to_numpy()).astype(dt.date))
     return rep, grid.to_numpy(), elev, depth, dates
 

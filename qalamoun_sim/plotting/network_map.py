@@ -60,11 +60,13 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
     res = as_results(results, scenario)
     scn = res.need_scenario()
     net = RouteNetwork.from_scenario(scn)
-    rt = res.table("routes", ["route", "capacity_factor", "state"])
-    state = rt["state"].astype(str)
-    closed = {"any": rt["capacity_factor"] <= 0.0, "snow": state.isin(SNOW_STATES),
-              "interdiction": state.isin(("interdicted", "both"))}[cause]
-    share = closed.groupby(rt["route"].astype(str)).mean().reindex(list(net.route_ids)).fillna(0.0).to_numpy()
+    def closed(rt: Any) -> Any:
+        state = rt["state"].astype(str)
+        return {"any": rt["capacity_factor"] <= 0.0, "snow": state.isin(SNOW_STATES),
+                "interdiction": state.isin(("interdicted", "both"))}[cause]
+
+    share = res.group_mean("routes", "route", ["capacity_factor", "state"], closed)  # scanned, chunk by chunk
+    share = share.reindex(list(net.route_ids)).fillna(0.0).to_numpy()
 
     fig, ax = new_figure(ax, (9, 8))
     pos = {n.id: (n.lon, n.lat) for n in net.nodes.values()}
@@ -86,7 +88,7 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=5, fontsize="small",
               frameon=False)
     map_axes(ax, pos)
-    n_reps = int(rt["replication"].nunique())
+    n_reps = res.n_replications
     ax.set_title(f"Routes by share of days closed: n = {n_reps} replication{'s' if n_reps > 1 else ''} x "
                  f"{scn.scenario.days} days",
                  loc="left", fontsize="medium")

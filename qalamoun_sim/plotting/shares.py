@@ -16,11 +16,11 @@ from matplotlib.ticker import MaxNLocator
 from ..analysis.claim import ClaimShares, claim_holds, days_at_threshold, wilson_interval, window_mask
 from ..analysis.metrics import METRICS, corridor_shares, held_by_day
 from ..environment.closures import limits_of_routes
-from ..environment.state import ExogenousState
+from ..environment.state import ROUTE_STATES, ExogenousState
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from ._style import SNOW_STATES, date_axis, n_label, new_figure, outside_legend, spans
-from .data import as_results
+from .data import as_results, index_of
 
 __all__ = ["corridor_share_frame", "plot_share_cut", "plot_claim_distribution"]
 
@@ -36,18 +36,18 @@ def _factor_arrays(routes: pd.DataFrame, net: RouteNetwork, scn: Scenario) -> di
     days = int(routes["day"].max()) + 1
     r = np.searchsorted(reps, routes["replication"].to_numpy())
     d = routes["day"].to_numpy(dtype=int)
-    k = routes["route"].astype(str).map(net.route_index)
-    if k.isna().any():
-        raise ValueError(f"routes table names routes not in the scenario: {sorted(set(routes['route'][k.isna()]))[:5]}")
-    k = k.to_numpy(dtype=int)
-    state = routes["state"].astype(str).to_numpy()
+    k = index_of(routes["route"], list(net.route_ids))  # through the categories: one lookup per route id
+    if (k < 0).any():
+        raise ValueError(f"routes table names routes not in the scenario: "
+                         f"{sorted(set(routes['route'].astype(str)[k < 0]))[:5]}")
+    code = index_of(routes["state"], ROUTE_STATES)
     cf = routes["capacity_factor"].to_numpy(dtype=float)
     limits = limits_of_routes(net, scn.snow)
     slowed_cm = np.array([lim.slowed_cm for lim in limits])[k]
     slowed_f = np.array([lim.slowed_capacity_factor for lim in limits])[k]
     depth = routes["snow_depth_cm"].to_numpy(dtype=float)
-    snow_closed = np.isin(state, SNOW_STATES)
-    interdicted = np.isin(state, ("interdicted", "both"))
+    snow_closed = np.isin(code, [ROUTE_STATES.index(s) for s in SNOW_STATES])
+    interdicted = np.isin(code, [ROUTE_STATES.index(s) for s in ("interdicted", "both")])
     snow_f = np.where(snow_closed, 0.0, np.where(interdicted, np.where(depth >= slowed_cm, slowed_f, 1.0), cf))
     shape = (len(reps), days, net.n_routes)
     out = {"snow_f": np.ones(shape), "total_f": np.ones(shape), "snow_closed": np.zeros(shape, dtype=bool),
@@ -90,21 +90,34 @@ def corridor_share_frame(results: Any, metric: str | None = None, corridor: str 
     mask = net.corridor_mask(corridor)
     if not mask.any():
         raise ValueError(f"no route is labelled with corridor '{corridor}' (have: {', '.join(net.corridors())})")
-    cols = ["day", "route", "capacity_factor", "state", "snow_depth_cm"]
-    a = _factor_arrays(res.table("routes", cols), net, scn)
+    key = ("corridor_share_frame", metric, corridor)
+    if key not in res.cache:  # the share and the claim figures draw the same shares: computed once
+        cols = ["day", "route", "capacity_factor", "state", "snow_depth_cm"]
+        held = held_by_day(scn)
+        parts = [_chunk_shares(routes, net, scn, corridor, metric, held) for routes in res.chunks("routes", cols)]
+        snow = np.concatenate([p[1] for p in parts])
+        total = np.concatenate([p[2] for p in parts])
+        reps = np.concatenate([p[0] for p in parts])
+        n_rep, n_day = snow.shape
+        days = np.tile(np.arange(n_day), n_rep)
+        res.cache[key] = pd.DataFrame({"replication": np.repeat(reps, n_day), "day": days,
+                                       "date": res.dates(days), "snow": snow.ravel(),
+                                       "interdiction": np.maximum(total - snow, 0.0).ravel(), "total": total.ravel()})
+    return res.cache[key]
+
+
+def _chunk_shares(routes: pd.DataFrame, net: RouteNetwork, scn: Scenario, corridor: str, metric: str,
+                  held: list[frozenset[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The replications of one chunk of the routes table and their (R, D) snow and total shares."""
+    a = _factor_arrays(routes, net, scn)
     shape = a["snow_f"].shape
     state = ExogenousState(  # the routes' factors as a state: the shares are those of the claim, by definition
         replications=a["replications"], dates=scn.dates[:shape[1]], route_ids=net.route_ids,
         temperature_c=np.zeros(shape[:2]), precipitation_mm=np.zeros(shape[:2]), storm=np.zeros(shape[:2], bool),
         band_elevations_m=np.zeros(1), band_depth_cm=np.zeros(shape[:2] + (1,)), route_depth_cm=np.zeros(shape),
         snow_capacity_factor=a["snow_f"], snow_speed_factor=np.ones(shape), interdicted=a["interdicted"])
-    shares = corridor_shares(state, net, corridor, (metric,), held=held_by_day(scn)[:shape[1]])
-    snow, total = shares["snow"][metric], shares["total"][metric]
-    n_rep, n_day = snow.shape
-    days = np.tile(np.arange(n_day), n_rep)
-    return pd.DataFrame({"replication": np.repeat(a["replications"], n_day), "day": days,
-                         "date": res.dates(days), "snow": snow.ravel(),
-                         "interdiction": np.maximum(total - snow, 0.0).ravel(), "total": total.ravel()})
+    shares = corridor_shares(state, net, corridor, (metric,), held=held[:shape[1]])
+    return a["replications"], shares["snow"][metric], shares["total"][metric]
 
 
 def plot_share_cut(results: Any, metric: str | None = None, corridor: str | None = None, *,
@@ -171,9 +184,7 @@ def _share_series(results: Any, metric: str | None, corridor: str | None, scenar
     n = int(df["replication"].nunique())
     snow = df["snow"].to_numpy().reshape(n, -1)
     inter = df["interdiction"].to_numpy().reshape(n, -1)
-    w = res.table("weather")
-    storm = None if "storm" not in w.columns else \
-        w.groupby("day")["storm"].mean().reindex(range(snow.shape[1])).fillna(0).to_numpy()
+    storm = res.day_mean("weather", "storm", days=np.arange(snow.shape[1]))  # share of replications, scanned
     label = n_label(n) if n > 1 else f"replication {int(df['replication'].iloc[0])}"
     return scn, metric, corridor, snow, inter, res.dates(np.arange(snow.shape[1])), storm, label
 

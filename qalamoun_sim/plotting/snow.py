@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from ._style import DEPTH_COL, date_axis, n_label, new_figure, spread_labels
+from ._style import date_axis, n_label, new_figure, spread_labels
 from .data import as_results
 
 __all__ = ["plot_snow_depth"]
@@ -35,28 +35,29 @@ def plot_snow_depth(results: Any, *, replication: int | None = None, ax: Axes | 
         Draw this replication; default the median depth over replications.
     """
     res = as_results(results, scenario)
-    w = res.table("weather")
-    cols = [c for c in w.columns if DEPTH_COL.match(c)]
-    if not cols:
-        raise ValueError(f"{res.label}: the weather table has no depth_<elevation>m_cm columns")
-    z = np.array([float(DEPTH_COL.match(c).group(1)) for c in cols])  # type: ignore[union-attr]
+    if replication is not None and int(replication) not in set(res.replication_ids().tolist()):
+        raise ValueError(f"replication {replication} is not in {res.label}")
+    # (R, D, B) depths scanned chunk by chunk; the median across replications taken in place
+    grid, bands, reps = res.grid("weather", "snow_depth_cm", "elevation_m",
+                                 replications=None if replication is None else [int(replication)])
+    if not bands:
+        raise ValueError(f"{res.label}: the weather table has no snow bands (elevation_m)")
+    z = np.asarray(bands, dtype=float)
     order = np.argsort(z)
-    z, cols = z[order], [cols[i] for i in order]
-    if replication is not None:
-        w = w[w["replication"] == replication]
-        if w.empty:
-            raise ValueError(f"replication {replication} is not in {res.label}")
-        what = f"replication {replication}"
-    n = int(w["replication"].nunique())
-    depth = w.groupby("day")[cols].median().sort_index()
-    if replication is None:
-        what = f"median of {n_label(n)}" if n > 1 else f"replication {int(w['replication'].iloc[0])}"
-    days = depth.index.to_numpy()
+    z = z[order]
+    n = len(reps)
+    depth = np.median(grid, axis=0, overwrite_input=True)[:, order]  # (days, bands)
+    del grid
+    if replication is not None or n == 1:
+        what = f"replication {int(reps[0])}"
+    else:
+        what = f"median of {n_label(n)}"
+    days = res.days()
     x = res.dates(days)
     xe = np.append(x, x[-1] + np.timedelta64(1, "D"))
     step = float(np.median(np.diff(z))) if len(z) > 1 else 100.0
     ze = np.concatenate([[z[0] - step / 2], (z[:-1] + z[1:]) / 2, [z[-1] + step / 2]])
-    values = depth.to_numpy().T  # (bands, days)
+    values = depth.T  # (bands, days)
 
     fig, ax = new_figure(ax, (10, 5.5))
     vmax = max(1.0, float(np.nanmax(values)))

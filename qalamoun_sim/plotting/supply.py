@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -19,7 +18,6 @@ from ._style import (
     median_band,
     n_label,
     outside_legend,
-    replication_grid,
     rolling,
 )
 from .data import Results, as_results
@@ -64,19 +62,18 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     if layout not in ("panels", "overlay") or (layout == "panels" and (by != "town" or ax is not None)):
         raise ValueError(f"layout: 'panels' (by town, on a new figure) or 'overlay', got '{layout}'")
     res = as_results(results, scenario)
-    towns = res.table("towns", ["day", "town", "delivered_t", "stock_t"])
-    days = np.arange(int(towns["day"].max()) + 1)
+    days = res.days()
     if by == "town":
-        flow, keys, _ = replication_grid(towns, "day", "town", "delivered_t", days=days)
+        flow, keys, _ = res.grid("towns", "delivered_t", "town", days=days)  # scanned, chunk by chunk
     else:
-        flow, keys = _corridor_flow(res, towns, days)
+        flow, keys = _corridor_flow(res, days)
     chosen = _chosen(flow, keys, names, top, by)
     smooth = rolling(flow, smooth_days)
     n = flow.shape[0]
-    behind = f"median and 5-95 % band, {n_label(n)}" if n > 1 else f"replication {int(towns['replication'].iloc[0])}"
+    behind = f"median and 5-95 % band, {n_label(n)}" if n > 1 else f"replication {int(res.replication_ids()[0])}"
     ylabel = f"delivered (t/day, {smooth_days}-day mean)" if smooth_days > 1 else "delivered (t/day)"
     if layout == "panels":
-        return _panels(res, towns, days, smooth, keys, chosen, behind, ylabel)
+        return _panels(res, days, smooth, keys, chosen, behind, ylabel)
     fig, ax_flow, ax_stock = _supply_axes(ax)
     x = res.dates(days)
     label = _town_names(res) if by == "town" else {}
@@ -89,17 +86,17 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     ax_flow.grid(alpha=0.3)
     outside_legend(ax_flow, title=by)
     if ax_stock is not None:
-        _draw_stocks(ax_stock, res, towns, days, x, chosen if by == "town" else None, label)
+        _draw_stocks(ax_stock, res, days, x, chosen if by == "town" else None, label)
     else:
         ax_flow.set_xlabel("date")
     date_axis(ax_flow)
     return fig
 
 
-def _panels(res: Results, towns: pd.DataFrame, days: np.ndarray, smooth: np.ndarray, keys: list[Any],
+def _panels(res: Results, days: np.ndarray, smooth: np.ndarray, keys: list[Any],
             chosen: list[Any], behind: str, ylabel: str) -> Figure:
     """Small multiples: per town its deliveries above and its stock beneath, hatched once it is lost."""
-    stock, tkeys, _ = replication_grid(towns, "day", "town", "stock_t", days=days)
+    stock, tkeys, _ = res.grid("towns", "stock_t", "town", days=days)
     held = _still_held(res, stock.shape, tkeys)
     kinds = _fall_kinds(res)
     label = _town_names(res)
@@ -160,24 +157,22 @@ def _mark_fall(a_flow: Axes, a_stock: Axes, x: np.ndarray, held: np.ndarray, kin
     return f": {kind} {when}{' (median)' if not lost.all() else ''}{share}"
 
 
-def _corridor_flow(res: Results, towns: pd.DataFrame, days: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-    """(R, D, K) tonnes of delivered convoys per arrival day by the corridor of their source, and the K keys."""
-    conv = res.table("convoys", ["source", "arrived_day", "tonnes", "fate"])
-    conv = conv[(conv["fate"].astype(str) == "delivered") & conv["arrived_day"].notna()]
+def _corridor_flow(res: Results, days: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """(R, D, K) tonnes of delivered convoys per arrival day by the corridor of their source, and the K keys.
+
+    Every replication has its row, even one with no delivery at all.
+    """
     corr = {}
     if res.scenario is not None:
         corr = {n.id: n.corridor or n.id for n in res.scenario.nodes if n.kind == "source"}
-    conv = conv.assign(corridor=conv["source"].astype(str).map(lambda s: corr.get(s, s)),
-                       arrived_day=conv["arrived_day"].astype(int))
-    # every replication appears, even one with no delivery at all
-    reps = np.sort(towns["replication"].unique())
-    flow = np.zeros((len(reps), len(days), 0))
-    keys = sorted(set(corr.values()) | set(conv["corridor"]))
-    if keys:
-        g, _, greps = replication_grid(conv, "arrived_day", "corridor", "tonnes", columns=keys, days=days) if len(conv) \
-            else (np.zeros((0, len(days), len(keys))), keys, np.array([], dtype=int))
-        flow = np.zeros((len(reps), len(days), len(keys)))
-        flow[np.searchsorted(reps, greps)] = g
+    seen: set[str] = set()
+    for conv in res.chunks("convoys", ["source"]):  # sources of no scenario node keep their id
+        seen.update(str(s) for s in (conv["source"].cat.categories if hasattr(conv["source"], "cat")
+                                     else conv["source"].unique()))
+    keys = sorted(set(corr.values()) | {corr.get(s, s) for s in seen})
+    flow, _, _ = res.grid("convoys", "tonnes", "source", index="arrived_day", keys=keys, days=days,
+                          where=lambda c: c["fate"].astype(str) == "delivered", extra=["fate"],
+                          key_of=lambda s: corr.get(s, s))
     return flow, keys
 
 
@@ -230,10 +225,10 @@ def _held_band(ax: Axes, x: np.ndarray, stock: np.ndarray, held: np.ndarray, col
         ax.plot(x[min(day, len(x) - 1)], 0, marker="x", ms=7, mew=2, color=color, ls="", clip_on=False)
 
 
-def _draw_stocks(ax: Axes, res: Results, towns: pd.DataFrame, days: np.ndarray, x: np.ndarray,
+def _draw_stocks(ax: Axes, res: Results, days: np.ndarray, x: np.ndarray,
                  chosen: list[Any] | None, label: dict[str, str] | None = None) -> None:
     """Stocks beneath the flows: of each ``chosen`` town while held, or (None) of all towns still militant-held."""
-    stock, tkeys, _ = replication_grid(towns, "day", "town", "stock_t", days=days)
+    stock, tkeys, _ = res.grid("towns", "stock_t", "town", days=days)
     if chosen is not None:
         held = _still_held(res, stock.shape, tkeys)
         for i, name in enumerate(chosen):
@@ -254,13 +249,14 @@ def _draw_stocks(ax: Axes, res: Results, towns: pd.DataFrame, days: np.ndarray, 
 
 
 def _still_held(res: Results, shape: tuple[int, ...], towns: list[Any]) -> np.ndarray:
-    """(R, D, K) 1 while a town is still held by the militants (before its capture or settlement), else 0."""
-    held = np.ones(shape)
+    """(R, D, K) True while a town is still held by the militants (before its capture or settlement)."""
+    held = np.ones(shape, dtype=bool)
     ev = res.table("events", ["day", "town", "event"])
     if len(ev):
-        reps = np.sort(res.table("towns", ["day"])["replication"].unique())
+        reps = res.replication_ids()
         first = ev.groupby(["replication", ev["town"].astype(str)])["day"].min()
         for (rep, town), day in first.items():
-            if town in towns and rep in reps:
-                held[np.searchsorted(reps, rep), int(day):, towns.index(town)] = 0.0
+            i = int(np.searchsorted(reps, rep))
+            if town in towns and i < len(reps) and reps[i] == rep:
+                held[i, int(day):, towns.index(town)] = False
     return held
