@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from qalamoun_sim.engine.routing import BLOCKED, Clearance, Forest, RouteGraph
+from qalamoun_sim.engine.routing import BLOCKED, Clearance, Forest, RouteGraph, settled_forest
 
 Routes = list[tuple[int, int, bool, float]]
 
@@ -102,6 +102,31 @@ def test_clearance_blocks_exactly_the_paths_that_cross_a_removal(world) -> None:
         assert (fresh.dist[v] if fresh.reaches(v) else math.inf) == pytest.approx(want.get(v, math.inf), abs=1e-9)
 
 
+@hs.composite
+def tied_worlds(draw: hs.DrawFn) -> tuple:
+    """Worlds with few distinct weights (many ties, as on a grid) or any weights."""
+    n = draw(hs.integers(1, 14))
+    weights = hs.sampled_from([0.5, 1.0, 1.5, 3.0]) if draw(hs.booleans()) else hs.floats(0.01, 10.0)
+    pairs = draw(hs.lists(hs.tuples(hs.integers(0, n - 1), hs.integers(0, n - 1)).filter(lambda p: p[0] != p[1]),
+                          max_size=40)) if n > 1 else []
+    routes = [(a, b, draw(hs.booleans()), draw(weights)) for a, b in pairs]
+    roots = draw(hs.lists(hs.integers(0, n - 1), max_size=4))
+    usable = bytes(draw(hs.booleans()) or draw(hs.booleans()) for _ in routes)
+    return n, routes, roots, usable
+
+
+@settings(max_examples=300, deadline=None)
+@given(tied_worlds())
+def test_compiled_forest_has_the_same_paths_ties_included(world) -> None:
+    n, routes, roots, usable = world
+    graph = _graph(n, routes)
+    plain, compiled = Forest(graph, usable, roots, settle_all=True), settled_forest(graph, usable, roots)
+    assert compiled.dist == plain.dist and compiled.prev == plain.prev and compiled.via == plain.via
+    assert compiled.settled_count == plain.settled_count
+    for v in range(n):
+        assert compiled.path(v) == plain.path(v)
+
+
 def test_ties_go_to_the_lower_node_and_parallel_routes_to_the_faster() -> None:
     # two parallel routes 0-1, the second faster; 0-2-3 and 0-1-3 tie, and 1 < 2
     graph = RouteGraph(4, [0, 0, 0, 1, 2], [1, 1, 2, 3, 3], [True] * 5, [2.0, 1.0, 1.0, 1.0, 1.0])
@@ -109,6 +134,8 @@ def test_ties_go_to_the_lower_node_and_parallel_routes_to_the_faster() -> None:
     assert f.path(1) == ([1], [0, 1]) and f.path(3) == ([1, 3], [0, 1, 3])
     g = Forest(graph, bytes([1, 0, 1, 1, 1]), [0])
     assert g.path(3) == ([2, 4], [0, 2, 3]) and g.path(1) == ([0], [0, 1])
+    for usable in (bytes([1] * 5), bytes([1, 0, 1, 1, 1])):  # the compiled search breaks them alike
+        assert settled_forest(graph, usable, [0]).path(3) == Forest(graph, usable, [0]).path(3)
 
 
 def test_lazy_forest_settles_only_what_queries_reach() -> None:

@@ -3,19 +3,27 @@
 A :class:`PathSearch` hands out :class:`~qalamoun_sim.engine.routing.Forest` objects: from the sources
 (the dispatcher's rounds, the cut-off test) or from one node (a convoy that reroutes). Each is memoized
 on the network state it was computed for, so it is computed only when a route opens or closes or a town
-falls; the memos are bounded (:data:`MAX_CACHED_NODES`).
+falls; the memos are bounded (:data:`MAX_CACHED_NODES`). On networks of :data:`COMPILED_MIN_NODES`
+nodes or more, a forest from the sources is computed whole by SciPy's compiled Dijkstra
+(:func:`~qalamoun_sim.engine.routing.settled_forest`: the same paths), since nearly all of it is asked
+for; a convoy's tree, asked for one town, stays on demand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 
-from .routing import Forest, RouteGraph
+from .routing import Forest, RouteGraph, settled_forest
 
-__all__ = ["PathSearch", "MAX_CACHED_NODES"]
+__all__ = ["PathSearch", "MAX_CACHED_NODES", "COMPILED_MIN_NODES"]
 
 #: Nodes of the memoized path forests before the memo is emptied: memory stays under about 60 MB.
 MAX_CACHED_NODES = 500_000
+
+#: Nodes from which the sources' forests are computed whole by SciPy rather than settled on demand in
+#: Python (measured: the compiled search costs a fixed ~0.1 ms a call, and is faster from a few hundred
+#: nodes; see benchmarks/README.md).
+COMPILED_MIN_NODES = 600
 
 
 class _Memo:
@@ -65,13 +73,20 @@ class PathSearch:
         self._day_forests = _Memo(n_nodes, MAX_CACHED_NODES * 2 // 5)
         self._round_forests = _Memo(n_nodes, MAX_CACHED_NODES * 2 // 5)
         self._trees = _Memo(n_nodes, MAX_CACHED_NODES // 5)
+        self._compiled = n_nodes >= COMPILED_MIN_NODES
 
     def forest(self, usable: bytes, roots: bytes, first: bool = True) -> Forest:
         """Fastest paths from the nearest of the sources marked in ``roots`` (one byte per node) over the
         routes marked in ``usable``: memoized on both (``first``: a day's first forest, else a later
         round's, kept apart so that the many one-off states of later rounds do not push out the first)."""
         memo = self._day_forests if first else self._round_forests
-        return memo.get((usable, roots), lambda: Forest(self.graph, usable, [s for s in self._sources if roots[s]]))
+        return memo.get((usable, roots), lambda: self._make_forest(usable, [s for s in self._sources if roots[s]]))
+
+    def _make_forest(self, usable: bytes, roots: list[int]) -> Forest:
+        """A new forest from ``roots``: whole by SciPy on large networks, else settled on demand."""
+        if self._compiled:
+            return settled_forest(self.graph, usable, roots)
+        return Forest(self.graph, usable, roots)
 
     def tree(self, node: int, usable: bytes, blocked: bytes) -> Forest:
         """Fastest paths from ``node`` over the routes marked in ``usable``, memoized on the network state

@@ -12,6 +12,11 @@ of its paths are still clear, marking what it learns (a path found blocked stays
 each node is looked at about once however many towns are asked about.
 
 Ties go to the lower node index, so every result is deterministic.
+
+On large networks a forest that will be settled whole anyway is computed at once by
+:func:`settled_forest`: SciPy's compiled Dijkstra (:func:`scipy.sparse.csgraph.dijkstra`) for the
+distances, then each node's previous node and route picked as the Dijkstra above picks them, so that
+the paths are the same, ties included.
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["RouteGraph", "Forest", "Clearance", "BLOCKED"]
+import numpy as np
+
+__all__ = ["RouteGraph", "Forest", "Clearance", "BLOCKED", "settled_forest"]
 
 _INF = math.inf
 
@@ -54,6 +62,19 @@ class RouteGraph:
                 out[v].append((u, w, r))
         self.n_nodes = n_nodes
         self.out = out
+        self._arcs: tuple[np.ndarray, ...] | None = None
+
+    def arcs(self) -> tuple[np.ndarray, ...]:
+        """``(tail, head, hours, route)`` of every way out of every node, in the order of :attr:`out`
+        (by tail node, then position in its list): built on first use."""
+        if self._arcs is None:
+            tail = np.repeat(np.arange(self.n_nodes, dtype=np.int64), [len(o) for o in self.out])
+            flat = [a for o in self.out for a in o]
+            head = np.array([a[0] for a in flat], dtype=np.int64)
+            hours = np.array([a[1] for a in flat], dtype=float)
+            route = np.array([a[2] for a in flat], dtype=np.int64)
+            self._arcs = (tail, head, hours, route)
+        return self._arcs
 
 
 class Forest:
@@ -277,3 +298,50 @@ class Clearance:
         self.bad = bytearray(len(self.active))
         self.ok = [0] * len(self.active)
         self.version = 1
+
+
+def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence[int]) -> Forest:
+    """A :class:`Forest` settled whole at once, with the same distances and paths as ``Forest(graph,
+    usable, roots, settle_all=True)`` (node for node, ties included), by SciPy's compiled Dijkstra.
+
+    The distances are the same floats: both searches add each route's hours to its tail's distance, and
+    with positive weights the least of those sums is unique. Each node's previous node is then the one
+    the heap-based search settles first among those that give it its distance -- the least ``(distance,
+    index)`` -- and its route the first such way out of that node, as the search's strict ``<`` leaves it.
+    Where a sum rounds to its tail's own distance (a route too short to add anything) that order is not
+    certain, and the plain search is used instead.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    roots = sorted(set(roots))
+    if not roots:
+        return Forest(graph, usable, roots, settle_all=True)
+    n = graph.n_nodes
+    tail, head, hours, route = graph.arcs()
+    sel = np.flatnonzero(np.frombuffer(usable, dtype=np.uint8)[route])
+    t_sel, h_sel, w_sel = tail[sel], head[sel], hours[sel]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(t_sel, minlength=n), out=indptr[1:])
+    matrix: Any = csr_matrix((w_sel, h_sel, indptr), shape=(n, n))
+    dist = np.asarray(dijkstra(matrix, directed=True, indices=roots, min_only=True), dtype=float)
+    d_tail = dist[t_sel]
+    d_head = dist[h_sel]
+    on_path = np.flatnonzero((d_tail + w_sel == d_head) & (d_head != math.inf))
+    if np.any(d_tail[on_path] >= d_head[on_path]):  # pragma: no cover - a route too short to count
+        return Forest(graph, usable, roots, settle_all=True)
+    # the candidates in (tail distance, tail, position) order: the first for each head is its way in
+    on_path = on_path[np.argsort(d_tail[on_path], kind="stable")]
+    heads, first = np.unique(h_sel[on_path], return_index=True)
+    best = sel[on_path[first]]
+    prev = np.full(n, -1, dtype=np.int64)
+    via = np.full(n, -1, dtype=np.int64)
+    prev[heads] = tail[best]
+    via[heads] = route[best]
+    forest = Forest(graph, usable, ())
+    forest.dist = dist.tolist()
+    forest.prev = prev.tolist()
+    forest.via = via.tolist()
+    forest.settled = bytearray(b"\x01") * n
+    forest.settled_count = int(np.count_nonzero(dist != math.inf))
+    return forest
