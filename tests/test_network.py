@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from qalamoun_sim.network import RouteNetwork, graphml_to_document
 from qalamoun_sim.scenario import (
     Node,
     Route,
-    UnreachableTownWarning,
     default_scenario_path,
     load_scenario,
     scenario_from_dict,
@@ -300,15 +298,6 @@ def test_graphml_round_trip_keeps_attributes_and_types(tmp_path: Path) -> None:
     assert routes["r1"]["length_km"] == 10.0 and isinstance(routes["r1"]["length_km"], float)
 
 
-def test_graphml_file_uses_osmnx_names(tmp_path: Path) -> None:
-    path = tmp_path / "net.graphml"
-    graph_net().to_graphml(path)
-    g = nx.read_graphml(path, force_multigraph=True)
-    assert g.nodes["s"]["x"] == 36.4 and g.nodes["s"]["y"] == 34.1 and g.nodes["s"]["elevation"] == 1400.0
-    lengths = {d["id"]: (d["length"], d["highway"]) for _, _, d in g.edges(data=True)}
-    assert lengths == {"r1": (10000.0, "track"), "r2": (10000.0, "primary"), "r3": (10000.0, "path")}
-
-
 def test_graphml_scenario_load_equals_original(tmp_path: Path) -> None:
     net = graph_net()
     net.to_graphml(tmp_path / "net.graphml")
@@ -344,56 +333,7 @@ def test_graphml_scenario_with_missing_or_broken_file(tmp_path: Path) -> None:
     assert info.value.field == "network.graphml" and "cannot read" in info.value.message
 
 
-def _osmnx_style_file(path: Path) -> None:
-    """An OSMnx-like GraphML whose every attribute is a string (as OSMnx writes them)."""
-    g = nx.MultiDiGraph(crs="epsg:4326")
-    g.add_node(101, y=34.18, x=36.42, elevation=1400, street_count=3, kind="source", side="militant",
-               corridor="c", supply_tpd=60)
-    g.add_node(102, y=34.10, x=36.55, elevation=1875.5, street_count=3)
-    g.add_node(103, y=34.05, x=36.70, elevation=1300, street_count=1, kind="town", side="militant")
-    g.add_edge(101, 102, key=0, osmid=555, length=12345.6, highway="track", oneway=False, name="jurd track")
-    g.add_edge(102, 101, key=0, osmid=555, length=12345.6, highway="track", oneway=False, name="jurd track")
-    g.add_edge(102, 103, key=0, osmid=556, length=8000, highway="residential", oneway=True)
-    g.add_edge(102, 103, key=1, osmid=557, length=9500.0, highway="path", oneway=False, reversed=True)
-    s = nx.MultiDiGraph()
-    s.add_nodes_from((str(n), {k: str(v) for k, v in d.items()}) for n, d in g.nodes(data=True))
-    s.add_edges_from((str(u), str(v), k, {a: str(b) for a, b in d.items()}) for u, v, k, d in g.edges(keys=True, data=True))
-    nx.write_graphml(s, str(path))
-    assert 'attr.type="double"' not in path.read_text()  # truly all strings
-
-
-def test_osmnx_style_string_file_loads_with_types(tmp_path: Path) -> None:
-    _osmnx_style_file(tmp_path / "osm.graphml")
-    raw_doc = graphml_to_document(tmp_path / "osm.graphml")
-    assert isinstance(raw_doc["nodes"][0]["elevation_m"], str)  # coerced later, by the schema
-    (tmp_path / "osm.toml").write_text('[scenario]\nname = "osm"\nstart = 2013-12-01\ndays = 3\n'
-                                       '[network]\ngraphml = "osm.graphml"\n')
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UnreachableTownWarning)
-        scn = load_scenario(tmp_path / "osm.toml")
-    nodes = {n.id: n for n in scn.nodes}
-    assert set(nodes) == {"101", "102", "103"}
-    s, j, t = nodes["101"], nodes["102"], nodes["103"]
-    assert (s.kind, s.side, s.corridor, s.supply_tpd) == ("source", "militant", "c", 60.0)
-    assert (j.kind, j.side) == ("junction", "neutral")  # OSMnx nodes have no kind: junctions
-    assert (t.kind, t.side, t.elevation_m) == ("town", "militant", 1300.0)
-    assert j.elevation_m == 1875.5 and isinstance(j.elevation_m, float)
-    assert (s.lat, s.lon) == (34.18, 36.42) and isinstance(s.lat, float)
-    routes = {r.id: r for r in scn.routes}
-    assert set(routes) == {"101-102-0", "102-101-0", "102-103-0", "102-103-1"}
-    r = routes["101-102-0"]
-    assert r.length_km == pytest.approx(12.3456) and isinstance(r.length_km, float)
-    assert (r.surface, r.capacity_tpd, r.bidirectional) == ("track", 40.0, True)
-    res = routes["102-103-0"]
-    assert (res.surface, res.capacity_tpd, res.bidirectional) == ("road", 200.0, False)
-    assert res.length_km == 8.0
-    path = routes["102-103-1"]
-    assert (path.surface, path.capacity_tpd, path.bidirectional) == ("trail", 5.0, True)
-    assert all(isinstance(x.bidirectional, bool) for x in scn.routes)
-    net = RouteNetwork.from_scenario(scn)
-    # 101 -> 102 carries 40 (the reverse OSM edge is a second, parallel route: 80 in all); 102 -> 103: 200 + 5
-    assert net.max_flow("c") == pytest.approx(80.0)
-    assert net.max_elevation_m[net.route_index["101-102-0"]] == 1875.5  # the higher end node
+# OSMnx files, two-way streets, highway tags, roles: tests/test_graphml.py (issue 18).
 
 
 # --------------------------------------------------------------------------- GeoJSON

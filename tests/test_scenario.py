@@ -282,7 +282,7 @@ BAD_DICTS = [
      "unknown town 'q'"),
     ("interdiction.siege_lines", ["ab", "xy"], "interdiction.siege_lines[1]", "unknown route 'xy'"),
     ("interdiction.settlement.daily_probability", 2, "interdiction.settlement.daily_probability", "<= 1"),
-    ("network", {"graphml": "no_such_file.graphml"}, None, None),  # nodes and routes given: graphml unused
+    ("network", {"graphml": "no_such_file.graphml"}, "network.graphml", "not both"),  # with nodes and routes (#18)
 ]
 
 

@@ -15,9 +15,13 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
+from .._version import __version__
 from ..io import atomic_write
-from ..scenario import Node, Route, Scenario, graphml_to_document, unreachable_towns
-from ..scenario.graphml import HIGHWAY_OF_SURFACE
+from ..scenario import Node, Route, Scenario, unreachable_towns
+from ..scenario.graphml import FORMAT as GRAPHML_FORMAT
+from ..scenario.graphml import read_graphml_network, wkt_linestring
+from ..scenario.highways import HIGHWAY_OF_SURFACE
+from ..scenario.schema_network import NetworkSource
 from .cuts import CorridorCuts
 from .flow import FlowSolver
 from .geometry import _haversine_km
@@ -85,7 +89,7 @@ class RouteNetwork:
         return cls(scn.nodes, scn.routes, dict(scn.engine.speeds_kph.items()))
 
     def _build_graph(self) -> nx.MultiDiGraph:
-        g = nx.MultiDiGraph()
+        g = nx.MultiDiGraph(crs="epsg:4326")  # what osmnx.graph_to_gdfs needs
         for n in self.nodes.values():
             g.add_node(n.id, kind=n.kind, side=n.side, elevation=n.elevation_m, x=n.lon, y=n.lat)
         for i, r in enumerate(self.routes):
@@ -278,27 +282,53 @@ class RouteNetwork:
 
     # ------------------------------------------------------------------ files
     def to_graphml(self, path: str | Path) -> None:
-        """Write GraphML with OSMnx attribute names (``x``, ``y``, ``elevation``, ``length`` in m, ``highway``)."""
-        g = nx.MultiDiGraph()
+        """Write GraphML that OSMnx loads as it is (``osmnx.load_graphml``) and :meth:`from_graphml` reads back exactly.
+
+        As OSMnx writes a graph: every value a string, integer node ids (the nodes' own ids when every one is
+        an integer, OSM ids say; else 0, 1, ... in node order), graph ``crs`` EPSG:4326, node ``x``, ``y`` and
+        ``elevation``, edge ``length`` (m), ``highway``, ``oneway``, ``reversed`` and ``geometry`` (WKT); a
+        two-way route is two edges, the second ``reversed`` (its geometry and profile reversed too). Ours
+        besides: ``qs_id`` (node and route ids), ``qs_index`` (route order), ``qs_surface``, ``length_km``,
+        ``capacity_tpd`` and the other route fields; ``tags`` (attributes read from OSMnx) go back as they came.
+        Written atomically: a whole file or none.
+        """
+        gid = _graphml_ids(list(self.nodes))
+        g = nx.MultiDiGraph(crs="epsg:4326", created_with=f"qalamoun-sim {__version__}", qs_format=GRAPHML_FORMAT,
+                            simplified="True")
         for n in self.nodes.values():
-            attrs = {"x": n.lon, "y": n.lat, "elevation": n.elevation_m, "kind": n.kind, "side": n.side,
-                     "supply_tpd": n.supply_tpd, "stock_t": n.stock_t, "consumption_tpd": n.consumption_tpd,
-                     "name": n.name, "corridor": n.corridor}
-            g.add_node(n.id, **{k: v for k, v in attrs.items() if v is not None})
+            attrs: dict[str, Any] = {**(n.tags or {}), "y": n.lat, "x": n.lon, "elevation": n.elevation_m, "qs_id": n.id,
+                     "kind": n.kind, "side": n.side, "supply_tpd": n.supply_tpd, "stock_t": n.stock_t,
+                     "consumption_tpd": n.consumption_tpd, "name": n.name, "corridor": n.corridor}
+            g.add_node(gid[n.id], **_strings(attrs))
         for i, r in enumerate(self.routes):
-            attrs = {"id": r.id, "index": i, "length": r.length_km * 1000.0, "highway": HIGHWAY_OF_SURFACE[r.surface],
-                     "surface": r.surface, "capacity_tpd": r.capacity_tpd, "max_elevation_m": r.max_elevation_m,
-                     "speed_kph": r.speed_kph, "corridor": r.corridor, "oneway": not r.bidirectional,
-                     "side": r.side, "ploughed": r.ploughed,
-                     "elevation_profile_m": json.dumps(r.elevation_profile_m) if r.elevation_profile_m else None}
-            g.add_edge(r.from_, r.to, key=r.id, **{k: v for k, v in attrs.items() if v is not None})
-        atomic_write(path, lambda tmp: nx.write_graphml(g, str(tmp)))  # a whole file or none
+            tags = r.tags or {}
+            attrs = {**tags, "qs_id": r.id, "qs_index": i, "length": _metres(r), "length_km": r.length_km,
+                     "highway": tags.get("highway", HIGHWAY_OF_SURFACE[r.surface]), "qs_surface": r.surface,
+                     "qs_derived": None if "highway" in tags else ["highway"],  # not a tag: read back as none
+                     "capacity_tpd": r.capacity_tpd, "max_elevation_m": r.max_elevation_m, "speed_kph": r.speed_kph,
+                     "corridor": r.corridor, "side": r.side, "ploughed": r.ploughed, "oneway": not r.bidirectional,
+                     "reversed": False, "elevation_profile_m": r.elevation_profile_m,
+                     "geometry": wkt_linestring(r.geometry) if r.geometry else None}
+            g.add_edge(gid[r.from_], gid[r.to], **_strings(attrs))
+            if r.bidirectional:  # OSMnx's reverse edge of a two-way street
+                back = {**attrs, "reversed": True,
+                        "elevation_profile_m": r.elevation_profile_m[::-1] if r.elevation_profile_m else None,
+                        "geometry": wkt_linestring(r.geometry[::-1]) if r.geometry else None}
+                g.add_edge(gid[r.to], gid[r.from_], **_strings(back))
+        atomic_write(path, lambda tmp: nx.write_graphml(g, str(tmp)))
 
     @classmethod
-    def from_graphml(cls, path: str | Path) -> RouteNetwork:
-        """Read a GraphML file (ours, or an OSMnx graph with ``elevation`` on its nodes)."""
-        doc = graphml_to_document(path)
-        return cls([Node(**n) for n in doc["nodes"]], [Route(**r) for r in doc["routes"]])
+    def from_graphml(cls, path: str | Path, network: NetworkSource | None = None,
+                     speeds_kph: Mapping[str, float] | None = None) -> RouteNetwork:
+        """Read a GraphML file: ours (:meth:`to_graphml`, either format) or an OSMnx graph (``ox.save_graphml``).
+
+        The reading rules are :mod:`qalamoun_sim.scenario.graphml`'s: two directions of a two-way street
+        are one bidirectional route, every other edge a one-way route. ``network`` gives roles, capacities
+        and surfaces as a scenario's ``[network]`` section does. Raises
+        :class:`~qalamoun_sim.errors.ScenarioError` naming the file, the field and the element.
+        """
+        nodes, routes = read_graphml_network(path, network)
+        return cls(nodes, routes, speeds_kph)
 
     def to_geojson(self, folder: str | Path | None = None, *, node_columns: Columns | None = None,
                    route_columns: Columns | None = None) -> dict[str, dict[str, Any]]:
@@ -315,6 +345,29 @@ class RouteNetwork:
         if folder is not None:
             write_geojson(layers, folder)
         return layers
+
+
+def _graphml_ids(ids: Sequence[str]) -> dict[str, int]:
+    """GraphML node ids as OSMnx reads them (integers): the ids themselves when all are, else 0, 1, ..."""
+    if all(i.isascii() and i.isdigit() and str(int(i)) == i for i in ids):
+        return {i: int(i) for i in ids}
+    return {i: k for k, i in enumerate(ids)}
+
+
+def _metres(route: Route) -> float | str:
+    """``length`` in metres: as the file it was read from gave it, while it still gives the route's km."""
+    given = (route.tags or {}).get("length")
+    try:
+        if given is not None and float(given) / 1000.0 == route.length_km:
+            return given
+    except ValueError:
+        pass
+    return route.length_km * 1000.0
+
+
+def _strings(attrs: Mapping[str, Any]) -> dict[str, str]:
+    """Attribute values as OSMnx writes them: ``str`` of each (lists as JSON), None left out."""
+    return {k: json.dumps(v) if isinstance(v, list) else str(v) for k, v in attrs.items() if v is not None}
 
 
 def _highest_point(route: Route, elevations: dict[str, float]) -> float:

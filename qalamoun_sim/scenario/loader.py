@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from ..errors import ScenarioError
 from .checks import path_exists
-from .graphml import graphml_to_document
+from .graphml import GraphMLError, graphml_to_document
+from .messages import first_error
 from .schema import Scenario
+from .schema_network import NetworkSource
 
 __all__ = ["load_scenario", "scenario_from_dict", "default_scenario_path", "scenario_json_schema", "scenario_hash",
            "MAX_SCENARIO_BYTES"]
@@ -61,13 +66,29 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<dict>", base_dir: s
     data.pop("source_path", None)
     base = Path(base_dir) if base_dir is not None else None
     net = data.get("network")
-    if isinstance(net, dict) and isinstance(net.get("graphml"), str) and not data.get("nodes") and not data.get("routes"):
-        data.update(_graph_document(net["graphml"], base, source))
+    if isinstance(net, dict) and "graphml" in net:
+        network = _network_section(net, source)
+        if data.get("nodes") or data.get("routes"):
+            raise ScenarioError(source, "network.graphml", "a scenario gives its network as [[nodes]] and [[routes]] "
+                                "or as a GraphML file, not both (give GraphML nodes their roles in [[network.roles]])")
+        data.update(_graph_document(network, base, source))
         try:
             return Scenario.from_document(data, source, base)
         except ScenarioError as exc:
-            raise _in_graphml(exc, data, net["graphml"]) from None
+            raise _in_graphml(exc, data, network.graphml) from None
     return Scenario.from_document(data, source, base)
+
+
+def _network_section(net: dict[str, Any], source: str) -> NetworkSource:
+    """The ``[network]`` section validated on its own (before its file is read), errors under ``network.``."""
+    try:
+        return NetworkSource.model_validate(net)
+    except ValidationError as exc:
+        field, message = first_error(exc)
+        named = re.match(r"([\w\[\]]+(?:\.[\w\[\]]+)+): (.*)", message) if not field else None
+        if named:  # the section's own check names a nested field: "roles[1].node: ..."
+            field, message = named.groups()
+        raise ScenarioError(source, f"network.{field}" if field else "network", message) from None
 
 
 def _in_graphml(exc: ScenarioError, data: dict[str, Any], graphml: str) -> ScenarioError:
@@ -85,16 +106,16 @@ def _in_graphml(exc: ScenarioError, data: dict[str, Any], graphml: str) -> Scena
     return exc
 
 
-def _graph_document(graphml: str, base: Path | None, source: str) -> dict[str, Any]:
-    path = Path(graphml)
+def _graph_document(network: NetworkSource, base: Path | None, source: str) -> dict[str, Any]:
+    path = Path(network.graphml)
     if not path.is_absolute() and base is not None:
         path = base / path
     if not path_exists(path, source, "network.graphml"):
         raise ScenarioError(source, "network.graphml", f"file not found: {path}")
     try:
-        return graphml_to_document(path)
-    except ScenarioError:
-        raise
+        return graphml_to_document(path, network, network.graphml)
+    except GraphMLError as exc:
+        raise ScenarioError(source, exc.field, exc.message) from None
     except Exception as exc:  # a broken file, whatever the parser raises
         raise ScenarioError(source, "network.graphml", f"cannot read {path}: {exc}") from None
 

@@ -67,6 +67,8 @@ class Node(StrictModel):
     stock_t: float = Field(default=0.0, ge=0, le=MAX_TONNES, description="Towns: initial stock in tonnes.")
     consumption_tpd: float = Field(default=0.0, ge=0, le=1e6, description="Towns: daily need in tonnes.")
     corridor: str | None = Field(default=None, description="Sources: the corridor they supply (e.g. 'arsal').")
+    tags: dict[str, str] | None = Field(default=None, description="A GraphML node's attributes the model does not "
+                                        "use (OSMnx's street_count, highway...), kept as written.")
 
 
 # --------------------------------------------------------------------------- [[routes]]
@@ -92,6 +94,8 @@ class Route(StrictModel):
         default=None, min_length=2, max_length=1_000_000,
         description="The way's (lon, lat) vertices from the 'from' node to the 'to' node (an OSMnx edge's "
                     "geometry); default: the straight line between its end nodes.")
+    tags: dict[str, str] | None = Field(default=None, description="A GraphML edge's attributes the model does not "
+                                        "use (OSMnx's osmid, highway, name...), kept as written.")
 
     @model_validator(mode="after")
     def _profile_within_range(self) -> Route:
