@@ -1,17 +1,25 @@
 """The engine's fast paths give the same replication as its plain ones (issue 20).
 
-Each switch the engine makes by size or by count -- compiled path search, one reverse reachability
-search -- is forced both ways on small synthetic networks, and every table must come out the same.
+A switch the engine makes by size (compiled path search) is forced both ways on small synthetic
+networks, and every table must come out the same; searches that share what they learn must find
+what separate searches find.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import networkx as nx
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from qalamoun_sim.engine import paths as paths_mod
 from qalamoun_sim.engine import simulate_replication
+from qalamoun_sim.engine.dispatch import Dispatcher
 from qalamoun_sim.engine.results import TABLES
+from qalamoun_sim.engine.routing import RouteGraph
 from qalamoun_sim.scenario.synthetic import synthetic_scenario
 
 
@@ -35,3 +43,39 @@ def test_compiled_forests_give_the_same_replication(monkeypatch, policy) -> None
     monkeypatch.setattr(paths_mod, "COMPILED_MIN_NODES", 1)
     compiled = simulate_replication(scn, 0)
     _same_runs(plain, compiled)
+
+
+@hs.composite
+def reach_worlds(draw: hs.DrawFn) -> tuple:
+    n = draw(hs.integers(1, 16))
+    pairs = draw(hs.lists(hs.tuples(hs.integers(0, n - 1), hs.integers(0, n - 1)).filter(lambda p: p[0] != p[1]),
+                          max_size=40)) if n > 1 else []
+    both = [draw(hs.booleans()) for _ in pairs]
+    usable = bytearray(draw(hs.booleans()) for _ in pairs)
+    town_of_node = [draw(hs.sampled_from([-1, -1, 0])) for _ in range(n)]
+    town_of_node = [t if t < 0 else i for i, t in enumerate(town_of_node)]  # town i at node i, where any
+    wanted = [draw(hs.booleans()) for _ in range(n)]
+    sources = draw(hs.permutations(range(n)))
+    return n, pairs, both, usable, town_of_node, wanted, sources
+
+
+@settings(max_examples=300, deadline=None)
+@given(reach_worlds())
+def test_shared_reachability_searches_find_what_one_search_per_source_finds(world) -> None:
+    n, pairs, both, usable, town_of_node, wanted, sources = world
+    graph = RouteGraph(n, [a for a, _ in pairs], [b for _, b in pairs], both, [1.0] * len(pairs))
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    for r, (a, b) in enumerate(pairs):
+        if usable[r]:
+            g.add_edge(a, b)
+            if both[r]:
+                g.add_edge(b, a)
+    goals = {v for v in range(n) if town_of_node[v] >= 0 and wanted[town_of_node[v]]}
+    disp = Dispatcher.__new__(Dispatcher)  # only what the search reads
+    disp._towns = SimpleNamespace(wanted=wanted)
+    disp._town_of_node = town_of_node
+    disp._graph_out = graph.out
+    known = bytearray(n)  # shared by the searches of one call, in any order of the sources
+    for s in sources:
+        assert disp._reaches_a_town(s, usable, known) == any(nx.has_path(g, s, t) for t in goals)

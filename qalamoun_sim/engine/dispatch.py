@@ -83,24 +83,35 @@ class Dispatcher:
                 return True
         return False
 
-    def _reaches_a_town(self, node: int, usable: bytearray) -> bool:
+    def _reaches_a_town(self, node: int, usable: bytearray, known: bytearray) -> bool:
         """Whether some town that takes supply can be reached from ``node`` over the ``usable`` routes.
 
-        A search that stops at the first such town. Within a dispatch routes only fill up, so a
-        source that reaches none can send nothing more that day.
+        A search that stops at the first such town, or at a node ``known`` to reach one (1) or none
+        (2): what it learns is marked there, so that the searches from every source of one call
+        together look at each node about once. (Every node a search saw that finds no town reaches
+        none; every node on the way to the town it found reaches one.) Within a dispatch routes only
+        fill up, so a source that reaches none can send nothing more that day.
         """
+        k = known[node]
+        if k:
+            return k == 1
         wanted, town_of_node, out = self._towns.wanted, self._town_of_node, self._graph_out
-        seen = {node}
+        parent = {node: -1}
         stack = [node]
         while stack:
             u = stack.pop()
             t = town_of_node[u]
-            if t >= 0 and wanted[t]:
+            if known[u] == 1 or (t >= 0 and wanted[t]):
+                while u >= 0:  # the way back to ``node``: each of them reaches that town
+                    known[u] = 1
+                    u = parent[u]
                 return True
             for v, _, r in out[u]:
-                if usable[r] and v not in seen:
-                    seen.add(v)
+                if usable[r] and v not in parent and known[v] != 2:
+                    parent[v] = u
                     stack.append(v)
+        for v in parent:
+            known[v] = 2
         return False
 
     def dispatch(self, d: int) -> None:
@@ -132,9 +143,10 @@ class Dispatcher:
         """Stop the active sources that reach no town over the ``usable`` routes (``check_way_out``: or
         have no usable route out at all): they send nothing more today. Returns how many stopped."""
         stopped = 0
+        known = bytearray(len(active))  # what the searches have learnt of each node (see _reaches_a_town)
         for s, _ in self._sources:
             if active[s] and not ((not check_way_out or self._has_way_out(s, usable))
-                                  and self._reaches_a_town(s, usable)):
+                                  and self._reaches_a_town(s, usable, known)):
                 active[s] = 0
                 stopped += 1
         return stopped
