@@ -114,7 +114,7 @@ def explore_figures(scn: qs.Scenario, seed: int, out: str) -> list[Path]:
     paths = [FIGURES / n for n in ("explore_sensitivity.png", "explore_pairs.png", "explore_convergence.png")]
     plot_sensitivity(res).savefig(paths[0], dpi=150)
     plot_explore_pairs(res).savefig(paths[1], dpi=150)
-    plot_index_convergence(conv[conv["path"].isin(top)]).savefig(paths[2], dpi=150)
+    plot_index_convergence(conv[conv["path"].isin(top)], replications=100).savefig(paths[2], dpi=150)
     return paths
 
 
