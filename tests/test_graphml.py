@@ -352,3 +352,13 @@ def test_osmnx_to_ours_to_osmnx_keeps_every_attribute(ox: Any, tmp_path: Path) -
         (d2,) = [e for e in g2.get_edge_data(u, v).values() if unordered(e)["osmid"] == unordered(d)["osmid"]]
         assert unordered({k: d2[k] for k in d}) == unordered(d), (u, v)
     ox.graph_to_gdfs(g2)
+
+
+def test_the_guide_lists_the_highway_table() -> None:
+    guide = (Path(__file__).parents[1] / "docs" / "guides.md").read_text()
+    section = guide[guide.index("### From GraphML (OSMnx)"):guide.index("## Replay observed weather")]
+    rows = {line.split("|")[1].strip(): line for line in section.splitlines() if line.startswith("| road")
+            or line.startswith("| track") or line.startswith("| trail")}
+    for tag, surface in SURFACE_OF_HIGHWAY.items():
+        assert f"`{tag}`" in rows[surface].split("|")[3], (tag, surface)
+    assert sum(row.count("`") // 2 for row in rows.values()) == len(SURFACE_OF_HIGHWAY)

@@ -1,6 +1,6 @@
 """GraphML to a scenario document: an OSMnx graph (or our own export) read into ``nodes`` and ``routes`` lists.
 
-Reading rules (``docs/guides.md``, "OSMnx GraphML"):
+Reading rules (``docs/guides.md``, "From GraphML (OSMnx)"):
 
 * Directed edges stay directed. OSMnx stores a two-way street as two edges, u->v and v->u, with ``oneway``
   false (``reversed`` true on the second): such a pair (same ``qs_id``, or same OSM way ids, and lengths within

@@ -1,6 +1,6 @@
 """OpenStreetMap ``highway`` tags and the model's three surfaces: the table GraphML edges are read through.
 
-The table is :data:`SURFACE_OF_HIGHWAY` (listed in ``docs/guides.md``, "OSMnx GraphML"). A tag it lacks is
+The table is :data:`SURFACE_OF_HIGHWAY` (listed in ``docs/guides.md``, "From GraphML (OSMnx)"). A tag it lacks is
 an error unless the scenario maps it (``[network.surfaces]``) or names a fallback (``network.default_surface``):
 an unknown tag never silently becomes a track. An edge with several tags (OSMnx writes a simplified way as
 ``"['service', 'unclassified']"``) takes the most capable of their surfaces.
@@ -46,7 +46,7 @@ class UnknownHighway(ValueError):
     def __init__(self, tag: str) -> None:
         self.tag = tag
         what = f"highway '{tag}' is not in the highway table" if tag else "no highway tag and no surface"
-        super().__init__(f"{what} (docs/guides.md, 'OSMnx GraphML'); map it with "
+        super().__init__(f"{what} (docs/guides.md, 'From GraphML (OSMnx)'); map it with "
                          f"network.surfaces.{tag or 'TAG'} = \"track\" (or road, trail) or set network.default_surface")
 
 
