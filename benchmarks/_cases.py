@@ -24,7 +24,7 @@ __all__ = ["SYNTH_SEED", "Case", "reference_case", "dry_case", "grid_case", "run
            "replication_shapes", "numpy_reference"]
 
 SYNTH_SEED = 0  # seed of every synthetic network (and of its scenario)
-REFERENCE_ROUTES = 3960  # a 45 x 45 grid: 2,025 nodes, design.md s.6's reference shape of about 2,000 nodes
+REFERENCE_ROUTES = 3960  # a 45 x 45 grid: 2,025 nodes, the original design's reference shape of about 2,000 nodes
 REFERENCE_DAYS = 180
 
 
