@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .common import JSON_HELP, Command, load, positive
+from .common import JSON_HELP, SCENARIO_HELP, Command, load, positive
 
 __all__ = ["register", "cmd_profile", "cmd_layers", "format_profiles"]
 
@@ -38,7 +38,7 @@ def register(sub: Any) -> dict[str, Command]:
                                       "highest point differs most from the terrain's; with --out, write the "
                                       "scenario with elevation_profile_m and max_elevation_m from the DEM. "
                                       "Needs the geo extra (rasterio).")
-    prof.add_argument("scenario", help="scenario TOML")
+    prof.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     prof.add_argument("--dem", required=True, help="the DEM raster (GeoTIFF ...)")
     prof.add_argument("--step-m", type=_step, default=30.0, help="spacing of the samples along a route, m "
                                                                    "(default 30: SRTM's and GLO-30's cell)")
