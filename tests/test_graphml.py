@@ -8,6 +8,7 @@ The OSMnx tests build their graphs offline from ``tests/data/osm_valley.osm`` wi
 from __future__ import annotations
 
 import ast
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import networkx as nx
 import pytest
 from conftest import run_main
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qalamoun_sim.errors import ScenarioError
 from qalamoun_sim.network import RouteNetwork, graphml_to_document
@@ -26,7 +29,7 @@ from qalamoun_sim.scenario import (
     load_scenario,
     scenario_from_dict,
 )
-from qalamoun_sim.scenario.graphml import parse_wkt_linestring, wkt_linestring
+from qalamoun_sim.scenario.graphml import LoopEdgeWarning, parse_wkt_linestring, wkt_linestring
 from qalamoun_sim.scenario.highways import SURFACE_OF_HIGHWAY, surface_and_capacity
 
 DATA = Path(__file__).parent / "data"
@@ -362,3 +365,41 @@ def test_the_guide_lists_the_highway_table() -> None:
     for tag, surface in SURFACE_OF_HIGHWAY.items():
         assert f"`{tag}`" in rows[surface].split("|")[3], (tag, surface)
     assert sum(row.count("`") // 2 for row in rows.values()) == len(SURFACE_OF_HIGHWAY)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 7).flatmap(lambda n: st.tuples(st.just(n), st.lists(
+    st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.booleans(), st.sampled_from(["track", "primary", "path"])),
+    min_size=1, max_size=14))))
+def test_any_directed_osmnx_style_graph_keeps_its_arcs_and_max_flow(case: tuple[int, list[Any]]) -> None:
+    """Property: read as routes, an OSMnx-style graph has the file's arcs and the directed graph's max flow."""
+    n, ways = case
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    g.add_nodes_from((i, {"x": str(36 + i / 100), "y": "34.0", "elevation": "1500"}) for i in range(n))
+    flow = nx.DiGraph()
+    for way, (u, v, oneway, highway) in enumerate(ways):
+        cap = {"track": 40.0, "primary": 200.0, "path": 5.0}[highway]
+        ends = [(u, v, "False")] if oneway else [(u, v, "False"), (v, u, "True")]
+        for a, b, rev in ends:
+            g.add_edge(a, b, osmid=str(way), highway=highway, oneway=str(oneway), reversed=rev, length="1000.0")
+            if a != b:
+                flow.add_edge(a, b, capacity=flow.get_edge_data(a, b, {"capacity": 0.0})["capacity"] + cap)
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", LoopEdgeWarning)  # loops are left out: no arcs
+        nx.write_graphml(g, f"{tmp}/g.graphml")
+        net = RouteNetwork.from_graphml(f"{tmp}/g.graphml", valley(source=0, towns=(n - 1,)))
+    assert net.graph.number_of_edges() == g.number_of_edges() - nx.number_of_selfloops(g)
+    assert sum(r.bidirectional for r in net.routes) == sum(not oneway and u != v for u, v, oneway, _ in ways)
+    expected = nx.maximum_flow_value(flow, 0, n - 1) if 0 in flow and n - 1 in flow else 0.0
+    assert net.max_flow("c") == pytest.approx(expected)
+
+
+def test_a_loop_road_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    loop = ('<edge source="5" target="5" id="{}"><data key="d6">900</data><data key="d7">track</data>'
+            '<data key="d9">False</data><data key="d10">{}</data><data key="d11">800.0</data></edge>')
+    text = VALLEY_GRAPHML.read_text().replace("</graph>", loop.format(1, "False") + loop.format(2, "True") + "</graph>")
+    (tmp_path / "osm_valley.graphml").write_text(text)
+    (tmp_path / "v.toml").write_text(VALLEY_TOML.read_text())
+    with pytest.warns(LoopEdgeWarning, match="2 loop edge"):
+        scn = load_scenario(tmp_path / "v.toml")
+    assert len(scn.routes) == 5 and RouteNetwork.from_scenario(scn).max_flow("arsal") == pytest.approx(30.0)

@@ -6,7 +6,8 @@ Reading rules (``docs/guides.md``, "From GraphML (OSMnx)"):
   false (``reversed`` true on the second): such a pair (same ``qs_id``, or same OSM way ids, and lengths within
   1 m or 0.1 %) is ONE bidirectional route, running the way of the edge with ``reversed`` false. Every other
   edge is a one-way route: a ``oneway`` edge, and a two-way edge whose reverse the file lacks. An undirected
-  file's edges are bidirectional routes.
+  file's edges are bidirectional routes. Loops (u -> u, loop roads) lead nowhere and are left out, with a
+  :class:`LoopEdgeWarning`.
 * ``highway`` maps to a surface through :data:`~qalamoun_sim.scenario.highways.SURFACE_OF_HIGHWAY` (a list of
   tags: the most capable), capacity by tag or surface; an unknown tag is an error unless mapped.
 * ``geometry`` (WKT ``LINESTRING``, as OSMnx writes it) becomes the route's (lon, lat) vertices.
@@ -23,6 +24,7 @@ import difflib
 import json
 import math
 import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,7 @@ from .messages import first_error
 from .schema import Node, Route
 from .schema_network import NetworkSource
 
-__all__ = ["graphml_to_document", "read_graphml_network", "GraphMLError", "HIGHWAY_OF_SURFACE", "truthy", "parse_wkt_linestring",
+__all__ = ["graphml_to_document", "read_graphml_network", "GraphMLError", "LoopEdgeWarning", "HIGHWAY_OF_SURFACE", "truthy", "parse_wkt_linestring",
            "wkt_linestring", "FORMAT", "NODE_FIELDS", "EDGE_FIELDS"]
 
 #: ``qs_format`` of the files :meth:`RouteNetwork.to_graphml` writes (absent in the first format).
@@ -49,6 +51,10 @@ NODE_FIELDS = frozenset({"qs_id", "x", "y", "elevation", "kind", "side", "name",
 EDGE_FIELDS = frozenset({"qs_id", "qs_index", "qs_derived", "id", "index", "length", "length_km", "oneway", "reversed",
                          "geometry", "qs_surface", "surface", "capacity_tpd", "max_elevation_m", "speed_kph", "corridor", "side",
                          "ploughed", "elevation_profile_m"})
+
+
+class LoopEdgeWarning(UserWarning):
+    """Edges from a node to itself (OSMnx keeps loop roads) were left out: a route joins two places."""
 
 
 class GraphMLError(ValueError):
@@ -167,7 +173,10 @@ def _directions(g: nx.MultiGraph, legacy: bool) -> list[tuple[Edge, Edge | None]
 
     Undirected and first-format files: each edge is a route, two-way unless ``oneway``.
     """
-    edges: list[Edge] = [(str(u), str(v), k, d) for u, v, k, d in g.edges(keys=True, data=True)]
+    edges: list[Edge] = [(str(u), str(v), k, d) for u, v, k, d in g.edges(keys=True, data=True) if u != v]
+    if len(edges) < g.number_of_edges():
+        warnings.warn(f"{g.number_of_edges() - len(edges)} loop edge(s) (u -> u, a loop road) left out: a route "
+                      "joins two different places", LoopEdgeWarning, stacklevel=2)
     if not g.is_directed() or legacy:
         return [(e, None if g.is_directed() and truthy(e[3].get("oneway", False)) else e) for e in edges]
     pending: dict[tuple[str, str, Any], list[int]] = {}
