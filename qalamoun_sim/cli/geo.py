@@ -74,7 +74,8 @@ def format_profiles(rows: list[dict[str, Any]], top: int) -> str:
              f"{'skipped':>9}"]
     for r in rows[:top]:
         sampled = "no data" if math.isnan(r["sampled_max_m"]) else f"{r['sampled_max_m']:.0f} m"
-        diff = "" if math.isnan(r["difference_m"]) else f"{r['difference_m']:+.0f} m"
+        diff = "" if math.isnan(r["difference_m"]) else f"{r['difference_m']:+.0f} m" if round(r["difference_m"]) \
+            else "0 m"
         crest = "" if math.isnan(r["crest_km"]) else f"{r['crest_km']:.1f} km"
         lines.append(f"{r['route']:<32}{r['typed_max_m']:>8.0f} m  {r['typed_from']:<20}{sampled:>9}{diff:>12}"
                      f"{crest:>10}{r['skipped']:>9}")
@@ -103,7 +104,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
     rows = profile_table(profiles)
     partial = [r for r in rows if r["skipped"]]
     if partial:
-        warnings.warn(f"{args.dem}: {len(partial)} routes have samples outside the DEM or on nodata, skipped: "
+        some = f"{len(partial)} routes have" if len(partial) > 1 else "1 route has"
+        warnings.warn(f"{args.dem}: {some} samples outside the DEM or on nodata, skipped: "
                       + ", ".join(f"{r['route']} ({r['skipped']} of {r['samples']})" for r in partial[:5])
                       + (" ..." if len(partial) > 5 else ""), stacklevel=1)
     written = None
