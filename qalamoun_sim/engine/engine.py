@@ -75,6 +75,7 @@ dispatch) and builds the ``Run`` tables with :mod:`qalamoun_sim.engine.tables`.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
 from collections.abc import Generator
@@ -265,11 +266,22 @@ class Engine:
         """Run the replication to the end of its horizon and return its :class:`Run`.
 
         Wall-clock seconds of the simulation and of building the tables are left in :attr:`timings`.
+
+        Python's cyclic garbage collector is paused while the days run: the simulation leaves next to
+        no reference cycles (a few dozen objects a replication, measured), everything else is freed as
+        it goes, and the collector's passes over the engine's long lists cost 10-25 % of a large
+        network's run. It is switched back on (if it was on) before the tables are built.
         """
         t0 = time.perf_counter()
-        self.env.process(self._days())
-        self.env.run(until=self.n_days)
-        self._close_day(self.n_days - 1)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.process(self._days())
+            self.env.run(until=self.n_days)
+            self._close_day(self.n_days - 1)
+        finally:
+            if collecting:
+                gc.enable()
         t1 = time.perf_counter()
         run = self._result()
         self.timings = {"simulate_s": t1 - t0, "tables_s": time.perf_counter() - t1}
