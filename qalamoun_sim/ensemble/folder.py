@@ -277,8 +277,9 @@ def _resume(path: Path, header: dict[str, Any]) -> tuple[Manifest, set[int]]:
         raise ResultsError(f"{path}: nothing to resume (no {MANIFEST})")
     manifest = Manifest.read(path)
     if manifest.format < 2:
-        raise ResultsError(f"{path}: made by qalamoun-sim 0.1.0 (every table in {LEGACY_DIR}/): it is read, "
-                           "not resumed; use --overwrite or another --out folder")
+        raise ResultsError(f"{path}: made by qalamoun-sim 0.1.0 (every table in {LEGACY_DIR}/): it is read, not "
+                           "resumed; convert it with qalamoun_sim.ensemble.upgrade_folder(old, new), or use "
+                           "--overwrite or another --out folder")
     old = manifest.header
     for key, label in (("seed", "seed"), ("replications", "replication count")):
         if old.get(key) != header[key]:

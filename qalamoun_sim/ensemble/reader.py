@@ -73,6 +73,10 @@ class Ensemble:
         #: ``tables`` (one folder per table) or ``chunks`` (qalamoun-sim 0.1.0: every file in ``chunks/``).
         self.layout = "tables" if (self.manifest.format >= 2 if self.manifest is not None
                                    else not (self.folder / LEGACY_DIR).is_dir()) else "chunks"
+        if self.layout == "chunks" and not quiet:
+            warnings.warn(f"{self.folder}: the layout of qalamoun-sim 0.1.0 (every table in {LEGACY_DIR}/): read "
+                          "here; for pandas, pyarrow, polars or duckdb (a folder per table) convert it with "
+                          "qalamoun_sim.ensemble.upgrade_folder(old, new)", ResultsWarning, stacklevel=2)
         self._tables: dict[str, pd.DataFrame] = {}
         self._summary: pd.DataFrame | None = None
         self._scenario: Scenario | None = None

@@ -20,7 +20,7 @@ from ..scenario import Scenario
 from ._geo import Dem, draw_border, draw_hillshade, read_border, read_dem
 from ._labels import place_labels
 from ._style import KIND_MARKERS, SIDE_COLORS, SNOW_STATES, map_axes, map_bounds, new_figure
-from .data import as_results
+from .data import as_results, index_of
 
 __all__ = ["plot_network_map"]
 
@@ -60,10 +60,12 @@ def plot_network_map(results: Any, *, cause: str = "any", ax: Axes | None = None
     res = as_results(results, scenario)
     scn = res.need_scenario()
     net = RouteNetwork.from_scenario(scn)
-    def closed(rt: Any) -> Any:
-        state = rt["state"].astype(str)
-        return {"any": rt["capacity_factor"] <= 0.0, "snow": state.isin(SNOW_STATES),
-                "interdiction": state.isin(("interdicted", "both"))}[cause]
+    states = {"snow": SNOW_STATES, "interdiction": ("interdicted", "both")}.get(cause, ())
+
+    def closed(rt: Any) -> Any:  # per row of a chunk, through the state's categories
+        if cause == "any":
+            return rt["capacity_factor"].to_numpy() <= 0.0
+        return index_of(rt["state"], states) >= 0
 
     share = res.group_mean("routes", "route", ["capacity_factor", "state"], closed)  # scanned, chunk by chunk
     share = share.reindex(list(net.route_ids)).fillna(0.0).to_numpy()

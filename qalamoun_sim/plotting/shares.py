@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import matplotlib.dates as mdates
@@ -26,37 +27,41 @@ __all__ = ["corridor_share_frame", "plot_share_cut", "plot_claim_distribution"]
 
 
 def _factor_arrays(routes: pd.DataFrame, net: RouteNetwork, scn: Scenario) -> dict[str, np.ndarray]:
-    """(R, D, N) snow factor, total factor, snow-closed and interdicted arrays from a routes table.
+    """(R, D, N) snow factor and interdicted arrays from (a chunk of) a routes table, and its R replications.
 
     The routes table holds the combined capacity factor and the state. The snow factor is exact:
     open -> the capacity factor; snow or both -> 0; interdicted (snow left it open) -> the surface's
-    slowed factor when the depth reached its slowed limit, else 1.
+    slowed factor when the depth reached its slowed limit, else 1. Rows in the order a run writes them
+    (replication, day, route; every cell once) are reshaped; others are placed cell by cell.
     """
-    reps = np.sort(routes["replication"].unique())
+    rep = routes["replication"].to_numpy(dtype=np.int64)
+    lo = int(rep.min()) if len(rep) else 0
+    seen = np.bincount(rep - lo) > 0 if len(rep) else np.zeros(0, bool)
+    reps = np.flatnonzero(seen) + lo  # sorted, as np.unique, in one pass
     days = int(routes["day"].max()) + 1
-    r = np.searchsorted(reps, routes["replication"].to_numpy())
-    d = routes["day"].to_numpy(dtype=int)
     k = index_of(routes["route"], list(net.route_ids))  # through the categories: one lookup per route id
     if (k < 0).any():
         raise ValueError(f"routes table names routes not in the scenario: "
                          f"{sorted(set(routes['route'].astype(str)[k < 0]))[:5]}")
     code = index_of(routes["state"], ROUTE_STATES)
+    is_snow, is_strike = np.zeros(len(ROUTE_STATES) + 1, bool), np.zeros(len(ROUTE_STATES) + 1, bool)
+    is_snow[[ROUTE_STATES.index(s) for s in SNOW_STATES]] = True
+    is_strike[[ROUTE_STATES.index(s) for s in ("interdicted", "both")]] = True
+    snow_closed, interdicted = is_snow[code], is_strike[code]
     cf = routes["capacity_factor"].to_numpy(dtype=float)
     limits = limits_of_routes(net, scn.snow)
     slowed_cm = np.array([lim.slowed_cm for lim in limits])[k]
     slowed_f = np.array([lim.slowed_capacity_factor for lim in limits])[k]
     depth = routes["snow_depth_cm"].to_numpy(dtype=float)
-    snow_closed = np.isin(code, [ROUTE_STATES.index(s) for s in SNOW_STATES])
-    interdicted = np.isin(code, [ROUTE_STATES.index(s) for s in ("interdicted", "both")])
     snow_f = np.where(snow_closed, 0.0, np.where(interdicted, np.where(depth >= slowed_cm, slowed_f, 1.0), cf))
     shape = (len(reps), days, net.n_routes)
-    out = {"snow_f": np.ones(shape), "total_f": np.ones(shape), "snow_closed": np.zeros(shape, dtype=bool),
-           "interdicted": np.zeros(shape, dtype=bool)}
-    out["snow_f"][r, d, k] = snow_f
-    out["total_f"][r, d, k] = cf
-    out["snow_closed"][r, d, k] = snow_closed
-    out["interdicted"][r, d, k] = interdicted
-    out["replications"] = reps
+    r = rep - reps[0] if len(reps) and reps[-1] - reps[0] + 1 == len(reps) else np.searchsorted(reps, rep)
+    flat = (r * days + routes["day"].to_numpy(dtype=np.int64)) * net.n_routes + k
+    if len(flat) == int(np.prod(shape)) and np.array_equal(flat, np.arange(len(flat))):
+        return {"snow_f": snow_f.reshape(shape), "interdicted": interdicted.reshape(shape), "replications": reps}
+    out = {"snow_f": np.ones(shape), "interdicted": np.zeros(shape, dtype=bool), "replications": reps}
+    out["snow_f"].ravel()[flat] = snow_f
+    out["interdicted"].ravel()[flat] = interdicted
     return out
 
 
@@ -94,7 +99,8 @@ def corridor_share_frame(results: Any, metric: str | None = None, corridor: str 
     if key not in res.cache:  # the share and the claim figures draw the same shares: computed once
         cols = ["day", "route", "capacity_factor", "state", "snow_depth_cm"]
         held = held_by_day(scn)
-        parts = [_chunk_shares(routes, net, scn, corridor, metric, held) for routes in res.chunks("routes", cols)]
+        parts = [_chunk_shares(block, net, scn, corridor, metric, held)
+                 for block in _blocks(res.chunks("routes", cols), scn.scenario.days * net.n_routes)]
         snow = np.concatenate([p[1] for p in parts])
         total = np.concatenate([p[2] for p in parts])
         reps = np.concatenate([p[0] for p in parts])
@@ -104,6 +110,19 @@ def corridor_share_frame(results: Any, metric: str | None = None, corridor: str 
                                        "date": res.dates(days), "snow": snow.ravel(),
                                        "interdiction": np.maximum(total - snow, 0.0).ravel(), "total": total.ravel()})
     return res.cache[key]
+
+
+def _blocks(chunks: Iterator[pd.DataFrame], rows_per_replication: int,
+            replications: int = 200) -> Iterator[pd.DataFrame]:
+    """Chunks of a table joined into blocks of about ``replications`` (fewer, larger calls to the shares)."""
+    held: list[pd.DataFrame] = []
+    for chunk in chunks:
+        held.append(chunk)
+        if sum(map(len, held)) >= replications * rows_per_replication:
+            yield pd.concat(held, ignore_index=True) if len(held) > 1 else held[0]
+            held = []
+    if held:
+        yield pd.concat(held, ignore_index=True) if len(held) > 1 else held[0]
 
 
 def _chunk_shares(routes: pd.DataFrame, net: RouteNetwork, scn: Scenario, corridor: str, metric: str,

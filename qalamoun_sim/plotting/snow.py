@@ -37,8 +37,9 @@ def plot_snow_depth(results: Any, *, replication: int | None = None, ax: Axes | 
     res = as_results(results, scenario)
     if replication is not None and int(replication) not in set(res.replication_ids().tolist()):
         raise ValueError(f"replication {replication} is not in {res.label}")
-    # (R, D, B) depths scanned chunk by chunk; the median across replications taken in place
-    grid, bands, reps = res.grid("weather", "snow_depth_cm", "elevation_m",
+    # (R, D, B) depths scanned chunk by chunk, float32 (a relative error of 6e-8 at most: 4 bytes a value,
+    # 188 MB for 10,000 winters of 181 days and 26 bands); the median across replications taken in place
+    grid, bands, reps = res.grid("weather", "snow_depth_cm", "elevation_m", dtype=np.float32,
                                  replications=None if replication is None else [int(replication)])
     if not bands:
         raise ValueError(f"{res.label}: the weather table has no snow bands (elevation_m)")
@@ -46,7 +47,7 @@ def plot_snow_depth(results: Any, *, replication: int | None = None, ax: Axes | 
     order = np.argsort(z)
     z = z[order]
     n = len(reps)
-    depth = np.median(grid, axis=0, overwrite_input=True)[:, order]  # (days, bands)
+    depth = np.median(grid, axis=0, overwrite_input=True)[:, order].astype(float)  # (days, bands)
     del grid
     if replication is not None or n == 1:
         what = f"replication {int(reps[0])}"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -20,7 +21,7 @@ from ._style import (
     outside_legend,
     rolling,
 )
-from .data import Results, as_results
+from .data import Results, as_results, index_of
 
 __all__ = ["plot_supply"]
 
@@ -68,8 +69,10 @@ def plot_supply(results: Any, by: str = "town", *, names: Sequence[str] | None =
     else:
         flow, keys = _corridor_flow(res, days)
     chosen = _chosen(flow, keys, names, top, by)
-    smooth = rolling(flow, smooth_days)
     n = flow.shape[0]
+    smooth = rolling(flow[:, :, [keys.index(c) for c in chosen]], smooth_days)  # the towns drawn only
+    keys = list(chosen)  # smooth's third axis
+    del flow
     behind = f"median and 5-95 % band, {n_label(n)}" if n > 1 else f"replication {int(res.replication_ids()[0])}"
     ylabel = f"delivered (t/day, {smooth_days}-day mean)" if smooth_days > 1 else "delivered (t/day)"
     if layout == "panels":
@@ -165,13 +168,11 @@ def _corridor_flow(res: Results, days: np.ndarray) -> tuple[np.ndarray, list[Any
     corr = {}
     if res.scenario is not None:
         corr = {n.id: n.corridor or n.id for n in res.scenario.nodes if n.kind == "source"}
-    seen: set[str] = set()
-    for conv in res.chunks("convoys", ["source"]):  # sources of no scenario node keep their id
-        seen.update(str(s) for s in (conv["source"].cat.categories if hasattr(conv["source"], "cat")
-                                     else conv["source"].unique()))
-    keys = sorted(set(corr.values()) | {corr.get(s, s) for s in seen})
+    src = next(res.chunks("convoys", ["source"]))["source"]  # every chunk has the run's sources as categories
+    seen = [str(s) for s in (src.cat.categories if hasattr(src, "cat") else src.unique())]
+    keys = sorted(set(corr.values()) | {corr.get(s, s) for s in seen})  # a source of no node keeps its id
     flow, _, _ = res.grid("convoys", "tonnes", "source", index="arrived_day", keys=keys, days=days,
-                          where=lambda c: c["fate"].astype(str) == "delivered", extra=["fate"],
+                          where=lambda c: index_of(c["fate"], ["delivered"]) >= 0, extra=["fate"],
                           key_of=lambda s: corr.get(s, s))
     return flow, keys
 
@@ -254,9 +255,11 @@ def _still_held(res: Results, shape: tuple[int, ...], towns: list[Any]) -> np.nd
     ev = res.table("events", ["day", "town", "event"])
     if len(ev):
         reps = res.replication_ids()
-        first = ev.groupby(["replication", ev["town"].astype(str)])["day"].min()
-        for (rep, town), day in first.items():
-            i = int(np.searchsorted(reps, rep))
-            if town in towns and i < len(reps) and reps[i] == rep:
-                held[i, int(day):, towns.index(town)] = False
+        first = ev.groupby(["replication", ev["town"].astype(str)])["day"].min().reset_index()
+        rep = first["replication"].to_numpy(dtype=np.int64)
+        i = np.minimum(np.searchsorted(reps, rep), len(reps) - 1)
+        k = pd.Index(list(towns)).get_indexer(first["town"])
+        ok = (reps[i] == rep) & (k >= 0)
+        day = first["day"].to_numpy(dtype=np.int64)[ok]
+        held[i[ok], :, k[ok]] = np.arange(shape[1])[None, :] < day[:, None]  # held before its first event
     return held
