@@ -288,16 +288,38 @@ def commands_reference() -> str:
               "- `interdict --out` writes `interdict.json` (the `--json` object), `budget_curve.png` (residual max flow "
               "against strikes: targeted with and without snow, and the scenario's own strikes) and "
               "`interdiction_map.png` (the routes struck at the largest budget).",
-              "- `run --out` writes Parquet chunks of the tables `routes`, `towns`, `convoys`, `weather`, `events` "
-              "(and the per-replication `summary`), `summary.json`, `scenario.json` and `manifest.json` (every file "
+              "- `run --out` writes the tables `routes`, `towns`, `convoys`, `weather`, `events` and the "
+              "per-replication `summary`, a folder of Parquet chunks each (their columns: "
+              "[the results tables](#the-results-tables)), `summary.json`, `scenario.json` and `manifest.json` (every file "
               "with its size and SHA-256, the scenario hash, the seed and the chunk plan). The folder "
               "is locked while a run writes it; `--resume` redoes the chunks that are missing or fail the manifest's "
               "check, `--overwrite` replaces a previous run's files.", ""]
     return "\n".join(lines)
 
 
+def results_reference() -> str:
+    """Every column of the tables of a results folder: its type, units and meaning (engine/columns.py)."""
+    from qalamoun_sim.engine.columns import COLUMNS
+
+    lines = ["## The results tables", "",
+             "`run --out DIR` writes each table as a folder of Parquet files, `DIR/TABLE/chunk-NNNNN.parquet`, "
+             "every file with the table's schema: a Parquet dataset that `pd.read_parquet(\"DIR/towns\")`, "
+             "`pyarrow.dataset.dataset(\"DIR/towns\")`, `polars.read_parquet(\"DIR/towns/*.parquet\")` and "
+             "duckdb (`SELECT * FROM 'DIR/towns/*.parquet'`) read as one table. Each field carries its `units` "
+             "and `description` as Parquet field metadata. Units as in UDUNITS: `1` dimensionless, `d` a day "
+             "number, `t d-1` tonnes per day; ids and states are dictionary-encoded (pandas reads them as "
+             "categories). A run in memory (`Run`) holds the same tables without the `replication` column.", ""]
+    for table, cols in COLUMNS.items():
+        lines += [f"### `{table}`", "", "| column | type | units | meaning |", "|---|---|---|---|"]
+        for name, typ, units, text in cols:
+            kind = "id (dictionary)" if str(typ).startswith("dictionary") else str(typ)
+            lines.append(f"| `{name}` | {kind} | {units or ''} | {_cell(text)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def render() -> str:
-    return HEADER + "\n" + scenario_reference() + "\n" + commands_reference()
+    return HEADER + "\n" + scenario_reference() + "\n" + commands_reference() + "\n" + results_reference()
 
 
 def main(argv: list[str] | None = None) -> int:
