@@ -15,9 +15,10 @@ import numpy as np
 
 from ..network.routes import RouteNetwork
 from ..scenario import SnowConfig, SurfaceLimits
+from .snowpack import band_weights
 
 __all__ = ["limits_of_routes", "factors_from_depth", "snow_factors", "recent_snowfall", "break_rules",
-           "broken_open", "FRESH_SNOW_CM"]
+           "broken_open", "RouteSnow", "FRESH_SNOW_CM"]
 
 FRESH_SNOW_CM = 1.0  # a day with at least this much new snow keeps a ploughed road uncleared [E]
 
@@ -106,6 +107,64 @@ def broken_open(cap: np.ndarray, speed: np.ndarray, depth_cm: np.ndarray, snowfa
     return cap, speed
 
 
+class _Rules:
+    """The closure rules of N routes as arrays: depth limits, slowed factors and break rules."""
+
+    def __init__(self, network: RouteNetwork, cfg: SnowConfig, columns: np.ndarray) -> None:
+        limits = limits_of_routes(network, cfg)
+        chosen = [limits[i] for i in columns]
+        self.closed_cm = np.array([lim.closed_cm for lim in chosen], dtype=float)
+        self.slowed_cm = np.array([lim.slowed_cm for lim in chosen], dtype=float)
+        self.open_below_cm = np.minimum(self.closed_cm, self.slowed_cm)
+        self.slow_cap = np.array([lim.slowed_capacity_factor for lim in chosen], dtype=float)
+        self.slow_speed = np.array([lim.slowed_speed_factor for lim in chosen], dtype=float)
+        after, self.below = break_rules(network, cfg, columns)
+        self.breakable = bool((after >= 0).any())
+        # a route that is never broken open waits for ever
+        self.after = np.where(after >= 0, after, _NEVER + 2**31).astype(np.int64)
+        self.check_below = bool(np.isfinite(self.below[after >= 0]).any())
+        if (self.slow_cap <= 0).any():
+            raise ValueError("slowed capacity factors must be > 0")
+        self._shape: tuple[int, ...] = ()
+
+    def _buffers(self, shape: tuple[int, ...]) -> None:
+        if shape != self._shape:
+            self._shape = shape
+            self._closed, self._slowed, self._open, self._broken, self._t = (
+                np.empty(shape, dtype=bool) for _ in range(5))
+
+    def factors(self, depth: np.ndarray, dry_days: np.ndarray, cap: np.ndarray, speed: np.ndarray) -> None:
+        """One day's factors (..., N) into ``cap`` and ``speed``, from the depth and the days since fresh snow
+        (:data:`FRESH_SNOW_CM`; 0 on a day with fresh snow): those of :func:`factors_from_depth` and
+        :func:`broken_open`, as a state per cell (open, slowed or closed) and the state's factors."""
+        self._buffers(depth.shape)
+        closed, slowed, is_open = self._closed, self._slowed, self._open
+        np.greater_equal(depth, self.closed_cm, out=closed)
+        np.greater_equal(depth, self.slowed_cm, out=slowed)   # and not closed, unless broken open
+        np.less(depth, self.open_below_cm, out=is_open)       # neither: a broken route was not open
+        if self.breakable:
+            # broken open: closed (capacity 0: slowed factors are > 0), dry for the route's days, under its
+            # depth; it becomes slowed
+            broken = self._broken
+            np.greater_equal(dry_days, self.after, out=broken)
+            np.logical_and(broken, closed, out=broken)
+            if self.check_below:
+                np.less(depth, self.below, out=self._t)
+                np.logical_and(broken, self._t, out=broken)
+            np.greater(closed, broken, out=closed)               # closed and not broken
+            np.logical_or(slowed, broken, out=slowed)
+        np.greater(slowed, closed, out=slowed)                   # slowed and not closed
+        # 1 on open cells, the slowed factor on slowed cells, 0 on closed ones: exactly, as a sum of one of
+        # them with zeros (factors are never negative)
+        for out, slow in ((cap, self.slow_cap), (speed, self.slow_speed)):
+            np.multiply(slowed, slow, out=out)
+            np.add(out, is_open, out=out)
+
+
+#: Days since fresh snow before any fell (larger than any break rule).
+_NEVER = 2**30
+
+
 def snow_factors(depth_cm: np.ndarray, snowfall_cm: np.ndarray, network: RouteNetwork,
                  cfg: SnowConfig, columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Capacity and speed factors (R, D, N) of every route from the snow on its highest point.
@@ -120,8 +179,76 @@ def snow_factors(depth_cm: np.ndarray, snowfall_cm: np.ndarray, network: RouteNe
         The network indices of the N routes given, in order; default every route.
     """
     cols = np.arange(network.n_routes) if columns is None else np.asarray(columns)
-    limits = limits_of_routes(network, cfg)
-    chosen = [limits[i] for i in cols]
-    cap, speed = factors_from_depth(depth_cm, chosen)
-    after, below = break_rules(network, cfg, cols)
-    return broken_open(cap, speed, depth_cm, snowfall_cm, chosen, after, below)
+    rules = _Rules(network, cfg, cols)
+    cap, speed = np.empty(depth_cm.shape), np.empty(depth_cm.shape)
+    dry = np.full(depth_cm.shape[:1] + depth_cm.shape[2:], _NEVER, dtype=np.int64)
+    for d in range(depth_cm.shape[1]):
+        _dry_days(dry, snowfall_cm[:, d])
+        rules.factors(depth_cm[:, d], dry, cap[:, d], speed[:, d])
+    return cap, speed
+
+
+def _dry_days(dry: np.ndarray, snowfall_cm: np.ndarray) -> None:
+    """Advance the days since fresh snow (``dry``, in place) by a day with this fresh snow."""
+    np.add(dry, 1, out=dry)
+    dry[snowfall_cm >= FRESH_SNOW_CM] = 0
+
+
+class RouteSnow:
+    """Snow on the routes' highest points and their factors, day by day as the pack is computed (a
+    :class:`~.snowpack.DaySink`): the values of :func:`~.state.route_depth_from_bands` and
+    :func:`snow_factors`, without holding the bands' fresh snow or any (R, D, N) temporary.
+
+    Routes at the same elevation share their interpolation (and the days since fresh snow there).
+
+    Attributes
+    ----------
+    depth_cm, capacity_factor, speed_factor : (R, D, N) float
+        Filled as the pack's days come.
+    """
+
+    def __init__(self, network: RouteNetwork, cfg: SnowConfig, columns: np.ndarray, bands_m: np.ndarray,
+                 shape: tuple[int, int]) -> None:
+        self.rules = _Rules(network, cfg, np.asarray(columns))
+        elevations = network.max_elevation_m[columns]
+        unique, self.route_of = np.unique(elevations, return_inverse=True)
+        self.shared = len(unique) < 0.8 * len(elevations)
+        self.lo, self.hi, self.w = band_weights(bands_m, unique if self.shared else elevations)
+        self.one_minus_w = 1.0 - self.w
+        full = shape + (len(elevations),)
+        self.depth_cm, self.capacity_factor, self.speed_factor = np.empty(full), np.empty(full), np.empty(full)
+        self._n_rep = shape[0]
+        self.start(slice(0, 0))
+
+    def start(self, rows: slice) -> None:
+        """A chunk of replications: no fresh snow yet."""
+        n = len(range(*rows.indices(self._n_rep)))
+        at, routes = (n, len(self.w)), (n, self.depth_cm.shape[-1])
+        self._dry = np.full(at, _NEVER, dtype=np.int64)
+        self._at, self._fresh, self._upper = np.empty(at), np.empty(at), np.empty(at)
+        self._depth, self._cap, self._speed = np.empty(routes), np.empty(routes), np.empty(routes)
+        self._dry_routes = np.empty(routes, dtype=np.int64) if self.shared else self._dry
+
+    def day(self, rows: slice, d: int, depth_cm: np.ndarray, snowfall_cm: np.ndarray) -> None:
+        """Interpolate the bands' depth and fresh snow to the routes and set the day's factors."""
+        if self.shared:
+            self._interpolate(depth_cm, self._at)
+            np.take(self._at, self.route_of, axis=1, out=self._depth)
+        else:
+            self._interpolate(depth_cm, self._depth)
+        self._interpolate(snowfall_cm, self._fresh)
+        _dry_days(self._dry, self._fresh)
+        if self.shared:
+            np.take(self._dry, self.route_of, axis=1, out=self._dry_routes)
+        self.rules.factors(self._depth, self._dry_routes, self._cap, self._speed)
+        self.depth_cm[rows, d] = self._depth
+        self.capacity_factor[rows, d] = self._cap
+        self.speed_factor[rows, d] = self._speed
+
+    def _interpolate(self, bands: np.ndarray, out: np.ndarray) -> None:
+        """``bands[:, lo] (1 - w) + bands[:, hi] w`` into ``out``."""
+        np.take(bands, self.lo, axis=1, out=out)
+        np.multiply(out, self.one_minus_w, out=out)
+        np.take(bands, self.hi, axis=1, out=self._upper)
+        np.multiply(self._upper, self.w, out=self._upper)
+        np.add(out, self._upper, out=out)

@@ -16,14 +16,16 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from ..scenario import SnowConfig, WeatherConfig
 from . import snowphysics as sp
-from .weather import Weather, temperature_at
+from .weather import Weather
 
-__all__ = ["Snowpack", "band_elevations", "snow_fraction", "orographic_factor", "simulate_snowpack"]
+__all__ = ["Snowpack", "FIELDS", "DaySink", "band_elevations", "band_weights", "snow_fraction", "orographic_factor",
+           "simulate_snowpack", "pack_series"]
 
 
 @dataclass(frozen=True)
@@ -76,55 +78,224 @@ def orographic_factor(cfg: WeatherConfig, bands_m: np.ndarray) -> np.ndarray:
     return np.maximum(0.0, 1.0 + g * dz)
 
 
-@dataclass
-class _Pack:
-    """The state of every band of every replication, (R, B) arrays, updated in place day by day."""
+class DaySink(Protocol):
+    """What reads the pack as it is computed: :func:`pack_series` calls :meth:`start` before each chunk of
+    replications and :meth:`day` at the end of each of its days."""
 
-    ice: np.ndarray
-    liquid: np.ndarray
-    deficit: np.ndarray
-    ati: np.ndarray
-    depth_cm: np.ndarray
+    def start(self, rows: slice) -> None:
+        """A chunk of replications begins (their indices in the block)."""
 
-    @classmethod
-    def empty(cls, shape: tuple[int, int]) -> _Pack:
-        return cls(*(np.zeros(shape) for _ in range(5)))
+    def day(self, rows: slice, d: int, depth_cm: np.ndarray, snowfall_cm: np.ndarray) -> None:
+        """Day ``d`` of replications ``rows``: depth and fresh snow per band, (r, B), valid during the call."""
 
 
-def _densify(pack: _Pack, temp: np.ndarray, scfg: SnowConfig) -> None:
-    """CLASS's aging of the pack as it stands at the end of the day."""
-    has = pack.ice > 0
-    rho = np.where(has, 100.0 * pack.ice / np.where(has, pack.depth_cm, 1.0), 1.0)
-    melting = sp.is_melting(temp, scfg.melt_base_c)
-    target = sp.max_density(pack.depth_cm, melting, scfg.max_density_cold_kg_m3, scfg.max_density_melting_kg_m3)
-    rho = sp.densify(rho, target, scfg.settling_days)
-    pack.depth_cm = np.where(has, 100.0 * pack.ice / rho, 0.0)
+def band_weights(bands_m: np.ndarray, elevations_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each elevation, the bands below and above it and the weight of the upper one: a value there is
+    ``v[lo] (1 - w) + v[hi] w``. Elevations outside the bands take the nearest band's value.
+
+    >>> [a.tolist() for a in band_weights(np.array([1000.0, 1100.0, 1200.0]), np.array([1150.0, 900.0]))]
+    [[1, 0], [2, 1], [0.5, 0.0]]
+    """
+    z = np.clip(np.asarray(elevations_m, dtype=float), bands_m[0], bands_m[-1])
+    hi = np.clip(np.searchsorted(bands_m, z, side="left"), 1, len(bands_m) - 1)
+    lo = hi - 1
+    return lo, hi, (z - bands_m[lo]) / (bands_m[hi] - bands_m[lo])
 
 
-def _day(pack: _Pack, temp: np.ndarray, snow: np.ndarray, rain: np.ndarray, mf: float, mf_max: float,
-         scfg: SnowConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One day of one band set; returns melt, refreeze, rain on the pack and runoff (mm)."""
-    pack.ice = pack.ice + snow
-    pack.depth_cm = pack.depth_cm + 100.0 * snow / scfg.new_snow_density_kg_m3
-    has = pack.ice > 0
-    rain_on = np.where(has, rain, 0.0)
-    pack.ati = sp.antecedent_temperature(pack.ati, temp, snow)
-    deficit = (pack.deficit - np.minimum(temp, 0.0) * snow / sp.LATENT_OVER_HEAT
-               + sp.temperature_deficit_change(pack.ati, temp, mf, mf_max))
-    pack.deficit = np.clip(deficit, 0.0, sp.HEAT_DEFICIT_CAP * pack.ice)
-    melt = np.minimum(np.where(has, sp.melt_mm(temp, rain_on, mf, scfg.melt_base_c), 0.0), pack.ice)
-    left = pack.ice - melt
-    pack.depth_cm = np.where(left > 0, pack.depth_cm * left / np.where(has, pack.ice, 1.0), 0.0)
-    pack.ice = left
-    pack.deficit = np.where(left > 0, pack.deficit, 0.0)
-    water = pack.liquid + melt + rain_on
-    refreeze = np.minimum(water, pack.deficit)          # refrozen water adds ice, not depth
-    pack.ice = pack.ice + refreeze
-    pack.deficit = pack.deficit - refreeze
-    water = water - refreeze
-    pack.liquid = np.minimum(water, scfg.liquid_water_capacity * pack.ice)
-    _densify(pack, temp, scfg)
-    return melt, refreeze, rain_on, water - pack.liquid
+#: The series a pack can record, by :class:`Snowpack` field.
+FIELDS: tuple[str, ...] = ("depth_cm", "swe_mm", "snowfall_mm", "snowfall_cm", "melt_mm", "liquid_mm", "refreeze_mm",
+                           "rain_on_snow_mm", "runoff_mm")
+
+
+class _Day:
+    """One day's inputs for a chunk of replications and every band, ``(r, B)`` buffers refilled each day as
+    :func:`.weather.temperature_at`, :func:`orographic_factor` and :func:`snow_fraction` compute them."""
+
+    def __init__(self, weather: Weather, rows: slice, wcfg: WeatherConfig, scfg: SnowConfig, bands_m: np.ndarray) -> None:
+        self.temperature = weather.temperature_c[rows]
+        self.precipitation = weather.precipitation_mm[rows]
+        shape = (len(self.temperature), len(bands_m))
+        self.cooling = weather.lapse_rate_c_per_km * ((np.asarray(bands_m, dtype=float) - weather.reference_elevation_m)
+                                                      / 1000.0)
+        self.gain = orographic_factor(wcfg, bands_m)
+        self.scfg = scfg
+        self.temp, self.snowfall, self.rain, self.cold, self.new_depth, self.cold_snow, self.max_a = (
+            np.empty(shape) for _ in range(7))
+        self.reset, self.melting = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
+
+    def fill(self, d: int) -> None:
+        """The buffers for day ``d``."""
+        c = self.scfg
+        np.subtract(self.temperature[:, d, None], self.cooling, out=self.temp)
+        temp = self.temp
+        np.multiply(self.precipitation[:, d, None], self.gain, out=self.rain)          # precipitation, for now
+        if c.mix_range_c <= 0:
+            np.less(temp, c.rain_snow_threshold_c, out=self.reset)
+            np.multiply(self.rain, self.reset, out=self.snowfall)                      # precip x (t < threshold)
+        else:                                                                            # clip((T0 + m/2 - t) / m, 0, 1)
+            np.subtract(c.rain_snow_threshold_c + c.mix_range_c / 2.0, temp, out=self.snowfall)
+            np.divide(self.snowfall, c.mix_range_c, out=self.snowfall)
+            np.maximum(self.snowfall, 0.0, out=self.snowfall)
+            np.minimum(self.snowfall, 1.0, out=self.snowfall)
+            np.multiply(self.rain, self.snowfall, out=self.snowfall)
+        np.subtract(self.rain, self.snowfall, out=self.rain)
+        np.minimum(temp, 0.0, out=self.cold)                                           # the new snow's temperature
+        np.multiply(self.snowfall, 100.0, out=self.new_depth)
+        np.divide(self.new_depth, c.new_snow_density_kg_m3, out=self.new_depth)
+        np.multiply(self.cold, self.snowfall, out=self.cold_snow)                       # the heat deficit it brings
+        np.divide(self.cold_snow, sp.LATENT_OVER_HEAT, out=self.cold_snow)
+        np.greater(self.snowfall, sp.ATI_RESET_MM_PER_H * sp.DT_HOURS, out=self.reset)  # a heavy snowfall resets ATI
+        np.greater(temp, c.melt_base_c, out=self.melting)                               # sp.is_melting, and melt
+        self.max_a[...] = np.where(self.melting, c.max_density_melting_kg_m3, c.max_density_cold_kg_m3)
+
+
+def _run(weather: Weather, rows: slice, wcfg: WeatherConfig, scfg: SnowConfig, bands_m: np.ndarray, mf: np.ndarray,
+         mf_max: float, out: dict[str, np.ndarray], sink: DaySink | None) -> None:
+    """The pack of replications ``rows`` day by day, every band; each series in ``out`` (R, D, B) filled there.
+
+    Each day is the sequence of docs/background.md s.4 as the functions of :mod:`.snowphysics` state it,
+    the same operations in their order on the same operands (so the same bits: tests/test_state_fast.py
+    runs those functions beside it), written into buffers so that a day allocates nothing. Their
+    ``where`` calls become products with a mask, or sums with one, wherever the two agree: ice, depth,
+    heat deficit, rain and melt are never negative and never -0, and a band without ice has no depth.
+    """
+    f = _Day(weather, rows, wcfg, scfg, bands_m)
+    shape = f.temp.shape
+    ice, liquid, deficit, ati, depth = (np.zeros(shape) for _ in range(5))
+    has, keep = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
+    melt, rain_on, water, t1, t2, t3 = (np.empty(shape) for _ in range(6))
+    weight = 1.0 - (1.0 - sp.TIPM_6H) ** (sp.DT_HOURS / 6.0)
+    relax = np.exp(-1.0 / scfg.settling_days)
+    if sink is not None:
+        sink.start(rows)
+    for d in range(len(mf)):
+        f.fill(d)
+        temp, cold = f.temp, f.cold
+        np.add(ice, f.snowfall, out=ice)
+        np.add(depth, f.new_depth, out=depth)
+        np.greater(ice, 0.0, out=has)
+        np.multiply(f.rain, has, out=rain_on)                    # where(has, rain, 0)
+        # antecedent temperature index: where(reset, min(T, 0), ati + w (T - ati)), never above 0
+        np.subtract(temp, ati, out=t1)
+        np.multiply(t1, weight, out=t1)
+        np.add(ati, t1, out=t1)
+        if f.reset.any():
+            np.copyto(t1, cold, where=f.reset)
+        np.minimum(t1, 0.0, out=ati)
+        # heat deficit: - min(T, 0) S / 160 + NMF (DT/6) (MF / MFMAX) (ATI - min(T, 0)), within [0, 0.33 ice]
+        scale = float(mf[d]) / mf_max if mf_max > 0 else 0.0
+        np.subtract(deficit, f.cold_snow, out=deficit)
+        np.subtract(ati, cold, out=t1)
+        np.multiply(t1, sp.NMF_MM_PER_C_6H * (sp.DT_HOURS / 6.0) * scale, out=t1)
+        np.add(deficit, t1, out=deficit)
+        np.multiply(ice, sp.HEAT_DEFICIT_CAP, out=t2)
+        np.maximum(deficit, 0.0, out=deficit)                    # np.clip(deficit, 0, 0.33 ice)
+        np.minimum(deficit, t2, out=deficit)
+        # melt: where(T > base, MF (T - base) + 0.0125 rain max(T, 0), 0) on the pack, at most the ice
+        np.multiply(rain_on, sp.MELT_RAIN_HEAT_PER_MM_C, out=t1)
+        np.maximum(temp, 0.0, out=t2)
+        np.multiply(t1, t2, out=t1)
+        np.subtract(temp, scfg.melt_base_c, out=melt)
+        np.multiply(melt, float(mf[d]), out=melt)
+        np.add(melt, t1, out=melt)
+        np.multiply(melt, f.melting, out=melt)
+        np.add(melt, 0.0, out=melt)                              # -0 (a product with 0) is 0
+        np.minimum(melt, ice, out=melt)                          # off the pack the ice, 0, is the minimum
+        np.subtract(ice, melt, out=t3)                           # the ice left, never negative
+        np.multiply(depth, t3, out=depth)                        # where(left > 0, depth left / where(has, ice, 1), 0)
+        np.logical_not(has, out=keep)
+        np.add(ice, keep, out=t1)
+        np.divide(depth, t1, out=depth)
+        ice, t3 = t3, ice
+        np.greater(ice, 0.0, out=keep)
+        np.multiply(deficit, keep, out=deficit)                  # where(left > 0, deficit, 0)
+        # liquid water refreezes against the deficit (ice, not depth), then is held up to a fraction of the ice
+        np.add(liquid, melt, out=water)
+        np.add(water, rain_on, out=water)
+        refreeze = np.minimum(water, deficit, out=t1)
+        np.add(ice, refreeze, out=ice)
+        np.subtract(deficit, refreeze, out=deficit)
+        np.subtract(water, refreeze, out=water)
+        np.multiply(ice, scfg.liquid_water_capacity, out=t2)
+        np.minimum(water, t2, out=liquid)
+        _record(out, rows, d, swe=(ice, liquid), melt=melt, liquid=liquid, refreeze=refreeze, rain_on=rain_on,
+                runoff=(water, liquid), snowfall_mm=f.snowfall, snowfall_cm=f.new_depth)
+        _densify(ice, depth, f.max_a, relax, has, t2, t3, melt)
+        _record(out, rows, d, depth=depth)
+        if sink is not None:
+            sink.day(rows, d, depth, f.new_depth)
+
+
+def _densify(ice: np.ndarray, depth: np.ndarray, max_a: np.ndarray, relax: float, bare: np.ndarray,
+             rho: np.ndarray, t: np.ndarray, hundred_ice: np.ndarray) -> None:
+    """CLASS's aging of the pack at the end of the day (:func:`.snowphysics.max_density`, :func:`.snowphysics.densify`)
+    on ``depth`` in place; the other arrays after ``relax`` are scratch. A band without ice has no depth."""
+    np.less_equal(ice, 0.0, out=bare)
+    np.add(depth, bare, out=t)                                   # where(has, depth, 1)
+    np.multiply(ice, 100.0, out=hundred_ice)
+    np.divide(hundred_ice, t, out=rho)
+    np.add(rho, bare, out=rho)                                   # where(has, 100 ice / depth, 1)
+    # Tabler's maximum density on the depth z (m): A - (204.7 / z) (1 - exp(-z / 0.673))
+    z = depth
+    np.divide(depth, 100.0, out=z)
+    np.maximum(z, 1e-6, out=z)
+    np.divide(z, -sp._TABLER_Z, out=t)                           # -z / 0.673, exactly
+    np.expm1(t, out=t)
+    np.divide(sp._TABLER_B, z, out=z)
+    np.multiply(z, t, out=t)
+    np.add(max_a, t, out=t)                                      # A - (B / z) (-expm1), exactly: the target
+    # rho' = max(rho, (rho - target) exp(-1 / tau) + target), at most ice
+    relaxed = depth
+    np.subtract(rho, t, out=relaxed)
+    np.multiply(relaxed, relax, out=relaxed)
+    np.add(relaxed, t, out=relaxed)
+    np.maximum(rho, relaxed, out=rho)
+    np.minimum(rho, sp.ICE_DENSITY_KG_M3, out=rho)
+    np.divide(hundred_ice, rho, out=depth)                       # where(has, 100 ice / rho, 0)
+
+
+def _record(out: dict[str, np.ndarray], rows: slice, d: int, **series: np.ndarray | tuple[np.ndarray, np.ndarray]) -> None:
+    """Store day ``d`` of the recorded series (a pair is a sum, swe, or a difference, runoff)."""
+    for key, value in series.items():
+        name = _NAMES.get(key, key)
+        if name not in out:
+            continue
+        if isinstance(value, tuple):
+            (np.add if key == "swe" else np.subtract)(*value, out=out[name][rows, d])
+        else:
+            out[name][rows, d] = value
+
+
+_NAMES = {"depth": "depth_cm", "swe": "swe_mm", "melt": "melt_mm", "liquid": "liquid_mm", "refreeze": "refreeze_mm",
+          "rain_on": "rain_on_snow_mm", "runoff": "runoff_mm"}
+
+
+#: Replications x bands a pass of the pack holds (about 16 arrays of this many floats stay in a core's cache).
+CHUNK_CELLS = 8192
+
+
+def pack_series(weather: Weather, wcfg: WeatherConfig, scfg: SnowConfig, bands_m: np.ndarray,
+                dates: Sequence[dt.date] | None = None, fields: Sequence[str] = FIELDS,
+                sink: DaySink | None = None) -> dict[str, np.ndarray]:
+    """Some of the :class:`Snowpack` series, (R, D, B) each, without computing or holding the others;
+    ``sink`` reads each day as it is computed (``compute_state`` turns it into route closures there).
+    Arguments as :func:`simulate_snowpack`.
+
+    Replications go a few hundred at a time (:data:`CHUNK_CELLS`): each is its own pack, so the chunks
+    change no number.
+    """
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown:
+        raise ValueError(f"unknown snowpack series '{unknown[0]}' (choose from {', '.join(FIELDS)})")
+    n_rep, n_day = weather.temperature_c.shape
+    mean, ratio = scfg.melt_factor_mm_per_c_day, scfg.melt_factor_seasonal_ratio
+    mf = sp.seasonal_melt_factor(dates, mean, ratio) if dates is not None else np.full(n_day, mean)
+    mf_max = 2.0 * mean / (1.0 + ratio) if dates is not None else mean
+    out = {k: np.empty((n_rep, n_day, len(bands_m))) for k in fields}
+    step = max(1, CHUNK_CELLS // max(1, len(bands_m)))
+    for lo in range(0, n_rep, step):
+        _run(weather, slice(lo, min(n_rep, lo + step)), wcfg, scfg, bands_m, mf, mf_max, out, sink)
+    return out
 
 
 def simulate_snowpack(weather: Weather, wcfg: WeatherConfig, scfg: SnowConfig, bands_m: np.ndarray,
@@ -141,24 +312,4 @@ def simulate_snowpack(weather: Weather, wcfg: WeatherConfig, scfg: SnowConfig, b
         The days, for the seasonal melt factor; without them every day melts at the mean factor
         ``melt_factor_mm_per_c_day`` (the factor of the equinoxes).
     """
-    temp = temperature_at(weather, bands_m)                       # (R, D, B)
-    precip = weather.precipitation_mm[..., None] * orographic_factor(wcfg, bands_m)
-    snowfall = precip * snow_fraction(temp, scfg.rain_snow_threshold_c, scfg.mix_range_c)
-    rain = precip - snowfall
-    n_rep, n_day, n_band = temp.shape
-    mean, ratio = scfg.melt_factor_mm_per_c_day, scfg.melt_factor_seasonal_ratio
-    mf = sp.seasonal_melt_factor(dates, mean, ratio) if dates is not None else np.full(n_day, mean)
-    mf_max = 2.0 * mean / (1.0 + ratio) if dates is not None else mean
-    out = {k: np.empty_like(temp) for k in ("depth", "swe", "melt", "liquid", "refreeze", "rain_on", "runoff")}
-    pack = _Pack.empty((n_rep, n_band))
-    for d in range(n_day):
-        melt, refreeze, rain_on, runoff = _day(pack, temp[:, d], snowfall[:, d], rain[:, d], float(mf[d]), mf_max,
-                                               scfg)
-        for key, value in (("depth", pack.depth_cm), ("swe", pack.ice + pack.liquid), ("melt", melt),
-                           ("liquid", pack.liquid), ("refreeze", refreeze), ("rain_on", rain_on),
-                           ("runoff", runoff)):
-            out[key][:, d] = value
-    return Snowpack(depth_cm=out["depth"], swe_mm=out["swe"], snowfall_mm=snowfall,
-                    snowfall_cm=100.0 * snowfall / scfg.new_snow_density_kg_m3, melt_mm=out["melt"],
-                    liquid_mm=out["liquid"], refreeze_mm=out["refreeze"], rain_on_snow_mm=out["rain_on"],
-                    runoff_mm=out["runoff"])
+    return Snowpack(**pack_series(weather, wcfg, scfg, bands_m, dates))

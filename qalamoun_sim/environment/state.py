@@ -18,10 +18,10 @@ import numpy as np
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from ..scenario.observed import read_observed_csv
-from .closures import snow_factors
+from .closures import RouteSnow
 from .interdiction import simulate_strikes
 from .observed import overlay_observed
-from .snowpack import band_elevations, simulate_snowpack
+from .snowpack import band_elevations, band_weights, pack_series
 from .weather import Weather, simulate_weather
 
 if TYPE_CHECKING:  # pragma: no cover - xarray is imported by to_xarray only
@@ -188,16 +188,15 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
         wanted_bands = bands_needed(bands, net.max_elevation_m[wanted])
         kept_bands = slice(wanted_bands.start - used.start, wanted_bands.stop - used.start)
         bands = bands[used]
-    pack = simulate_snowpack(wx, scenario.weather, scenario.snow, bands, dates)
-    depth = route_depth_from_bands(pack.depth_cm, bands, elevations)
-    fresh = route_depth_from_bands(pack.snowfall_cm, bands, elevations)
-    cap_f, speed_f = snow_factors(depth, fresh, net, scenario.snow, columns)
+    snow = RouteSnow(net, scenario.snow, columns, bands, (len(reps), len(dates)))
+    pack = pack_series(wx, scenario.weather, scenario.snow, bands, dates, ("depth_cm",), sink=snow)
+    depth, cap_f, speed_f = snow.depth_cm, snow.capacity_factor, snow.speed_factor
     interdicted = simulate_strikes(scenario, net, wx, strike_rngs, columns, cap_f)
     keep = np.searchsorted(columns, wanted) if len(columns) != len(wanted) else slice(None)
     return ExogenousState(
         replications=reps, dates=dates, route_ids=tuple(net.route_ids[i] for i in wanted),
         temperature_c=wx.temperature_c, precipitation_mm=wx.precipitation_mm, storm=wx.storm,
-        band_elevations_m=bands[kept_bands], band_depth_cm=pack.depth_cm[..., kept_bands],
+        band_elevations_m=bands[kept_bands], band_depth_cm=pack["depth_cm"][..., kept_bands],
         route_depth_cm=depth[..., keep], snow_capacity_factor=cap_f[..., keep],
         snow_speed_factor=speed_f[..., keep], interdicted=interdicted[..., keep])
 
@@ -239,13 +238,16 @@ def bands_needed(bands_m: np.ndarray, elevations_m: np.ndarray) -> slice:
 def route_depth_from_bands(band_depth_cm: np.ndarray, bands_m: np.ndarray, elevations_m: np.ndarray) -> np.ndarray:
     """(R, D, N) snow depth at each route's highest point, interpolated linearly between bands.
 
-    Elevations outside the band range take the nearest band's depth.
+    Elevations outside the band range take the nearest band's depth (:func:`~.snowpack.band_weights`).
     """
-    z = np.clip(np.asarray(elevations_m, dtype=float), bands_m[0], bands_m[-1])
-    hi = np.clip(np.searchsorted(bands_m, z, side="left"), 1, len(bands_m) - 1)
-    lo = hi - 1
-    w = (z - bands_m[lo]) / (bands_m[hi] - bands_m[lo])
-    return band_depth_cm[..., lo] * (1.0 - w) + band_depth_cm[..., hi] * w
+    lo, hi, w = band_weights(bands_m, elevations_m)
+    # band_depth[..., lo] * (1 - w) + band_depth[..., hi] * w, with one temporary
+    out = np.take(band_depth_cm, lo, axis=-1)
+    out *= 1.0 - w
+    upper = np.take(band_depth_cm, hi, axis=-1)
+    upper *= w
+    out += upper
+    return out
 
 
 def _observed(wx: Weather, scenario: Scenario) -> Weather:
