@@ -65,8 +65,9 @@ def default_chunk_size(replications: int, workers: int) -> int:
 def replication_bytes(scenario: Scenario) -> int:
     """About how much memory one replication takes at its peak: its state arrays and its tables.
 
-    A generous estimate (per day: 8 bytes x 4 arrays per snow band, about 200 bytes per route for
-    the state and the ``routes`` table, 100 per town), so that what it admits fits.
+    A generous estimate (per day: 8 bytes x 4 arrays per snow band and a row of the long ``weather``
+    table per band, about 60 bytes; about 200 bytes per route for the state and the ``routes``
+    table, 100 per town), so that what it admits fits.
 
     Examples
     --------
@@ -77,7 +78,7 @@ def replication_bytes(scenario: Scenario) -> int:
     w = scenario.weather
     bands = int((w.band_max_m - w.band_min_m) // w.band_step_m) + 1
     towns = sum(1 for n in scenario.nodes if n.kind == "town")
-    per_day = 32 * bands + 200 * len(scenario.routes) + 100 * towns + 200
+    per_day = (32 + 64) * bands + 200 * len(scenario.routes) + 100 * towns + 200
     return int(scenario.scenario.days * per_day) + 2**20
 
 
