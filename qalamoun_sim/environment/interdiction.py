@@ -29,7 +29,8 @@ from ..network.routes import RouteNetwork
 from ..scenario import Asset, Scenario
 from .weather import Weather
 
-__all__ = ["simulate_strikes", "target_weights", "asset_active_days", "grounded_days", "optimal_targets"]
+__all__ = ["simulate_strikes", "target_weights", "asset_active_days", "grounded_days", "optimal_targets",
+           "searchsorted_right"]
 
 
 def target_weights(network: RouteNetwork, asset: Asset) -> np.ndarray:
@@ -108,7 +109,7 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
             cell = np.flatnonzero(u_hit < threshold[:, :, None])  # rep * size + day * k + strike
             rep, col = np.divmod(cell, size)
             u_target = flat_draws[rep * row + at + col]
-            route = column_of[np.minimum(np.searchsorted(cdf, u_target, side="right"), n_route - 1)]
+            route = column_of[np.minimum(searchsorted_right(cdf, u_target), n_route - 1)]
             kept = route >= 0
             rep, day, route = rep[kept], col[kept] // k, route[kept]
             # a hit on day d closes its route on days d .. d + repair_days - 1
@@ -118,6 +119,33 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
         at += 2 * size
     _strike_optimally(scenario, network, weather, hit_draws, snow_factor, closed, column_of)
     return closed
+
+
+def searchsorted_right(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(cdf, u, side="right")`` for uniforms ``u`` in [0, 1) and a sorted ``cdf``, exactly and
+    several times faster for many ``u``: a table over ``2**k`` equal buckets of [0, 1) gives the answer
+    wherever no ``cdf`` value falls inside the bucket, and only the other draws are searched.
+
+    Examples
+    --------
+    >>> cdf = np.array([0.25, 0.5, 0.5, 1.0])
+    >>> u = np.array([0.0, 0.25, 0.3, 0.5, 0.75, 0.999])
+    >>> searchsorted_right(cdf, u).tolist() == np.searchsorted(cdf, u, side="right").tolist()
+    True
+    """
+    if len(u) < 1024 or len(cdf) < 8:
+        return np.searchsorted(cdf, u, side="right")
+    m = 1 << min(20, max(10, int(len(cdf)).bit_length() + 4))     # buckets: about 16 per cdf value
+    edges = np.arange(m + 1) / m                                    # exact: a power of two
+    count = np.searchsorted(cdf, edges, side="right")               # cdf values <= each edge
+    scaled = u * m                                                  # exact, as m is a power of two
+    bucket = np.fmin(np.fmax(scaled, 0), m - 1).astype(np.int64)    # u in [b / m, (b + 1) / m); NaN: 0
+    out = count[bucket]
+    # a cdf value in (b / m, (b + 1) / m] may lie at or below u, and u may lie outside [0, 1): search those
+    unsure = np.flatnonzero((count[bucket + 1] != out) | ~(scaled < m) | (scaled < 0))
+    if len(unsure):
+        out[unsure] = np.searchsorted(cdf, u[unsure], side="right")
+    return out
 
 
 def optimal_targets(network: RouteNetwork, asset: Asset, corridor: str) -> FlowInterdiction:
