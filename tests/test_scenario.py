@@ -197,6 +197,25 @@ def test_with_updates_revalidates() -> None:
     assert info.value.field == "routes[0].length_km"
 
 
+def test_with_updates_keeps_weather_files_of_a_scenario_loaded_by_a_relative_path(tmp_path, monkeypatch) -> None:
+    """Its observed-days file was resolved on loading: an update must not resolve it a second time."""
+    import shutil
+
+    from qalamoun_sim import load_scenario
+    from qalamoun_sim.scenario.loader import default_scenario_path
+
+    bundled = default_scenario_path().parent
+    (tmp_path / "obs").mkdir()
+    for name in ("qalamoun_2013_14_observed.toml", "qalamoun_2013_14_observed.csv"):
+        shutil.copy(bundled / name, tmp_path / "obs" / name)
+    monkeypatch.chdir(tmp_path)
+    scn = load_scenario("obs/qalamoun_2013_14_observed.toml")
+    upd = scn.with_updates({"weather.lapse_rate_c_per_km": 6.0})
+    assert upd.weather.observed is not None and scn.weather.observed is not None
+    assert upd.weather.observed.csv == scn.weather.observed.csv
+    assert Path(upd.weather.observed.csv).exists()
+
+
 def test_scenario_hash_is_stable_and_sensitive() -> None:
     a, b = scenario_from_dict(tiny()), scenario_from_dict(tiny())
     assert scenario_hash(a) == scenario_hash(b)

@@ -387,7 +387,9 @@ class Scenario(ShortRepr, StrictModel):
         data = self.model_dump(by_alias=True, exclude_none=True)
         for path, value in updates.items():
             _set_path(data, path, value)
-        scn = Scenario.from_document(data, self.source_path or "<dict>", self._base_dir())
+        # the dump's file paths were resolved when this scenario loaded: resolving them again against
+        # its folder would double a relative folder (obs/x.toml -> obs/obs/days.csv)
+        scn = Scenario.from_document(data, self.source_path or "<dict>", None)
         return scn.model_copy(update={"network": self.network}) if self.network is not None else scn
 
     @classmethod
@@ -423,9 +425,6 @@ class Scenario(ShortRepr, StrictModel):
         check_references(scn, source)
         warn_unreachable(scn, source)
         return scn
-
-    def _base_dir(self) -> Path | None:
-        return Path(self.source_path).parent if self.source_path and not self.source_path.startswith("<") else None
 
 
 def _with_observed_path(scn: Scenario, source: str, base_dir: Path | None) -> Scenario:
