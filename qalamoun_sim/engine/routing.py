@@ -68,9 +68,9 @@ class RouteGraph:
         """``(tail, head, hours, route)`` of every way out of every node, in the order of :attr:`out`
         (by tail node, then position in its list): built on first use."""
         if self._arcs is None:
-            tail = np.repeat(np.arange(self.n_nodes, dtype=np.int64), [len(o) for o in self.out])
+            tail = np.repeat(np.arange(self.n_nodes, dtype=np.int32), [len(o) for o in self.out])
             flat = [a for o in self.out for a in o]
-            head = np.array([a[0] for a in flat], dtype=np.int64)
+            head = np.array([a[0] for a in flat], dtype=np.int32)
             hours = np.array([a[1] for a in flat], dtype=float)
             route = np.array([a[2] for a in flat], dtype=np.int64)
             self._arcs = (tail, head, hours, route)
@@ -97,6 +97,8 @@ class Forest:
         Hours from the node's root for settled nodes (``inf`` where no root reaches it).
     prev, via : list of int
         Previous node and route of each settled node's path (-1 at roots and unreached nodes).
+    root : list of int
+        The root each settled node's path starts from (the node itself at roots, -1 where unreached).
     settled_count : int
         Nodes settled so far: the work done.
 
@@ -118,6 +120,7 @@ class Forest:
         self.dist: list[float] = [_INF] * n
         self.prev: list[int] = [-1] * n
         self.via: list[int] = [-1] * n
+        self.root: list[int] = [-1] * n
         self.settled = bytearray(n)
         self.settled_count = 0
         self._reach_lists: dict[tuple[int, ...], list[bool]] = {}
@@ -125,6 +128,7 @@ class Forest:
         for s in roots:
             if self.dist[s] != 0.0:
                 self.dist[s] = 0.0
+                self.root[s] = s
                 heap.append((0.0, s))
         heapq.heapify(heap)
         self._heap = heap
@@ -141,7 +145,7 @@ class Forest:
         heap = self._heap
         if not heap:
             return
-        dist, prev, via, settled = self.dist, self.prev, self.via, self.settled
+        dist, prev, via, root, settled = self.dist, self.prev, self.via, self.root, self.settled
         out, usable = self.graph.out, self.usable
         pop, push = heapq.heappop, heapq.heappush
         count = 0
@@ -158,6 +162,7 @@ class Forest:
                         dist[x] = nd
                         prev[x] = v
                         via[x] = r
+                        root[x] = root[v]
                         push(heap, (nd, x))
             if wanted is not None and v in wanted:
                 wanted.discard(v)
@@ -224,9 +229,9 @@ class Forest:
         if self.dist[target] == _INF:
             return None
         bad, ok, version = clearance.bad, clearance.ok, clearance.version
-        if bad[target]:
-            return BLOCKED
         usable, active = clearance.usable, clearance.active
+        if bad[target] or not active[self.root[target]]:  # known blocked, or its source ran out
+            return BLOCKED
         prev, via = self.prev, self.via
         routes: list[int] = []
         nodes = [target]
@@ -311,9 +316,12 @@ def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence
     Where a sum rounds to its tail's own distance (a route too short to add anything) that order is not
     certain, and the plain search is used instead.
     """
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
-
+    global _csgraph
+    if _csgraph is None:
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+        _csgraph = (csr_matrix, dijkstra)
+    csr_matrix, dijkstra = _csgraph
     roots = sorted(set(roots))
     if not roots:
         return Forest(graph, usable, roots, settle_all=True)
@@ -321,27 +329,61 @@ def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence
     tail, head, hours, route = graph.arcs()
     sel = np.flatnonzero(np.frombuffer(usable, dtype=np.uint8)[route])
     t_sel, h_sel, w_sel = tail[sel], head[sel], hours[sel]
-    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(t_sel, minlength=n), out=indptr[1:])
     matrix: Any = csr_matrix((w_sel, h_sel, indptr), shape=(n, n))
     dist = np.asarray(dijkstra(matrix, directed=True, indices=roots, min_only=True), dtype=float)
-    d_tail = dist[t_sel]
-    d_head = dist[h_sel]
-    on_path = np.flatnonzero((d_tail + w_sel == d_head) & (d_head != math.inf))
-    if np.any(d_tail[on_path] >= d_head[on_path]):  # pragma: no cover - a route too short to count
+    best = _ways_in(dist, t_sel, h_sel, w_sel, n)
+    if best is None:  # pragma: no cover - a route too short to count
         return Forest(graph, usable, roots, settle_all=True)
-    # the candidates in (tail distance, tail, position) order: the first for each head is its way in
-    on_path = on_path[np.argsort(d_tail[on_path], kind="stable")]
-    heads, first = np.unique(h_sel[on_path], return_index=True)
-    best = sel[on_path[first]]
+    heads = np.flatnonzero(best >= 0)
+    arcs = sel[best[heads]]
     prev = np.full(n, -1, dtype=np.int64)
     via = np.full(n, -1, dtype=np.int64)
-    prev[heads] = tail[best]
-    via[heads] = route[best]
+    prev[heads] = tail[arcs]
+    via[heads] = route[arcs]
+    root = np.where(prev >= 0, prev, np.arange(n))  # each node's root: its ancestors by pointer doubling
+    while True:
+        up = root[root]
+        if np.array_equal(up, root):
+            break
+        root = up
+    root[dist == math.inf] = -1
     forest = Forest(graph, usable, ())
     forest.dist = dist.tolist()
     forest.prev = prev.tolist()
     forest.via = via.tolist()
+    forest.root = root.tolist()
     forest.settled = bytearray(b"\x01") * n
     forest.settled_count = int(np.count_nonzero(dist != math.inf))
     return forest
+
+
+_csgraph: tuple[Any, Any] | None = None  # SciPy's csr_matrix and dijkstra, imported on first use
+
+
+def _ways_in(dist: np.ndarray, tail: np.ndarray, head: np.ndarray, hours: np.ndarray, n: int) -> np.ndarray | None:
+    """For each node, the position (in ``tail`` / ``head`` / ``hours``: arcs in the order of the graph's
+    lists) of the way in the heap-based search gives it: among the arcs that give the head its distance,
+    the one with the least ``(tail distance, position)``; -1 where none (roots, unreached nodes). None
+    when some such arc adds nothing to its tail's distance (the order of the search is then not certain)."""
+    d_tail = dist[tail]
+    d_head = dist[head]
+    cand = np.flatnonzero((d_tail + hours == d_head) & (d_head != math.inf))
+    if np.any(d_tail[cand] >= d_head[cand]):  # pragma: no cover - a route too short to count
+        return None
+    h_c = head[cand]
+    best = np.full(n, -1, dtype=np.int64)
+    tied = np.bincount(h_c, minlength=n)[h_c] > 1
+    alone = ~tied
+    best[h_c[alone]] = cand[alone]
+    if tied.any():  # heads with several ways in at their distance: the least (tail distance, position)
+        t_idx = cand[tied]
+        h_t = h_c[tied]
+        order = np.lexsort((d_tail[t_idx], h_t))  # stable: equal keys stay in position order
+        h_sorted = h_t[order]
+        first = np.empty(len(h_sorted), dtype=bool)
+        first[0] = True
+        np.not_equal(h_sorted[1:], h_sorted[:-1], out=first[1:])
+        best[h_sorted[first]] = t_idx[order[first]]
+    return best
