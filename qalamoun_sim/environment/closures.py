@@ -132,6 +132,7 @@ class _Rules:
             self._shape = shape
             self._closed, self._slowed, self._open, self._broken, self._t = (
                 np.empty(shape, dtype=bool) for _ in range(5))
+            self._f = np.empty(shape)
 
     def factors(self, depth: np.ndarray, dry_days: np.ndarray, cap: np.ndarray, speed: np.ndarray) -> None:
         """One day's factors (..., N) into ``cap`` and ``speed``, from the depth and the days since fresh snow
@@ -151,13 +152,15 @@ class _Rules:
             if self.check_below:
                 np.less(depth, self.below, out=self._t)
                 np.logical_and(broken, self._t, out=broken)
-            np.greater(closed, broken, out=closed)               # closed and not broken
-            np.logical_or(slowed, broken, out=slowed)
         np.greater(slowed, closed, out=slowed)                   # slowed and not closed
+        if self.breakable:
+            np.logical_or(slowed, broken, out=slowed)            # or broken open (a broken route was closed)
         # 1 on open cells, the slowed factor on slowed cells, 0 on closed ones: exactly, as a sum of one of
         # them with zeros (factors are never negative)
+        mask = self._f
+        np.copyto(mask, slowed)
         for out, slow in ((cap, self.slow_cap), (speed, self.slow_speed)):
-            np.multiply(slowed, slow, out=out)
+            np.multiply(mask, slow, out=out)
             np.add(out, is_open, out=out)
 
 
@@ -213,8 +216,9 @@ class RouteSnow:
         elevations = network.max_elevation_m[columns]
         unique, self.route_of = np.unique(elevations, return_inverse=True)
         self.shared = len(unique) < 0.8 * len(elevations)
-        self.lo, self.hi, self.w = band_weights(bands_m, unique if self.shared else elevations)
-        self.one_minus_w = 1.0 - self.w
+        lo, hi, w = band_weights(bands_m, unique if self.shared else elevations)
+        self.n_at = len(w)
+        self.ends, self.weights = np.concatenate([lo, hi]), np.concatenate([1.0 - w, w])
         full = shape + (len(elevations),)
         self.depth_cm, self.capacity_factor, self.speed_factor = np.empty(full), np.empty(full), np.empty(full)
         self._n_rep = shape[0]
@@ -223,9 +227,9 @@ class RouteSnow:
     def start(self, rows: slice) -> None:
         """A chunk of replications: no fresh snow yet."""
         n = len(range(*rows.indices(self._n_rep)))
-        at, routes = (n, len(self.w)), (n, self.depth_cm.shape[-1])
+        at, routes = (n, self.n_at), (n, self.depth_cm.shape[-1])
         self._dry = np.full(at, _NEVER, dtype=np.int64)
-        self._at, self._fresh, self._upper = np.empty(at), np.empty(at), np.empty(at)
+        self._at, self._fresh, self._ends = np.empty(at), np.empty(at), np.empty((n, 2 * self.n_at))
         self._depth, self._cap, self._speed = np.empty(routes), np.empty(routes), np.empty(routes)
         self._dry_routes = np.empty(routes, dtype=np.int64) if self.shared else self._dry
 
@@ -247,8 +251,6 @@ class RouteSnow:
 
     def _interpolate(self, bands: np.ndarray, out: np.ndarray) -> None:
         """``bands[:, lo] (1 - w) + bands[:, hi] w`` into ``out``."""
-        np.take(bands, self.lo, axis=1, out=out)
-        np.multiply(out, self.one_minus_w, out=out)
-        np.take(bands, self.hi, axis=1, out=self._upper)
-        np.multiply(self._upper, self.w, out=self._upper)
-        np.add(out, self._upper, out=out)
+        np.take(bands, self.ends, axis=1, out=self._ends)
+        np.multiply(self._ends, self.weights, out=self._ends)
+        np.add(self._ends[:, :self.n_at], self._ends[:, self.n_at:], out=out)

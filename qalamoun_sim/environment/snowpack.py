@@ -112,9 +112,10 @@ class _Day:
     :func:`.weather.temperature_at`, :func:`orographic_factor` and :func:`snow_fraction` compute them."""
 
     def __init__(self, weather: Weather, rows: slice, wcfg: WeatherConfig, scfg: SnowConfig, bands_m: np.ndarray) -> None:
-        self.temperature = weather.temperature_c[rows]
-        self.precipitation = weather.precipitation_mm[rows]
-        shape = (len(self.temperature), len(bands_m))
+        # by day, so that each day's column is contiguous
+        self.temperature = np.ascontiguousarray(weather.temperature_c[rows].T)
+        self.precipitation = np.ascontiguousarray(weather.precipitation_mm[rows].T)
+        shape = (self.temperature.shape[1], len(bands_m))
         self.cooling = weather.lapse_rate_c_per_km * ((np.asarray(bands_m, dtype=float) - weather.reference_elevation_m)
                                                       / 1000.0)
         self.gain = orographic_factor(wcfg, bands_m)
@@ -126,9 +127,9 @@ class _Day:
     def fill(self, d: int) -> None:
         """The buffers for day ``d``."""
         c = self.scfg
-        np.subtract(self.temperature[:, d, None], self.cooling, out=self.temp)
+        np.subtract(self.temperature[d, :, None], self.cooling, out=self.temp)
         temp = self.temp
-        np.multiply(self.precipitation[:, d, None], self.gain, out=self.rain)          # precipitation, for now
+        np.multiply(self.precipitation[d, :, None], self.gain, out=self.rain)          # precipitation, for now
         if c.mix_range_c <= 0:
             np.less(temp, c.rain_snow_threshold_c, out=self.reset)
             np.multiply(self.rain, self.reset, out=self.snowfall)                      # precip x (t < threshold)
@@ -166,6 +167,7 @@ def _run(weather: Weather, rows: slice, wcfg: WeatherConfig, scfg: SnowConfig, b
     melt, rain_on, water, t1, t2, t3 = (np.empty(shape) for _ in range(6))
     weight = 1.0 - (1.0 - sp.TIPM_6H) ** (sp.DT_HOURS / 6.0)
     relax = np.exp(-1.0 / scfg.settling_days)
+    fluxes = any(k != "depth_cm" for k in out)
     if sink is not None:
         sink.start(rows)
     for d in range(len(mf)):
@@ -218,8 +220,9 @@ def _run(weather: Weather, rows: slice, wcfg: WeatherConfig, scfg: SnowConfig, b
         np.subtract(water, refreeze, out=water)
         np.multiply(ice, scfg.liquid_water_capacity, out=t2)
         np.minimum(water, t2, out=liquid)
-        _record(out, rows, d, swe=(ice, liquid), melt=melt, liquid=liquid, refreeze=refreeze, rain_on=rain_on,
-                runoff=(water, liquid), snowfall_mm=f.snowfall, snowfall_cm=f.new_depth)
+        if fluxes:
+            _record(out, rows, d, swe=(ice, liquid), melt=melt, liquid=liquid, refreeze=refreeze, rain_on=rain_on,
+                    runoff=(water, liquid), snowfall_mm=f.snowfall, snowfall_cm=f.new_depth)
         _densify(ice, depth, f.max_a, relax, has, t2, t3, melt)
         _record(out, rows, d, depth=depth)
         if sink is not None:
