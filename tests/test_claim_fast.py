@@ -52,3 +52,23 @@ def test_a_fractional_capacity_is_not_integral() -> None:
     arcs = [("s", "x", 0, 1.5), ("x", "t", 1, 2.0)]
     assert not CorridorCuts(arcs, np.array([0]), ["s"], ["t"]).integral
     assert CorridorCuts([(u, v, i, 2.0) for u, v, i, _ in arcs], np.array([0]), ["s"], ["t"]).nominal_flow() == 2.0
+
+
+def test_the_summary_reduced_block_by_block_is_that_of_the_daily_shares() -> None:
+    import numpy as np
+
+    from qalamoun_sim import load_scenario
+    from qalamoun_sim.analysis.claim import claim_shares, claim_summary, claim_verdict
+
+    scn = load_scenario()
+    whole = claim_shares(scn, 23, 5, block=23)
+    streamed = claim_summary(scn, 23, 5, block=4)
+    a, b = whole.summary(), streamed
+    assert a.n_replications == b.n_replications == 23
+    for kind in a.window_mean:
+        for metric in a.window_mean[kind]:
+            assert a.window_mean[kind][metric].tobytes() == b.window_mean[kind][metric].tobytes()
+            for rule in a.holds[kind][metric]:
+                np.testing.assert_array_equal(a.holds[kind][metric][rule], b.holds[kind][metric][rule])
+    assert a.days_at.tobytes() == b.days_at.tobytes() and (a.first_day == b.first_day).all()
+    assert claim_verdict(whole) == claim_verdict(streamed)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,8 @@ from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from .metrics import METRICS, corridor_shares, held_by_day
 
-__all__ = ["ClaimShares", "claim_shares", "claim_verdict", "evaluate_claim", "window_mask", "claim_holds",
+__all__ = ["ClaimShares", "ClaimSummary", "claim_shares", "claim_summary", "claim_verdict", "evaluate_claim",
+           "window_mask", "claim_holds",
            "days_at_threshold", "rule_holds", "wilson_interval", "replications_for_halfwidth", "readings",
            "QUANTILES", "RULES"]
 
@@ -64,6 +65,54 @@ class ClaimShares:
     def window_mask(self) -> np.ndarray:
         """(D,) bool: days inside the claim window."""
         return window_mask(self.scenario, self.dates)
+
+    def summary(self) -> ClaimSummary:
+        """The per-replication figures the verdict reads (:class:`ClaimSummary`)."""
+        return ClaimSummary(self.scenario, self.seed, self.corridor, self.dates,
+                            **_reduce(self.daily, self.window_mask(), self.scenario))
+
+
+@dataclass(frozen=True)
+class ClaimSummary:
+    """What the verdict reads of the daily shares, per replication: (R,) arrays, so that a claim over
+    many replications holds no (R, D) array (:func:`claim_summary` reduces each block as it comes).
+
+    Attributes
+    ----------
+    window_mean : ``[kind][metric]`` (R,) float
+        The window's mean share.
+    holds : ``[kind][metric][rule]`` (R,) bool
+        Whether the claim holds in each winter, under each rule of :data:`RULES`.
+    days_at, first_day : (R,)
+        For the snow share of the primary metric: the fraction of the window's days at the threshold,
+        and the first day index at it (``np.iinfo(np.int64).max`` when never).
+    """
+
+    scenario: Scenario
+    seed: int
+    corridor: str
+    dates: list[dt.date]
+    window_mean: dict[str, dict[str, np.ndarray]]
+    holds: dict[str, dict[str, dict[str, np.ndarray]]]
+    days_at: np.ndarray
+    first_day: np.ndarray
+
+    @property
+    def n_replications(self) -> int:
+        """Replications held."""
+        return len(self.days_at)
+
+
+def _reduce(daily: dict[str, dict[str, np.ndarray]], window: np.ndarray, scenario: Scenario) -> dict[str, Any]:
+    """The :class:`ClaimSummary` fields of daily shares ``[kind][metric]`` (R, D); each row on its own."""
+    cfg = scenario.claim
+    snow = daily["snow"][cfg.metric]
+    at = snow >= cfg.threshold - 1e-12
+    return {"window_mean": {k: {m: daily[k][m][:, window].mean(axis=1) for m in METRICS} for k in KINDS},
+            "holds": {k: {m: {r: rule_holds(r, daily[k][m], window, cfg.threshold, cfg.min_fraction_of_days)
+                              for r in RULES} for m in METRICS} for k in KINDS},
+            "days_at": days_at_threshold(snow, window, cfg.threshold),
+            "first_day": np.where(at.any(axis=1), at.argmax(axis=1), np.iinfo(np.int64).max)}
 
 
 def window_mask(scenario: Scenario, dates: Sequence[dt.date] | np.ndarray) -> np.ndarray:
@@ -166,17 +215,10 @@ def claim_holds(share: np.ndarray, window: np.ndarray, threshold: float, min_fra
     return days_at_threshold(share, window, threshold) >= min_fraction_of_days
 
 
-def claim_shares(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
-                 block: int = 250, progress: Callable[[int], None] | None = None,
-                 network: RouteNetwork | None = None) -> ClaimShares:
-    """Daily snow / interdiction / total cut shares of the claim corridor for each replication.
-
-    The state of the corridor's routes alone (and the snow bands they need) is computed ``block``
-    replications at a time; ``progress(n)`` is called after each block.
-    """
+def _blocks(scenario: Scenario, n: int, seed: int, block: int, network: RouteNetwork | None,
+            progress: Callable[[int], None] | None) -> Iterator[dict[str, dict[str, np.ndarray]]]:
+    """The daily shares ``[kind][metric]`` (r, D) of the claim corridor, ``block`` replications at a time."""
     net = network or RouteNetwork.from_scenario(scenario)
-    n = replications or scenario.scenario.replications
-    seed = scenario.scenario.seed if seed is None else int(seed)
     corridor = scenario.claim.corridor
     if not net.corridor_mask(corridor).any():
         have = ", ".join(net.corridors()) or "none"
@@ -187,75 +229,114 @@ def claim_shares(scenario: Scenario, replications: int | None = None, seed: int 
         raise ScenarioError(scenario.source_path or "<dict>", "claim.window_start",
                             f"the window {ws} .. {we} holds no simulated day")
     held = held_by_day(scenario)
-    parts: dict[str, dict[str, list[np.ndarray]]] = {k: {m: [] for m in METRICS} for k in KINDS}
     for lo in range(0, n, block):
         reps = range(lo, min(n, lo + block))
         state = compute_state(scenario, reps, seed, net, routes=net.corridor_routes(corridor))
-        shares = corridor_shares(state, net, corridor, held=held)
+        yield corridor_shares(state, net, corridor, held=held)
+        del state
+        if progress is not None:
+            progress(len(reps))
+
+
+def claim_shares(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
+                 block: int = 250, progress: Callable[[int], None] | None = None,
+                 network: RouteNetwork | None = None) -> ClaimShares:
+    """Daily snow / interdiction / total cut shares of the claim corridor for each replication.
+
+    The state of the corridor's routes alone (and the snow bands they need) is computed ``block``
+    replications at a time; ``progress(n)`` is called after each block. For the verdict alone,
+    :func:`claim_summary` holds less: (R,) arrays, not these (R, D) ones.
+    """
+    n = replications or scenario.scenario.replications
+    seed = scenario.scenario.seed if seed is None else int(seed)
+    parts: dict[str, dict[str, list[np.ndarray]]] = {k: {m: [] for m in METRICS} for k in KINDS}
+    for shares in _blocks(scenario, n, seed, block, network, progress):
         for k in KINDS:
             for m in METRICS:
                 parts[k][m].append(shares[k][m])
-        if progress is not None:
-            progress(len(reps))
     daily = {k: {m: np.concatenate(parts[k][m]) for m in METRICS} for k in KINDS}
-    return ClaimShares(scenario, seed, corridor, scenario.dates, daily)
+    return ClaimShares(scenario, seed, scenario.claim.corridor, scenario.dates, daily)
+
+
+def claim_summary(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
+                  block: int = 250, progress: Callable[[int], None] | None = None,
+                  network: RouteNetwork | None = None) -> ClaimSummary:
+    """The verdict's per-replication figures, each block of :func:`claim_shares` reduced as it comes and
+    dropped, so memory does not grow with the replications; ``claim_shares(...).summary()``, the same
+    numbers (each replication draws from its own generators, and each row reduces alone)."""
+    n = replications or scenario.scenario.replications
+    seed = scenario.scenario.seed if seed is None else int(seed)
+    window = window_mask(scenario, scenario.dates)
+    parts = [_reduce(daily, window, scenario) for daily in _blocks(scenario, n, seed, block, network, progress)]
+    return ClaimSummary(
+        scenario, seed, scenario.claim.corridor, scenario.dates,
+        window_mean={k: {m: _join(parts, "window_mean", k, m) for m in METRICS} for k in KINDS},
+        holds={k: {m: {r: _join(parts, "holds", k, m, r) for r in RULES} for m in METRICS} for k in KINDS},
+        days_at=_join(parts, "days_at"), first_day=_join(parts, "first_day"))
+
+
+def _join(parts: list[dict[str, Any]], *path: str) -> np.ndarray:
+    """The blocks' arrays at ``path`` (keys into each part), one after the other."""
+    arrays: list[np.ndarray] = []
+    for part in parts:
+        value: Any = part
+        for key in path:
+            value = value[key]
+        arrays.append(value)
+    return np.concatenate(arrays)
 
 
 def _quantiles(values: np.ndarray) -> dict[str, float]:
     return {k: round(float(np.quantile(values, q)), 6) for k, q in QUANTILES.items()}
 
 
-def claim_verdict(shares: ClaimShares) -> dict[str, Any]:
+def claim_verdict(shares: ClaimShares | ClaimSummary) -> dict[str, Any]:
     """The verdict as a JSON-ready dict with the keys of docs/reference.md, Outputs."""
-    scn = shares.scenario
+    summary = shares.summary() if isinstance(shares, ClaimShares) else shares
+    scn = summary.scenario
     cfg = scn.claim
-    window = shares.window_mask()
-    if not window.any():
+    if not window_mask(scn, summary.dates).any():
         raise ValueError("the claim window holds no simulated day")
     ws, we = scn.claim_window()
     out: dict[str, Any] = {
-        "scenario": scn.scenario.name, "seed": shares.seed, "replications": shares.n_replications,
-        "threshold": cfg.threshold, "corridor": shares.corridor, "metric": cfg.metric,
+        "scenario": scn.scenario.name, "seed": summary.seed, "replications": summary.n_replications,
+        "threshold": cfg.threshold, "corridor": summary.corridor, "metric": cfg.metric,
         "window_start": ws.isoformat(), "window_end": we.isoformat(),
     }
     for kind in KINDS:
-        out[_KEY[kind]] = {m: _quantiles(shares.daily[kind][m][:, window].mean(axis=1)) for m in METRICS}
-    snow = shares.daily["snow"][cfg.metric]
-    at = snow >= cfg.threshold - 1e-12
-    days_at = days_at_threshold(snow, window, cfg.threshold)
-    holds = rule_holds(cfg.rule, snow, window, cfg.threshold, cfg.min_fraction_of_days)
+        out[_KEY[kind]] = {m: _quantiles(summary.window_mean[kind][m]) for m in METRICS}
+    holds = summary.holds["snow"][cfg.metric][cfg.rule]
     n = len(holds)
     out["rule"] = cfg.rule
     out["claim_probability"] = round(float(holds.mean()), 6)
     out["claim_probability_ci95"] = [round(x, 6) for x in wilson_interval(int(holds.sum()), n)]
     out["replications_for_ci_halfwidth"] = {"halfwidth": 0.02,
                                             "replications": replications_for_halfwidth(float(holds.mean()))}
-    out["fraction_of_window_days_at_threshold"] = _quantiles(days_at)
-    first = np.where(at.any(axis=1), at.argmax(axis=1), np.iinfo(np.int64).max)
+    out["fraction_of_window_days_at_threshold"] = _quantiles(summary.days_at)
+    first = summary.first_day
     out["first_day_at_threshold"] = {
-        k: (None if (v := int(np.quantile(first, q, method="inverted_cdf"))) >= len(shares.dates)
-            else shares.dates[v].isoformat())
+        k: (None if (v := int(np.quantile(first, q, method="inverted_cdf"))) >= len(summary.dates)
+            else summary.dates[v].isoformat())
         for k, q in QUANTILES.items()}
-    out["never_at_threshold_fraction"] = round(float((first >= len(shares.dates)).mean()), 6)
-    total = rule_holds(cfg.rule, shares.daily["total"][cfg.metric], window, cfg.threshold, cfg.min_fraction_of_days)
+    out["never_at_threshold_fraction"] = round(float((first >= len(summary.dates)).mean()), 6)
+    total = summary.holds["total"][cfg.metric][cfg.rule]
     out["total_claim_probability"] = round(float(total.mean()), 6)
     out["total_claim_probability_ci95"] = [round(x, 6) for x in wilson_interval(int(total.sum()), n)]
-    out["readings"] = readings(shares)
+    out["readings"] = readings(summary)
     return out
 
 
-def readings(shares: ClaimShares, kind: str = "snow") -> list[dict[str, Any]]:
+def readings(shares: ClaimShares | ClaimSummary, kind: str = "snow") -> list[dict[str, Any]]:
     """Every reading of the claim side by side: each metric under each rule, P(claim) with its Wilson interval.
 
     ``kind``: ``snow`` (the claim: snow alone) or ``total`` (snow and interdiction together).
     """
-    cfg = shares.scenario.claim
-    window = shares.window_mask()
+    summary = shares.summary() if isinstance(shares, ClaimShares) else shares
+    cfg = summary.scenario.claim
     out = []
     for metric in METRICS:
-        share = shares.daily[kind][metric]
         for rule, text in RULES.items():
-            holds = rule_holds(rule, share, window, cfg.threshold, cfg.min_fraction_of_days)
+            holds = summary.holds[kind][metric][rule]
             out.append({"metric": metric, "rule": rule, "description": text,
                         "primary": metric == cfg.metric and rule == cfg.rule,
                         "claim_probability": round(float(holds.mean()), 6),
@@ -274,4 +355,4 @@ def evaluate_claim(scenario: Scenario, replications: int | None = None, seed: in
     >>> 0.0 <= v["claim_probability"] <= 1.0
     True
     """
-    return claim_verdict(claim_shares(scenario, replications, seed, progress=progress))
+    return claim_verdict(claim_summary(scenario, replications, seed, progress=progress))

@@ -78,12 +78,12 @@ def verdict_lines(v: dict[str, Any]) -> str:
 
 def cmd_claim(args: argparse.Namespace) -> int:
     """``claim``: the 70 percent verdict from the vectorized exogenous state."""
-    from ..analysis.claim import claim_shares, claim_verdict
+    from ..analysis.claim import claim_summary, claim_verdict
 
     scn = load(args.scenario)
     n = args.replications or scn.scenario.replications
     with progress_bar(n, not args.json) as bar:
-        shares = claim_shares(scn, n, args.seed, progress=bar.update)
-    verdict = claim_verdict(shares)
+        summary = claim_summary(scn, n, args.seed, progress=bar.update)
+    verdict = claim_verdict(summary)
     print(json.dumps(verdict) if args.json else format_claim(verdict))
     return 0
