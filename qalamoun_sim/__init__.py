@@ -4,7 +4,7 @@ The package is laid out by layer, each importing only from those before it (READ
 ``scenario`` -> ``network`` -> ``environment`` -> ``engine`` -> ``ensemble`` -> ``analysis`` ->
 ``plotting`` -> ``cli``. This module is the public face: it re-exports the API and imports each
 name's module only when the name is first used, so ``import qalamoun_sim`` loads neither pandas,
-SimPy nor matplotlib.
+SimPy nor matplotlib (nor importlib.metadata, for ``__version__``).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_exports
-from ._version import __version__
 from .errors import BackendError, QalamounError, ResultsError, ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover - the names below, for type checkers and editors
+    from ._version import __version__
     from .analysis.claim import ClaimShares, claim_shares, claim_verdict, evaluate_claim
     from .analysis.critical import route_criticality
     from .analysis.interdiction import optimal_interdiction
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names below, for type checkers and e
 
 #: Public name -> the module that defines it (imported on first use).
 _LAZY: dict[str, str] = {
+    "__version__": "_version",
     "Scenario": "scenario.schema",
     "default_scenario_path": "scenario.loader",
     "load_scenario": "scenario.loader",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_ENVIRONMENT", "EXIT_TERMINATED", "MAX_REPLICATIONS", "Parser", "int_at_least",
            "int_between", "positive", "seed_value", "replications_value", "workers_value", "load", "json_default",
-           "progress_bar", "out_folder", "Command", "LOGGER", "configure_logging", "add_verbosity",
+           "progress_bar", "out_folder", "Command", "LOGGER", "configure_logging", "add_verbosity", "LazyChoices",
            "SCENARIO_HELP", "SEED_HELP", "JSON_HELP", "BACKEND_HELP", "WORKERS_HELP"]
 
 #: What a command is: it takes the parsed arguments and returns the exit status.
@@ -145,13 +145,64 @@ def json_default(value: Any) -> Any:
     return None if f != f else f
 
 
-def progress_bar(total: int, enabled: bool, unit: str = "rep"):
-    """A tqdm bar on stderr when ``enabled``, not ``--quiet`` and stderr is a terminal; otherwise a silent stand-in."""
+def progress_bar(total: int, enabled: bool, unit: str = "rep") -> Any:
+    """A tqdm bar on stderr when ``enabled``, not ``--quiet`` and stderr is a terminal; otherwise a silent
+    stand-in (and tqdm is not imported)."""
+    quiet = logging.getLogger(LOGGER).getEffectiveLevel() > logging.WARNING
+    if not (enabled and not quiet and sys.stderr.isatty()):
+        return _Silent()
     from tqdm import tqdm
 
-    quiet = logging.getLogger(LOGGER).getEffectiveLevel() > logging.WARNING
-    return tqdm(total=total, unit=unit, file=sys.stderr, disable=not (enabled and not quiet and sys.stderr.isatty()),
-                dynamic_ncols=True, leave=False)
+    return tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+class _Silent:
+    """What :func:`progress_bar` returns when no bar is shown: the part of tqdm's interface the commands use."""
+
+    disable = True
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: float = 1) -> None:
+        """Nothing to show."""
+
+
+class LazyChoices(Sequence[str]):
+    """An argparse ``choices`` read from ``module.name`` the first time argparse looks at it, so that
+    registering a command imports nothing heavy: the module is imported when that command's arguments
+    are checked or its help printed, never for another command. Set it on the action that
+    ``add_argument`` returns (``add_argument`` itself reads its choices to check the metavar).
+
+    >>> "loads" in LazyChoices("json", "__all__")
+    True
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+        self._values: list[str] | None = None
+
+    def _get(self) -> list[str]:
+        if self._values is None:
+            import importlib
+
+            self._values = [str(v) for v in getattr(importlib.import_module(self.module), self.name)]
+        return self._values
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._get()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._get()[index]
 
 
 def out_folder(path: str) -> Any:

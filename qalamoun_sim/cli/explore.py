@@ -13,6 +13,7 @@ from .common import (
     EXIT_TERMINATED,
     WORKERS_HELP,
     Command,
+    LazyChoices,
     json_default,
     load,
     positive,
@@ -37,21 +38,22 @@ def _fraction(text: str) -> float:
 
 def register(sub: Any) -> dict[str, Command]:
     """Add ``explore``."""
-    from ..analysis.explore import METHODS, OUTCOMES
-
     ex = sub.add_parser("explore", help="global sensitivity of the claim and where it holds (Sobol', Morris, "
                                         "LHS; PRIM boxes)")
     ex.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled Qalamoun winter 2013-14)")
     ex.add_argument("--ranges", metavar="FILE", help="TOML with an [explore] section: parameters and ranges "
                                                      "overriding the defaults (docs/guides.md)")
-    ex.add_argument("--method", choices=METHODS, default="sobol", help="sampling and indices (default sobol)")
+    # the choices are analysis.explore's, read when explore parses (registering imports no analysis)
+    ex.add_argument("--method", default="sobol", help="sampling and indices (default sobol)").choices = \
+        LazyChoices("qalamoun_sim.analysis.explore", "METHODS")
     ex.add_argument("--samples", type=positive, help="sobol: base points, a power of two (default 64); morris: "
                                                      "trajectories (20); lhs: points (256)")
     ex.add_argument("--replications", type=replications_value, help="winters per sample, the same seeds for every sample "
                                                           "(default: the scenario's)")
     ex.add_argument("--seed", type=seed_value, help="default: the scenario's")
-    ex.add_argument("--outcome", choices=list(OUTCOMES), default="claim_probability",
-                    help="the figure the indices and boxes read (default claim_probability)")
+    ex.add_argument("--outcome", default="claim_probability",
+                    help="the figure the indices and boxes read (default claim_probability)").choices = \
+        LazyChoices("qalamoun_sim.analysis.explore", "OUTCOMES")
     ex.add_argument("--threshold", type=_fraction, default=0.5,
                     help="PRIM: the claim holds in a sample when the outcome reaches this (default 0.5)")
     ex.add_argument("--delta", action="store_true", help="add the delta indices to a sobol or morris sample "

@@ -27,16 +27,30 @@ FAMILIES: tuple[ModuleType, ...] = (run, claim, basic, analysis, interdict, expl
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command (each parser's ``command`` default is its function)."""
-    from .._version import __version__
-
     p = Parser(prog="qalamoun-sim", description="Simulate supply routes under siege by snow and army.")
-    p.add_argument("--version", action="version", version=f"qalamoun-sim {__version__}")
+    p.add_argument("--version", action=_Version, help="show program's version number and exit")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     commands: dict[str, Command] = {}
     for family in FAMILIES:
         commands.update(family.register(sub))
     p.set_defaults(_commands=commands)
     return p
+
+
+class _Version(argparse.Action):
+    """``--version``: the package version, read from its metadata only when asked (importlib.metadata costs
+    more to import than most commands take to parse)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, default: Any = argparse.SUPPRESS,
+                 help: str | None = None) -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from .._version import __version__
+
+        sys.stdout.write(f"qalamoun-sim {__version__}\n")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
-from .._version import __version__
 from ..io import atomic_write
 from ..scenario import Node, Route, Scenario, unreachable_towns
 from ..scenario.graphml import FORMAT as GRAPHML_FORMAT
@@ -292,6 +291,8 @@ class RouteNetwork:
         ``capacity_tpd`` and the other route fields; ``tags`` (attributes read from OSMnx) go back as they came.
         Written atomically: a whole file or none.
         """
+        from .._version import __version__  # importlib.metadata: only when a file is written
+
         gid = _graphml_ids(list(self.nodes))
         g = nx.MultiDiGraph(crs="epsg:4326", created_with=f"qalamoun-sim {__version__}", qs_format=GRAPHML_FORMAT,
                             simplified="True")
