@@ -124,5 +124,5 @@ def cmd_run(args: argparse.Namespace) -> int:
           " (dates: the median over the replications where it happened)")
     print(format_town_report(towns, scn.scenario.start))
     if args.out:
-        print(f"\nTables written to {args.out} (Parquet per chunk, manifest.json, summary.json, scenario.json)")
+        print(f"\nTables written to {args.out} (a Parquet folder per table, manifest.json, summary.json, scenario.json)")
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,11 +12,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["COLORS", "DEPTH_COL", "KIND_MARKERS", "SIDE_COLORS", "SNOW_STATES", "date_axis", "median_band",
+__all__ = ["COLORS", "KIND_MARKERS", "SIDE_COLORS", "SNOW_STATES", "date_axis", "median_band",
            "map_axes", "map_bounds", "new_figure", "n_label", "outside_legend", "replication_grid", "rolling", "spans", "spread_labels"]
-
-
-DEPTH_COL = re.compile(r"^depth_(-?[\d.]+)m_cm$")
 
 
 SNOW_STATES = ("snow", "both")
