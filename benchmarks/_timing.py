@@ -8,6 +8,7 @@ kept beside it, with the load average before and after.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -60,33 +61,47 @@ class ChildFigures:
     peak_mib: float
 
 
+# A small launcher between this process and the command. Linux carries a process's peak RSS across
+# exec (``ru_maxrss`` of a child forked from a 4 GB benchmark process starts at 4 GB); a command forked
+# from this launcher (about 10 MB) has its own peak. The launcher times the command and writes its own
+# resource usage (from ``os.wait4``: that one process's, not earlier children's) as JSON to argv[1].
+LAUNCHER = """
+import json, os, subprocess, sys, time
+t0 = time.perf_counter()
+p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(p.pid, 0)
+wall = time.perf_counter() - t0
+with open(sys.argv[1], "w") as fh:
+    json.dump({"cpu": usage.ru_utime + usage.ru_stime, "wall": wall, "maxrss_kib": usage.ru_maxrss}, fh)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def child_process(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 900) -> ChildFigures:
     """Run ``argv`` as a fresh process and return its own CPU time, wall time and peak RSS.
 
-    ``os.wait4`` gives the child's own resource usage (not that of earlier children), so every
-    figure is this one process's. Output is discarded; a failure raises with its last stderr line.
+    The command runs under a small launcher (:data:`LAUNCHER`) that reports the command's own
+    ``os.wait4`` resource usage, so every figure is this one process's, and its peak is not the
+    benchmark's. Output is discarded; a failure raises with its last stderr line.
     """
-    err_path = f"/tmp/qsbench-{os.getpid()}.err"
-    with open(os.devnull, "wb") as out, open(err_path, "wb") as err:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(list(argv), stdout=out, stderr=err, env=env)
-        deadline = t0 + timeout
-        while True:
-            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                p.kill()
-                raise RuntimeError(f"{argv[:3]} ran past {timeout} s")
-            time.sleep(0.002)
-        wall = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        with open(err_path, encoding="utf-8", errors="replace") as fh:
+    base = f"/tmp/qsbench-{os.getpid()}"
+    with open(f"{base}.err", "wb") as err:
+        p = subprocess.Popen([sys.executable, "-c", LAUNCHER, f"{base}.json", *argv],
+                             stdout=subprocess.DEVNULL, stderr=err, env=env)
+        try:
+            rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise RuntimeError(f"{argv[:3]} ran past {timeout} s") from None
+    if rc != 0:
+        with open(f"{base}.err", encoding="utf-8", errors="replace") as fh:
             tail = fh.read().strip().splitlines()[-1:]
-        raise RuntimeError(f"{' '.join(argv[:4])} exited {p.returncode}: {tail}")
-    os.unlink(err_path)
-    return ChildFigures(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
+        raise RuntimeError(f"{' '.join(argv[:4])} exited {rc}: {tail}")
+    with open(f"{base}.json", encoding="utf-8") as fh:
+        fig = json.load(fh)
+    for suffix in (".err", ".json"):
+        os.unlink(base + suffix)
+    return ChildFigures(fig["cpu"], fig["wall"], fig["maxrss_kib"] / 1024)
 
 
 def interleaved(sides: dict[str, Callable[[], Any]], repeat: int) -> dict[str, Timing]:
