@@ -263,34 +263,47 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "memory": bench_memory}
 
 
+# each figure: where its section's result holds it, the CPU figure's key there and the wall figure's
+FIGURES: dict[str, tuple[tuple[str, ...], str, str | None]] = {
+    "per_node_day_vs_simpy_model": (("node_day", "10_sources"), "ratio", "ratio_wall"),
+    "per_node_day_vs_simpy_model_400_sources": (("node_day", "400_sources"), "ratio", "ratio_wall"),
+    "per_convoy_vs_simpy_floor": (("per_convoy",), "ratio", "ratio_wall"),
+    "des_overhead_vs_bare_simpy": (("per_convoy",), "per_event_ratio", None),
+    "vs_supplynetpy_run_speedup_3960": (("supplynetpy", "3960"), "speedup", "speedup_wall"),
+    "vs_supplynetpy_run_speedup_9940": (("supplynetpy", "9940"), "speedup", "speedup_wall"),
+    "vs_supplynetpy_process_speedup_3960": (("process",), "speedup", "speedup_wall"),
+    "scale_slope_from_1k": (("scale",), "slope_cpu", "slope_wall"),
+    "replication_s_100k": (("scale", "replication_100k"), "cpu_s", "wall_s"),
+    "state_cell_vs_numpy": (("state", "network"), "ratio", "ratio_wall"),
+    "state_cell_vs_numpy_corridor": (("state", "corridor"), "ratio", "ratio_wall"),
+    "claim_cli_vs_import_floor": (("claim",), "ratio", "ratio_wall"),
+    "claim_memory_ratio_10k_1k": (("memory",), "ratio", None)}
+
+
+def _figure(res: dict[str, Any], key: str, wall: bool) -> float | None:
+    """One figure of a result (its wall-time counterpart with ``wall``); None where its section did not run."""
+    path, cpu_key, wall_key = FIGURES[key]
+    node: Any = res
+    for part in path:
+        if part not in node:
+            return None
+        node = node[part]
+    field = wall_key if wall else cpu_key
+    return None if field is None else float(node[field])
+
+
 def figures(res: dict[str, Any]) -> dict[str, float]:
     """The goal keys (and the diagnostics) from the sections that ran."""
-    f: dict[str, float] = {}
-    if "node_day" in res:
-        f["per_node_day_vs_simpy_model"] = res["node_day"]["10_sources"]["ratio"]
-        f["per_node_day_vs_simpy_model_400_sources"] = res["node_day"]["400_sources"]["ratio"]
-    if "per_convoy" in res:
-        f["per_convoy_vs_simpy_floor"] = res["per_convoy"]["ratio"]
-        f["des_overhead_vs_bare_simpy"] = res["per_convoy"]["per_event_ratio"]
-    if "supplynetpy" in res:
-        for n in ("3960", "9940"):
-            f[f"vs_supplynetpy_run_speedup_{n}"] = res["supplynetpy"][n]["speedup"]
-    if "process" in res:
-        f["vs_supplynetpy_process_speedup_3960"] = res["process"]["speedup"]
-    if "scale" in res:
-        f["scale_slope_from_1k"] = res["scale"]["slope_cpu"]
-        f["replication_s_100k"] = res["scale"]["replication_100k"]["cpu_s"]
-    if "state" in res:
-        f["state_cell_vs_numpy"] = res["state"]["network"]["ratio"]
-        f["state_cell_vs_numpy_corridor"] = res["state"]["corridor"]["ratio"]
-        if "per_convoy" in res:
-            f["state_vs_des_speedup"] = (res["state"]["claim_shares"]["replications_per_cpu_s"]
-                                         / res["per_convoy"]["engine_replications_per_cpu_s"])
-    if "claim" in res:
-        f["claim_cli_vs_import_floor"] = res["claim"]["ratio"]
-    if "memory" in res:
-        f["claim_memory_ratio_10k_1k"] = res["memory"]["ratio"]
+    f = {k: v for k in FIGURES if (v := _figure(res, k, wall=False)) is not None}
+    if "state" in res and "per_convoy" in res:
+        f["state_vs_des_speedup"] = (res["state"]["claim_shares"]["replications_per_cpu_s"]
+                                     / res["per_convoy"]["engine_replications_per_cpu_s"])
     return f
+
+
+def wall_figures(res: dict[str, Any]) -> dict[str, float]:
+    """The wall-time counterpart of each goal figure, where one exists."""
+    return {k: v for k in FIGURES if (v := _figure(res, k, wall=True)) is not None}
 
 
 def verdict(fig: dict[str, float]) -> dict[str, Any]:
@@ -316,29 +329,6 @@ def print_markdown(res: dict[str, Any]) -> None:
     for key in DIAGNOSTICS:
         if key in res:
             print(f"| `{key}` (diagnostic) | | {res[key]:.3g} | | |")
-
-
-def wall_figures(res: dict[str, Any]) -> dict[str, float]:
-    """The wall-time counterpart of each goal figure, where one exists."""
-    w: dict[str, float] = {}
-    if "node_day" in res:
-        w["per_node_day_vs_simpy_model"] = res["node_day"]["10_sources"]["ratio_wall"]
-        w["per_node_day_vs_simpy_model_400_sources"] = res["node_day"]["400_sources"]["ratio_wall"]
-    if "per_convoy" in res:
-        w["per_convoy_vs_simpy_floor"] = res["per_convoy"]["ratio_wall"]
-    if "supplynetpy" in res:
-        for n in ("3960", "9940"):
-            w[f"vs_supplynetpy_run_speedup_{n}"] = res["supplynetpy"][n]["speedup_wall"]
-    if "process" in res:
-        w["vs_supplynetpy_process_speedup_3960"] = res["process"]["speedup_wall"]
-    if "scale" in res:
-        w["scale_slope_from_1k"] = res["scale"]["slope_wall"]
-        w["replication_s_100k"] = res["scale"]["replication_100k"]["wall_s"]
-    if "state" in res:
-        w["state_cell_vs_numpy"] = res["state"]["network"]["ratio_wall"]
-    if "claim" in res:
-        w["claim_cli_vs_import_floor"] = res["claim"]["ratio_wall"]
-    return w
 
 
 def main(argv: Sequence[str] | None = None) -> int:
