@@ -32,11 +32,9 @@ class StrictModel(BaseModel):
     def _reject_unknown_keys(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        known: set[str] = set()
-        for name, field in cls.model_fields.items():
-            known.add(field.alias or name)
-            known.add(name)
-        numeric = {f.alias or n for n, f in cls.model_fields.items() if _is_numeric(f.annotation)}
+        known, numeric = _keys_of(cls)
+        if known.issuperset(data) and not any(isinstance(data[k], bool) for k in numeric.intersection(data)):
+            return data  # the common case, without a loop over the keys in Python
         for key, value in data.items():
             if isinstance(key, str) and key not in known:
                 close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
@@ -45,6 +43,24 @@ class StrictModel(BaseModel):
             if key in numeric and isinstance(value, bool):
                 raise ValueError(f"{key}: must be a number, not a boolean")
         return data
+
+
+#: Per section model: its valid keys (names and aliases) and its numeric ones, computed on first use.
+_KEYS: dict[type[BaseModel], tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _keys_of(model: type[BaseModel]) -> tuple[frozenset[str], frozenset[str]]:
+    """A model's valid keys (each field's name and alias) and the keys of its numeric fields (cached:
+    a 4,000-route scenario validates its routes' keys 4,000 times)."""
+    keys = _KEYS.get(model)
+    if keys is None:
+        known: set[str] = set()
+        for name, field in model.model_fields.items():
+            known.add(field.alias or name)
+            known.add(name)
+        numeric = {f.alias or n for n, f in model.model_fields.items() if _is_numeric(f.annotation)}
+        keys = _KEYS[model] = (frozenset(known), frozenset(numeric))
+    return keys
 
 
 def _is_numeric(annotation: Any) -> bool:
