@@ -6,8 +6,17 @@
 
 from __future__ import annotations
 
-from .claim import format_claim
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 from .common import EXIT_BAD_INPUT
-from .main import FAMILIES, build_parser, main
+from .main import build_parser, main
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .claim import format_claim
+    from .main import FAMILIES
 
 __all__ = ["main", "build_parser", "format_claim", "EXIT_BAD_INPUT", "FAMILIES"]
+
+# a command imports its own family's module only (cli.main.COMMANDS)
+__getattr__, __dir__ = lazy_exports(__name__, {"format_claim": "claim", "FAMILIES": "main"}, globals())

@@ -1,40 +1,75 @@
 """The ``qalamoun-sim`` command: the parser of every sub-command, and the one place that maps errors to exit status.
 
 Each family of sub-commands lives in a module of its own with a ``register(sub)`` that adds its
-parsers and returns its commands by name; :data:`FAMILIES` lists them in the order ``--help`` shows.
+parsers and returns its commands by name; :data:`COMMANDS` names them in the order ``--help`` shows, so
+that a command imports and builds only its own family's parsers (``--help`` and an unknown command, all).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import threading
 import warnings
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import QalamounError, ScenarioError, StorageError, Terminated, escape_control
-from . import analysis, basic, claim, climate, explore, geo, interdict, run
 from .common import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_TERMINATED, Command, Parser, configure_logging
 
-__all__ = ["build_parser", "main", "FAMILIES"]
+__all__ = ["build_parser", "main", "FAMILIES", "COMMANDS", "family_modules"]
 
-#: The modules of the sub-commands, in the order of ``--help``.
-FAMILIES: tuple[ModuleType, ...] = (run, claim, basic, analysis, interdict, explore, climate, geo)
+#: Each family module of ``qalamoun_sim.cli`` and the sub-commands its ``register`` adds, in the order of
+#: ``--help`` (tests/test_startup.py checks them against the modules).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "run": ("run",), "claim": ("claim",), "basic": ("validate", "schema"),
+    "analysis": ("plot", "animate", "export", "sweep", "critical"), "interdict": ("interdict",),
+    "explore": ("explore",), "climate": ("climate",), "geo": ("profile", "layers")}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every sub-command (each parser's ``command`` default is its function)."""
+def family_modules(command: str | None = None) -> tuple[ModuleType, ...]:
+    """The family modules, imported: the one that holds ``command``, or all of them (None, or a name no
+    family holds)."""
+    names = [f for f, cmds in COMMANDS.items() if command in cmds] or list(COMMANDS)
+    return tuple(importlib.import_module(f"{__package__}.{name}") for name in names)
+
+
+if TYPE_CHECKING:  # pragma: no cover - a module attribute, see __getattr__
+    FAMILIES: tuple[ModuleType, ...]
+
+
+def __getattr__(name: str) -> Any:
+    """``FAMILIES``: every family module, in the order of ``--help`` (imported when first asked for)."""
+    if name == "FAMILIES":
+        return family_modules()
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of every sub-command (each parser's ``command`` default is its function); with
+    ``command``, of that command's family alone (what :func:`main` parses a command line with)."""
     p = Parser(prog="qalamoun-sim", description="Simulate supply routes under siege by snow and army.")
     p.add_argument("--version", action=_Version, help="show program's version number and exit")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     commands: dict[str, Command] = {}
-    for family in FAMILIES:
+    for family in family_modules(command):
         commands.update(family.register(sub))
     p.set_defaults(_commands=commands)
     return p
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The sub-command a command line names: its first word that is not an option (the top parser's options
+    take no value); None when there is none, or ``-h`` / ``--help`` comes before it."""
+    for word in argv:
+        if word in ("-h", "--help"):
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 class _Version(argparse.Action):
@@ -59,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Every failure is one line on stderr: exit status 2 for bad input or arguments, 1 for the
     environment (disk full, read-only, permission), 130 for Ctrl-C and 143 for SIGTERM.
     """
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_of(words)).parse_args(words)
     configure_logging(args)
     previous = _terminate_as_interrupt()
     with warnings.catch_warnings():

@@ -17,10 +17,8 @@ import numpy as np
 
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from ..scenario.observed import read_observed_csv
 from .closures import RouteSnow
 from .interdiction import simulate_strikes
-from .observed import overlay_observed
 from .snowpack import band_elevations, band_weights, pack_series
 from .weather import Weather, simulate_weather
 
@@ -254,5 +252,8 @@ def _observed(wx: Weather, scenario: Scenario) -> Weather:
     """The reported days of ``[weather.observed]`` laid over the drawn weather."""
     obs = scenario.weather.observed
     assert obs is not None
+    from ..scenario.observed import read_observed_csv
+    from .observed import overlay_observed
+
     days = read_observed_csv(obs.csv, scenario.dates)
     return overlay_observed(wx, days, scenario.weather, scenario.snow, scenario.dates, obs.season_precip_fraction)

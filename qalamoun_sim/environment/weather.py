@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scenario import WeatherConfig
-from ..scenario.replay import read_replay_csv
 from .storms import Storms, onset_probability, simulate_storms, storm_day_probability, storm_starts_from_days
 
 __all__ = ["Weather", "seasonal_cycle", "daily_precipitation_mm", "wet_day_probability", "simulate_weather",
@@ -201,6 +200,8 @@ def replay_weather(cfg: WeatherConfig, dates: Sequence[dt.date], n_rep: int) -> 
     The file is read and checked by :func:`qalamoun_sim.scenario.replay.read_replay_csv`, the reader
     that ``validate`` uses: a file that validates replays, and any other raises the same ScenarioError.
     """
+    from ..scenario.replay import read_replay_csv
+
     wx = read_replay_csv(str(cfg.replay_csv), dates)
     tile = lambda a: np.repeat(a[None, :], n_rep, axis=0)  # noqa: E731
     return Weather(tile(wx.temperature_c), tile(wx.precipitation_mm), tile(wx.storm), cfg.reference_elevation_m,

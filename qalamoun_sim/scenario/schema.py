@@ -20,8 +20,6 @@ from .base import MAX_TONNES, SURFACES, NodeKind, Side, StrictModel, Surface
 from .checks import check_references, path_exists, warn_unreachable
 from .messages import ShortRepr, first_error
 from .normals import MONTHLY_MEAN_C, MONTHLY_PRECIP_MM, OROGRAPHIC_GRADIENT_BELOW_PER_KM, STORMS_PER_MONTH
-from .observed import read_observed_csv
-from .replay import read_replay_csv
 from .schema_network import NetworkRole, NetworkSource
 
 __all__ = ["Scenario", "ScenarioMeta", "Node", "Route", "NetworkSource", "NetworkRole", "WeatherConfig", "SnowConfig",
@@ -417,6 +415,8 @@ class Scenario(ShortRepr, StrictModel):
                 csv = base_dir / csv
             if not path_exists(csv, source, "weather.replay_csv"):
                 raise ScenarioError(source, "weather.replay_csv", f"file not found: {csv}")
+            from .replay import read_replay_csv  # read only by a scenario that names a file
+
             read_replay_csv(csv, scn.dates)  # every row checked now, not at run time
             scn = scn.model_copy(update={"weather": scn.weather.model_copy(update={"replay_csv": str(csv)})})
         if scn.weather.observed is not None:
@@ -436,6 +436,8 @@ def _with_observed_path(scn: Scenario, source: str, base_dir: Path | None) -> Sc
         csv = base_dir / csv
     if not path_exists(csv, source, "weather.observed.csv"):
         raise ScenarioError(source, "weather.observed.csv", f"file not found: {csv}")
+    from .observed import read_observed_csv  # read only by a scenario that names a file
+
     read_observed_csv(csv, scn.dates)
     observed = obs.model_copy(update={"csv": str(csv)})
     return scn.model_copy(update={"weather": scn.weather.model_copy(update={"observed": observed})})
