@@ -11,8 +11,6 @@ from collections.abc import Container, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
 from ..errors import ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,18 +28,31 @@ class UnreachableTownWarning(UserWarning):
 
 
 def unreachable_towns(nodes: Iterable[Node], routes: Iterable[Route]) -> list[str]:
-    """Towns that no source reaches over the nominal network (a two-way route runs both ways)."""
+    """Towns that no source reaches over the nominal network (a two-way route runs both ways).
+
+    One search from every source at once, over plain adjacency lists (a 4,000-route scenario is checked on
+    each load).
+
+    >>> from qalamoun_sim.scenario import Node, Route
+    >>> nodes = [Node(id=i, kind=k, elevation_m=0, lat=0, lon=0) for i, k in (("s", "source"), ("a", "town"),
+    ...                                                                       ("b", "town"))]
+    >>> unreachable_towns(nodes, [Route(id="r", to="s", surface="road", length_km=1, capacity_tpd=1,
+    ...                                 bidirectional=False, **{"from": "a"})])
+    ['a', 'b']
+    """
     nodes = list(nodes)
-    g = nx.DiGraph()
-    g.add_nodes_from(n.id for n in nodes)
+    ways: dict[str, list[str]] = {n.id: [] for n in nodes}
     for r in routes:
-        g.add_edge(r.from_, r.to)
+        ways.setdefault(r.from_, []).append(r.to)
         if r.bidirectional:
-            g.add_edge(r.to, r.from_)
-    reach: set[str] = set()
-    for n in nodes:
-        if n.kind == "source":
-            reach |= nx.descendants(g, n.id) | {n.id}
+            ways.setdefault(r.to, []).append(r.from_)
+    reach = {n.id for n in nodes if n.kind == "source"}
+    stack = list(reach)
+    while stack:
+        for v in ways[stack.pop()]:
+            if v not in reach:
+                reach.add(v)
+                stack.append(v)
     return [n.id for n in nodes if n.kind == "town" and n.id not in reach]
 
 

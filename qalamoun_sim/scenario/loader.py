@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from ..errors import ScenarioError
 from .checks import path_exists
-from .graphml import GraphMLError, graphml_to_document
 from .messages import first_error
 from .schema import Scenario
 from .schema_network import NetworkSource
@@ -112,6 +111,8 @@ def _graph_document(network: NetworkSource, base: Path | None, source: str) -> d
         path = base / path
     if not path_exists(path, source, "network.graphml"):
         raise ScenarioError(source, "network.graphml", f"file not found: {path}")
+    from .graphml import GraphMLError, graphml_to_document  # only for a scenario that gives its network so
+
     try:
         return graphml_to_document(path, network, network.graphml)
     except GraphMLError as exc:
