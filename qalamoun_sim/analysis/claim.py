@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from ..environment.state import compute_state
+from ..environment.state import snow_and_strikes
 from ..errors import ScenarioError
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from .metrics import METRICS, corridor_shares, held_by_day
+from .metrics import METRICS, factor_shares, held_by_day
 
 __all__ = ["ClaimShares", "ClaimSummary", "claim_shares", "claim_summary", "claim_verdict", "evaluate_claim",
            "window_mask", "claim_holds",
@@ -231,9 +231,9 @@ def _blocks(scenario: Scenario, n: int, seed: int, block: int, network: RouteNet
     held = held_by_day(scenario)
     for lo in range(0, n, block):
         reps = range(lo, min(n, lo + block))
-        state = compute_state(scenario, reps, seed, net, routes=net.corridor_routes(corridor))
-        yield corridor_shares(state, net, corridor, held=held)
-        del state
+        ids, snow, interdicted = snow_and_strikes(scenario, reps, seed, net, routes=net.corridor_routes(corridor))
+        yield factor_shares(ids, snow, interdicted, net, corridor, held=held)
+        del snow, interdicted
         if progress is not None:
             progress(len(reps))
 

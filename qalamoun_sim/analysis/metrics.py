@@ -31,7 +31,7 @@ from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 
 __all__ = ["METRICS", "count_cut_share", "capacity_cut_share", "connectivity_cut_share", "paths_cut_share",
-           "corridor_shares", "held_by_day"]
+           "corridor_shares", "factor_shares", "held_by_day"]
 
 #: Every metric, the primary reading first (README, "Which reading").
 METRICS: tuple[str, ...] = ("connectivity", "paths", "count", "capacity")
@@ -136,16 +136,25 @@ def corridor_shares(state: ExogenousState, network: RouteNetwork, corridor: str,
     ValueError
         When no route carries the corridor label, or a metric is unknown.
     """
+    return factor_shares(state.route_ids, state.snow_capacity_factor, state.interdicted, network, corridor,
+                         metrics, held)
+
+
+def factor_shares(route_ids: Sequence[str], snow_capacity_factor: np.ndarray, interdicted: np.ndarray,
+                  network: RouteNetwork, corridor: str, metrics: tuple[str, ...] = METRICS,
+                  held: Sequence[frozenset[str]] | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`corridor_shares` of a state's ``route_ids``, ``snow_capacity_factor`` and ``interdicted`` alone
+    (:func:`~qalamoun_sim.environment.state.snow_and_strikes` computes no more)."""
     full_mask = network.corridor_mask(corridor)
     if not full_mask.any():
         raise ValueError(f"no route is labelled with corridor '{corridor}' (have: {', '.join(network.corridors())})")
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric '{unknown[0]}' (choose from {', '.join(METRICS)})")
-    mask, _ = _corridor_columns(state, network, corridor)
+    mask, _ = _corridor_columns(route_ids, network, corridor)
     # the corridor's columns only: the other routes never enter a share
-    snow_f = state.snow_capacity_factor if mask.all() else state.snow_capacity_factor[..., mask]
-    interdicted = state.interdicted if mask.all() else state.interdicted[..., mask]
+    snow_f = snow_capacity_factor if mask.all() else snow_capacity_factor[..., mask]
+    interdicted = interdicted if mask.all() else interdicted[..., mask]
     total_f = np.where(interdicted, 0.0, snow_f)
     shape = snow_f.shape[:-1]
     out: dict[str, dict[str, np.ndarray]] = {k: {m: np.zeros(shape) for m in metrics}
@@ -195,13 +204,13 @@ class _Phase:
         return capacity_cut_share(factors, self.capacity, self.legs)
 
 
-def _corridor_columns(state: ExogenousState, network: RouteNetwork, corridor: str) -> tuple[np.ndarray, np.ndarray]:
-    """The state's columns that are the corridor's routes (a mask), and their nominal capacities."""
-    if tuple(state.route_ids) == tuple(network.route_ids):
+def _corridor_columns(route_ids: Sequence[str], network: RouteNetwork, corridor: str) -> tuple[np.ndarray, np.ndarray]:
+    """The state's columns (its ``route_ids``) that are the corridor's routes (a mask), and their nominal capacities."""
+    if tuple(route_ids) == tuple(network.route_ids):
         mask = network.corridor_mask(corridor)
         return mask, network.capacity_tpd[mask]
     try:
-        index = np.array([network.route_index[r] for r in state.route_ids], dtype=int)
+        index = np.array([network.route_index[r] for r in route_ids], dtype=int)
     except KeyError as exc:
         raise ValueError(f"the state holds route {exc} that the network does not have") from None
     mask = network.corridor_mask(corridor)[index]

@@ -134,10 +134,11 @@ class _Rules:
                 np.empty(shape, dtype=bool) for _ in range(5))
             self._f = np.empty(shape)
 
-    def factors(self, depth: np.ndarray, dry_days: np.ndarray, cap: np.ndarray, speed: np.ndarray) -> None:
+    def factors(self, depth: np.ndarray, dry_days: np.ndarray, cap: np.ndarray, speed: np.ndarray | None) -> None:
         """One day's factors (..., N) into ``cap`` and ``speed``, from the depth and the days since fresh snow
         (:data:`FRESH_SNOW_CM`; 0 on a day with fresh snow): those of :func:`factors_from_depth` and
-        :func:`broken_open`, as a state per cell (open, slowed or closed) and the state's factors."""
+        :func:`broken_open`, as a state per cell (open, slowed or closed) and the state's factors (``speed``
+        None: the capacity factors alone)."""
         self._buffers(depth.shape)
         closed, slowed, is_open = self._closed, self._slowed, self._open
         np.greater_equal(depth, self.closed_cm, out=closed)
@@ -160,8 +161,9 @@ class _Rules:
         mask = self._f
         np.copyto(mask, slowed)
         for out, slow in ((cap, self.slow_cap), (speed, self.slow_speed)):
-            np.multiply(mask, slow, out=out)
-            np.add(out, is_open, out=out)
+            if out is not None:  # no speed factors: capacity alone (the claim's shares)
+                np.multiply(mask, slow, out=out)
+                np.add(out, is_open, out=out)
 
 
 #: Days since fresh snow before any fell (larger than any break rule).
@@ -207,11 +209,12 @@ class RouteSnow:
     Attributes
     ----------
     depth_cm, capacity_factor, speed_factor : (R, D, N) float
-        Filled as the pack's days come.
+        Filled as the pack's days come; with ``full=False`` the capacity factors alone (the other two are
+        None: what the claim's shares read).
     """
 
     def __init__(self, network: RouteNetwork, cfg: SnowConfig, columns: np.ndarray, bands_m: np.ndarray,
-                 shape: tuple[int, int]) -> None:
+                 shape: tuple[int, int], full: bool = True) -> None:
         self.rules = _Rules(network, cfg, np.asarray(columns))
         elevations = network.max_elevation_m[columns]
         unique, self.route_of = np.unique(elevations, return_inverse=True)
@@ -219,35 +222,41 @@ class RouteSnow:
         lo, hi, w = band_weights(bands_m, unique if self.shared else elevations)
         self.n_at = len(w)
         self.ends, self.weights = np.concatenate([lo, hi]), np.concatenate([1.0 - w, w])
-        full = shape + (len(elevations),)
-        self.depth_cm, self.capacity_factor, self.speed_factor = np.empty(full), np.empty(full), np.empty(full)
+        every = shape + (len(elevations),)
+        self.capacity_factor = np.empty(every)
+        self.depth_cm: np.ndarray | None = np.empty(every) if full else None
+        self.speed_factor: np.ndarray | None = np.empty(every) if full else None
         self._n_rep = shape[0]
         self.start(slice(0, 0))
 
     def start(self, rows: slice) -> None:
         """A chunk of replications: no fresh snow yet."""
         n = len(range(*rows.indices(self._n_rep)))
-        at, routes = (n, self.n_at), (n, self.depth_cm.shape[-1])
+        at, routes = (n, self.n_at), (n, self.capacity_factor.shape[-1])
         self._dry = np.full(at, _NEVER, dtype=np.int64)
         self._at, self._fresh, self._ends = np.empty(at), np.empty(at), np.empty((n, 2 * self.n_at))
-        self._depth, self._cap, self._speed = np.empty(routes), np.empty(routes), np.empty(routes)
         self._dry_routes = np.empty(routes, dtype=np.int64) if self.shared else self._dry
+        self._depth = np.empty(routes)  # the day's depth, when the series is not kept
 
     def day(self, rows: slice, d: int, depth_cm: np.ndarray, snowfall_cm: np.ndarray) -> None:
-        """Interpolate the bands' depth and fresh snow to the routes and set the day's factors."""
+        """Interpolate the bands' depth and fresh snow to the routes and set the day's factors (written in
+        place into the day's rows of :attr:`depth_cm`, :attr:`capacity_factor` and :attr:`speed_factor`)."""
+        depth = self._depth if self.depth_cm is None else self.depth_cm[rows, d]
+        speed = None if self.speed_factor is None else self.speed_factor[rows, d]
+        cap = self.capacity_factor[rows, d]
         if self.shared:
             self._interpolate(depth_cm, self._at)
-            np.take(self._at, self.route_of, axis=1, out=self._depth)
+            np.take(self._at, self.route_of, axis=1, out=depth, mode="clip")  # valid indices: clip never clips
         else:
-            self._interpolate(depth_cm, self._depth)
-        self._interpolate(snowfall_cm, self._fresh)
-        _dry_days(self._dry, self._fresh)
+            self._interpolate(depth_cm, depth)
+        if snowfall_cm.any():
+            self._interpolate(snowfall_cm, self._fresh)
+            _dry_days(self._dry, self._fresh)
+        else:  # no fresh snow on any band: none on any route either (a mean of zeros), a dry day everywhere
+            np.add(self._dry, 1, out=self._dry)
         if self.shared:
-            np.take(self._dry, self.route_of, axis=1, out=self._dry_routes)
-        self.rules.factors(self._depth, self._dry_routes, self._cap, self._speed)
-        self.depth_cm[rows, d] = self._depth
-        self.capacity_factor[rows, d] = self._cap
-        self.speed_factor[rows, d] = self._speed
+            np.take(self._dry, self.route_of, axis=1, out=self._dry_routes, mode="clip")
+        self.rules.factors(depth, self._dry_routes, cap, speed)
 
     def _interpolate(self, bands: np.ndarray, out: np.ndarray) -> None:
         """``bands[:, lo] (1 - w) + bands[:, hi] w`` into ``out``."""

@@ -25,7 +25,7 @@ from .weather import Weather, simulate_weather
 if TYPE_CHECKING:  # pragma: no cover - xarray is imported by to_xarray only
     import xarray as xr
 
-__all__ = ["ExogenousState", "compute_state", "replication_rng", "STREAM_WEATHER", "STREAM_STRIKES",
+__all__ = ["ExogenousState", "compute_state", "snow_and_strikes", "replication_rng", "STREAM_WEATHER", "STREAM_STRIKES",
            "STREAM_ENGINE", "ROUTE_STATES"]
 
 # Independent random streams of one replication (the second element of the spawn key).
@@ -166,6 +166,45 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
     (3, 181, 1)
     """
     net = network or RouteNetwork.from_scenario(scenario)
+    reps, wanted, columns, wx, pack, snow, interdicted = _compute(scenario, replications, seed, net, routes, True)
+    bands, kept_bands = _bands(scenario, net, wanted, columns, routes is not None)
+    depth, cap_f, speed_f = snow.depth_cm, snow.capacity_factor, snow.speed_factor
+    assert depth is not None and speed_f is not None
+    keep = np.searchsorted(columns, wanted) if len(columns) != len(wanted) else slice(None)
+    return ExogenousState(
+        replications=reps, dates=scenario.dates, route_ids=tuple(net.route_ids[i] for i in wanted),
+        temperature_c=wx.temperature_c, precipitation_mm=wx.precipitation_mm, storm=wx.storm,
+        band_elevations_m=bands[kept_bands], band_depth_cm=pack["depth_cm"][..., kept_bands],
+        route_depth_cm=depth[..., keep], snow_capacity_factor=cap_f[..., keep],
+        snow_speed_factor=speed_f[..., keep], interdicted=interdicted[..., keep])
+
+
+def snow_and_strikes(scenario: Scenario, replications: int | Sequence[int], seed: int | None = None,
+                     network: RouteNetwork | None = None, routes: Sequence[str] | None = None,
+                     ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """The route ids, ``snow_capacity_factor`` and ``interdicted`` of :func:`compute_state` (arguments as
+    there; the same values), without computing or holding the depths, the speed factors or the bands'
+    series: what the claim's shares read.
+
+    >>> from qalamoun_sim import load_scenario
+    >>> scn = load_scenario()
+    >>> ids, snow, hit = snow_and_strikes(scn, 2, seed=1, routes=["arsal-jurd"])
+    >>> state = compute_state(scn, 2, seed=1, routes=["arsal-jurd"])
+    >>> ids == state.route_ids, bool((snow == state.snow_capacity_factor).all()), bool((hit == state.interdicted).all())
+    (True, True, True)
+    """
+    net = network or RouteNetwork.from_scenario(scenario)
+    _, wanted, columns, _, _, snow, interdicted = _compute(scenario, replications, seed, net, routes, False)
+    keep = np.searchsorted(columns, wanted) if len(columns) != len(wanted) else slice(None)
+    return tuple(net.route_ids[i] for i in wanted), snow.capacity_factor[..., keep], interdicted[..., keep]
+
+
+def _compute(scenario: Scenario, replications: int | Sequence[int], seed: int | None, net: RouteNetwork,
+             routes: Sequence[str] | None, full: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, Weather,
+                                                                dict[str, np.ndarray], RouteSnow, np.ndarray]:
+    """The draws and the day recursion of :func:`compute_state`: the replications, the routes asked for and
+    the routes computed (network indices), the weather, the bands' depth (``full``), the routes' snow and
+    the strikes (of the routes computed)."""
     seed = scenario.scenario.seed if seed is None else int(seed)
     reps = np.arange(replications) if isinstance(replications, int) else np.asarray(list(replications), dtype=int)
     if reps.ndim != 1 or len(reps) == 0:
@@ -178,25 +217,23 @@ def compute_state(scenario: Scenario, replications: int | Sequence[int], seed: i
     wx = simulate_weather(scenario.weather, dates, weather_rngs)
     if scenario.weather.observed is not None and scenario.weather.replay_csv is None:
         wx = _observed(wx, scenario)
+    bands, _ = _bands(scenario, net, wanted, columns, routes is not None)
+    snow = RouteSnow(net, scenario.snow, columns, bands, (len(reps), len(dates)), full=full)
+    pack = pack_series(wx, scenario.weather, scenario.snow, bands, dates, ("depth_cm",) if full else (), sink=snow)
+    interdicted = simulate_strikes(scenario, net, wx, strike_rngs, columns, snow.capacity_factor)
+    return reps, wanted, columns, wx, pack, snow, interdicted
+
+
+def _bands(scenario: Scenario, net: RouteNetwork, wanted: np.ndarray, columns: np.ndarray,
+           some: bool) -> tuple[np.ndarray, slice]:
+    """The snow bands the routes computed need (all of them unless ``some`` routes were asked for), and
+    which of those the routes asked for need."""
     bands = band_elevations(scenario.weather)
-    elevations = net.max_elevation_m[columns]
-    kept_bands = slice(None)
-    if routes is not None:
-        used = bands_needed(bands, elevations)
-        wanted_bands = bands_needed(bands, net.max_elevation_m[wanted])
-        kept_bands = slice(wanted_bands.start - used.start, wanted_bands.stop - used.start)
-        bands = bands[used]
-    snow = RouteSnow(net, scenario.snow, columns, bands, (len(reps), len(dates)))
-    pack = pack_series(wx, scenario.weather, scenario.snow, bands, dates, ("depth_cm",), sink=snow)
-    depth, cap_f, speed_f = snow.depth_cm, snow.capacity_factor, snow.speed_factor
-    interdicted = simulate_strikes(scenario, net, wx, strike_rngs, columns, cap_f)
-    keep = np.searchsorted(columns, wanted) if len(columns) != len(wanted) else slice(None)
-    return ExogenousState(
-        replications=reps, dates=dates, route_ids=tuple(net.route_ids[i] for i in wanted),
-        temperature_c=wx.temperature_c, precipitation_mm=wx.precipitation_mm, storm=wx.storm,
-        band_elevations_m=bands[kept_bands], band_depth_cm=pack["depth_cm"][..., kept_bands],
-        route_depth_cm=depth[..., keep], snow_capacity_factor=cap_f[..., keep],
-        snow_speed_factor=speed_f[..., keep], interdicted=interdicted[..., keep])
+    if not some:
+        return bands, slice(None)
+    used = bands_needed(bands, net.max_elevation_m[columns])
+    wanted_bands = bands_needed(bands, net.max_elevation_m[wanted])
+    return bands[used], slice(wanted_bands.start - used.start, wanted_bands.stop - used.start)
 
 
 def _with_targeted_routes(scenario: Scenario, network: RouteNetwork, columns: np.ndarray) -> np.ndarray:
