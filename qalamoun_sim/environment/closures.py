@@ -236,14 +236,14 @@ class RouteSnow:
         self._dry = np.full(at, _NEVER, dtype=np.int64)
         self._at, self._fresh, self._ends = np.empty(at), np.empty(at), np.empty((n, 2 * self.n_at))
         self._dry_routes = np.empty(routes, dtype=np.int64) if self.shared else self._dry
-        self._depth = np.empty(routes)  # the day's depth, when the series is not kept
+        self._depth, self._cap, self._speed = np.empty(routes), np.empty(routes), np.empty(routes)
 
     def day(self, rows: slice, d: int, depth_cm: np.ndarray, snowfall_cm: np.ndarray) -> None:
         """Interpolate the bands' depth and fresh snow to the routes and set the day's factors (written in
         place into the day's rows of :attr:`depth_cm`, :attr:`capacity_factor` and :attr:`speed_factor`)."""
-        depth = self._depth if self.depth_cm is None else self.depth_cm[rows, d]
-        speed = None if self.speed_factor is None else self.speed_factor[rows, d]
-        cap = self.capacity_factor[rows, d]
+        depth = self._depth
+        speed = None if self.speed_factor is None else self._speed
+        cap = self._cap
         if self.shared:
             self._interpolate(depth_cm, self._at)
             np.take(self._at, self.route_of, axis=1, out=depth, mode="clip")  # valid indices: clip never clips
@@ -257,6 +257,11 @@ class RouteSnow:
         if self.shared:
             np.take(self._dry, self.route_of, axis=1, out=self._dry_routes, mode="clip")
         self.rules.factors(depth, self._dry_routes, cap, speed)
+        self.capacity_factor[rows, d] = cap
+        if self.depth_cm is not None:
+            self.depth_cm[rows, d] = depth
+        if self.speed_factor is not None:
+            self.speed_factor[rows, d] = speed
 
     def _interpolate(self, bands: np.ndarray, out: np.ndarray) -> None:
         """``bands[:, lo] (1 - w) + bands[:, hi] w`` into ``out``."""

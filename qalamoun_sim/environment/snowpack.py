@@ -107,47 +107,70 @@ FIELDS: tuple[str, ...] = ("depth_cm", "swe_mm", "snowfall_mm", "snowfall_cm", "
                            "rain_on_snow_mm", "runoff_mm")
 
 
+#: Cells (days x replications x bands) whose inputs :class:`_Day` computes at once: a block of days of a small
+#: chunk makes fewer numpy calls; a block of a large one would leave the cache (at most :data:`BLOCK_DAYS` days).
+BLOCK_CELLS = 2**15
+BLOCK_DAYS = 16
+
+
 class _Day:
-    """One day's inputs for a chunk of replications and every band, ``(r, B)`` buffers refilled each day as
-    :func:`.weather.temperature_at`, :func:`orographic_factor` and :func:`snow_fraction` compute them."""
+    """One day's inputs for a chunk of replications and every band, ``(r, B)`` views of buffers that hold
+    a few days (:data:`BLOCK_CELLS`), filled a block at a time as :func:`.weather.temperature_at`,
+    :func:`orographic_factor` and :func:`snow_fraction` compute them (elementwise: a block gives each day
+    the same bits as a day alone)."""
 
     def __init__(self, weather: Weather, rows: slice, wcfg: WeatherConfig, scfg: SnowConfig, bands_m: np.ndarray) -> None:
         # by day, so that each day's column is contiguous
         self.temperature = np.ascontiguousarray(weather.temperature_c[rows].T)
         self.precipitation = np.ascontiguousarray(weather.precipitation_mm[rows].T)
-        shape = (self.temperature.shape[1], len(bands_m))
+        cells = max(1, self.temperature.shape[1] * len(bands_m))
+        days = min(BLOCK_DAYS, max(1, BLOCK_CELLS // cells), max(1, len(self.temperature)))
+        shape = (days, self.temperature.shape[1], len(bands_m))
         self.cooling = weather.lapse_rate_c_per_km * ((np.asarray(bands_m, dtype=float) - weather.reference_elevation_m)
                                                       / 1000.0)
         self.gain = orographic_factor(wcfg, bands_m)
         self.scfg = scfg
-        self.temp, self.snowfall, self.rain, self.cold, self.new_depth, self.cold_snow, self.max_a = (
-            np.empty(shape) for _ in range(7))
-        self.reset, self.melting = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
+        self._floats = tuple(np.empty(shape) for _ in range(7))
+        self._bools = (np.empty(shape, dtype=bool), np.empty(shape, dtype=bool))
+        self._first = -len(self._floats[0])  # the first day the buffers hold
 
     def fill(self, d: int) -> None:
-        """The buffers for day ``d``."""
-        c = self.scfg
-        np.subtract(self.temperature[d, :, None], self.cooling, out=self.temp)
-        temp = self.temp
-        np.multiply(self.precipitation[d, :, None], self.gain, out=self.rain)          # precipitation, for now
+        """The day's views (``temp``, ``snowfall``, ``rain``, ``cold``, ``new_depth``, ``cold_snow``, ``max_a``,
+        ``reset``, ``melting``) for day ``d``; a day after the block held computes the next block."""
+        held = len(self._floats[0])
+        if not self._first <= d < self._first + held:
+            self._first = d
+            self._fill_block(d, min(d + held, len(self.temperature)))
+        i = d - self._first
+        self.temp, self.snowfall, self.rain, self.cold, self.new_depth, self.cold_snow, self.max_a = (
+            a[i] for a in self._floats)
+        self.reset, self.melting = (a[i] for a in self._bools)
+
+    def _fill_block(self, first: int, stop: int) -> None:
+        """The buffers' first ``stop - first`` days: days ``first`` .. ``stop - 1``."""
+        c, n = self.scfg, stop - first
+        temp, snowfall, rain, cold, new_depth, cold_snow, max_a = (a[:n] for a in self._floats)
+        reset, melting = (a[:n] for a in self._bools)
+        np.subtract(self.temperature[first:stop, :, None], self.cooling, out=temp)
+        np.multiply(self.precipitation[first:stop, :, None], self.gain, out=rain)        # precipitation, for now
         if c.mix_range_c <= 0:
-            np.less(temp, c.rain_snow_threshold_c, out=self.reset)
-            np.multiply(self.rain, self.reset, out=self.snowfall)                      # precip x (t < threshold)
+            np.less(temp, c.rain_snow_threshold_c, out=reset)
+            np.multiply(rain, reset, out=snowfall)                                      # precip x (t < threshold)
         else:                                                                            # clip((T0 + m/2 - t) / m, 0, 1)
-            np.subtract(c.rain_snow_threshold_c + c.mix_range_c / 2.0, temp, out=self.snowfall)
-            np.divide(self.snowfall, c.mix_range_c, out=self.snowfall)
-            np.maximum(self.snowfall, 0.0, out=self.snowfall)
-            np.minimum(self.snowfall, 1.0, out=self.snowfall)
-            np.multiply(self.rain, self.snowfall, out=self.snowfall)
-        np.subtract(self.rain, self.snowfall, out=self.rain)
-        np.minimum(temp, 0.0, out=self.cold)                                           # the new snow's temperature
-        np.multiply(self.snowfall, 100.0, out=self.new_depth)
-        np.divide(self.new_depth, c.new_snow_density_kg_m3, out=self.new_depth)
-        np.multiply(self.cold, self.snowfall, out=self.cold_snow)                       # the heat deficit it brings
-        np.divide(self.cold_snow, sp.LATENT_OVER_HEAT, out=self.cold_snow)
-        np.greater(self.snowfall, sp.ATI_RESET_MM_PER_H * sp.DT_HOURS, out=self.reset)  # a heavy snowfall resets ATI
-        np.greater(temp, c.melt_base_c, out=self.melting)                               # sp.is_melting, and melt
-        self.max_a[...] = np.where(self.melting, c.max_density_melting_kg_m3, c.max_density_cold_kg_m3)
+            np.subtract(c.rain_snow_threshold_c + c.mix_range_c / 2.0, temp, out=snowfall)
+            np.divide(snowfall, c.mix_range_c, out=snowfall)
+            np.maximum(snowfall, 0.0, out=snowfall)
+            np.minimum(snowfall, 1.0, out=snowfall)
+            np.multiply(rain, snowfall, out=snowfall)
+        np.subtract(rain, snowfall, out=rain)
+        np.minimum(temp, 0.0, out=cold)                                                 # the new snow's temperature
+        np.multiply(snowfall, 100.0, out=new_depth)
+        np.divide(new_depth, c.new_snow_density_kg_m3, out=new_depth)
+        np.multiply(cold, snowfall, out=cold_snow)                                      # the heat deficit it brings
+        np.divide(cold_snow, sp.LATENT_OVER_HEAT, out=cold_snow)
+        np.greater(snowfall, sp.ATI_RESET_MM_PER_H * sp.DT_HOURS, out=reset)            # a heavy snowfall resets ATI
+        np.greater(temp, c.melt_base_c, out=melting)                                    # sp.is_melting, and melt
+        max_a[...] = np.where(melting, c.max_density_melting_kg_m3, c.max_density_cold_kg_m3)
 
 
 def _run(weather: Weather, rows: slice, wcfg: WeatherConfig, scfg: SnowConfig, bands_m: np.ndarray, mf: np.ndarray,
@@ -161,7 +184,7 @@ def _run(weather: Weather, rows: slice, wcfg: WeatherConfig, scfg: SnowConfig, b
     heat deficit, rain and melt are never negative and never -0, and a band without ice has no depth.
     """
     f = _Day(weather, rows, wcfg, scfg, bands_m)
-    shape = f.temp.shape
+    shape = f.temperature.shape[1:] + (len(bands_m),)
     ice, liquid, deficit, ati, depth = (np.zeros(shape) for _ in range(5))
     has, keep = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
     melt, rain_on, water, t1, t2, t3 = (np.empty(shape) for _ in range(6))
