@@ -163,12 +163,14 @@ def factor_shares(route_ids: Sequence[str], snow_capacity_factor: np.ndarray, in
     columns = np.flatnonzero(full_mask)
     for taken, days in days_of.items():
         phase = _Phase(network, corridor, taken, columns)
+        pick = _as_slice(days)  # a phase's days follow one another: views, not copies
+        snow_days, total_days = snow_f[..., pick, :], total_f[..., pick, :]
         for m in metrics:
-            snow = phase.share(m, snow_f[..., days, :])
-            total = phase.share(m, total_f[..., days, :])
-            out["snow"][m][..., days] = snow
-            out["total"][m][..., days] = total
-            out["interdiction"][m][..., days] = np.maximum(total - snow, 0.0)
+            snow = phase.share(m, snow_days)
+            total = phase.share(m, total_days)
+            out["snow"][m][..., pick] = snow
+            out["total"][m][..., pick] = total
+            out["interdiction"][m][..., pick] = np.maximum(total - snow, 0.0)
     return out
 
 
@@ -178,6 +180,17 @@ def _phases(held: Sequence[frozenset[str]]) -> dict[frozenset[str], np.ndarray]:
     for d, taken in enumerate(held):
         days.setdefault(frozenset(taken), []).append(d)
     return {k: np.array(v, dtype=int) for k, v in days.items()}
+
+
+def _as_slice(days: np.ndarray) -> np.ndarray | slice:
+    """Increasing day indices as a slice when they follow one another, else as they are.
+
+    >>> _as_slice(np.array([3, 4, 5])), _as_slice(np.array([1, 3])).tolist()
+    (slice(3, 6, None), [1, 3])
+    """
+    if len(days) and int(days[-1]) - int(days[0]) == len(days) - 1 and bool((np.diff(days) == 1).all()):
+        return slice(int(days[0]), int(days[-1]) + 1)
+    return days
 
 
 class _Phase:
