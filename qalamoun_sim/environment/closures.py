@@ -199,12 +199,20 @@ def _dry_days(dry: np.ndarray, snowfall_cm: np.ndarray) -> None:
     dry[snowfall_cm >= FRESH_SNOW_CM] = 0
 
 
+#: Route cells (replications x days x routes) :class:`RouteSnow` sets at once, at most :data:`BLOCK_DAYS` days:
+#: a block of days of a small chunk makes fewer numpy calls; of a large one it would leave the cache.
+BLOCK_CELLS = 2**16
+BLOCK_DAYS = 16
+
+
 class RouteSnow:
-    """Snow on the routes' highest points and their factors, day by day as the pack is computed (a
+    """Snow on the routes' highest points and their factors, a few days at a time as the pack is computed (a
     :class:`~.snowpack.DaySink`): the values of :func:`~.state.route_depth_from_bands` and
     :func:`snow_factors`, without holding the bands' fresh snow or any (R, D, N) temporary.
 
-    Routes at the same elevation share their interpolation (and the days since fresh snow there).
+    Routes at the same elevation share their interpolation (and the days since fresh snow there). The
+    bands' days are held until a block (:data:`BLOCK_CELLS`) is full; every operation is elementwise, so a
+    block gives each day the bits of a day alone.
 
     Attributes
     ----------
@@ -226,45 +234,60 @@ class RouteSnow:
         self.capacity_factor = np.empty(every)
         self.depth_cm: np.ndarray | None = np.empty(every) if full else None
         self.speed_factor: np.ndarray | None = np.empty(every) if full else None
-        self._n_rep = shape[0]
+        self._n_rep, self._n_day, self._n_band = shape[0], shape[1], len(bands_m)
         self.start(slice(0, 0))
 
     def start(self, rows: slice) -> None:
-        """A chunk of replications: no fresh snow yet."""
-        n = len(range(*rows.indices(self._n_rep)))
-        at, routes = (n, self.n_at), (n, self.capacity_factor.shape[-1])
-        self._dry = np.full(at, _NEVER, dtype=np.int64)
-        self._at, self._fresh, self._ends = np.empty(at), np.empty(at), np.empty((n, 2 * self.n_at))
-        self._dry_routes = np.empty(routes, dtype=np.int64) if self.shared else self._dry
+        """A chunk of replications: no fresh snow yet, no day held."""
+        n, n_route = len(range(*rows.indices(self._n_rep))), self.capacity_factor.shape[-1]
+        k = min(BLOCK_DAYS, max(1, BLOCK_CELLS // max(1, n * n_route)), max(1, self._n_day))
+        self._held, self._first = 0, 0
+        self._band_depth, self._band_fresh = np.empty((n, k, self._n_band)), np.empty((n, k, self._n_band))
+        self._dry = np.full((n, self.n_at), _NEVER, dtype=np.int64)  # days since fresh snow, the last day set
+        at, routes = (n, k, self.n_at), (n, k, n_route)
+        self._dry_at = np.empty(at, dtype=np.int64)
+        self._at, self._fresh, self._ends = np.empty(at), np.empty(at), np.empty((n, k, 2 * self.n_at))
+        self._dry_routes = np.empty(routes, dtype=np.int64) if self.shared else self._dry_at
         self._depth, self._cap, self._speed = np.empty(routes), np.empty(routes), np.empty(routes)
 
     def day(self, rows: slice, d: int, depth_cm: np.ndarray, snowfall_cm: np.ndarray) -> None:
-        """Interpolate the bands' depth and fresh snow to the routes and set the day's factors (written in
-        place into the day's rows of :attr:`depth_cm`, :attr:`capacity_factor` and :attr:`speed_factor`)."""
-        depth = self._depth
-        speed = None if self.speed_factor is None else self._speed
-        cap = self._cap
+        """Hold the bands' depth and fresh snow of day ``d``; a full block, or the last day, sets the routes."""
+        if self._held == 0:
+            self._first = d
+        self._band_depth[:, self._held] = depth_cm
+        self._band_fresh[:, self._held] = snowfall_cm
+        self._held += 1
+        if self._held == self._band_depth.shape[1] or d == self._n_day - 1:
+            self._set_block(rows)
+
+    def _set_block(self, rows: slice) -> None:
+        """Interpolate the held days' depth and fresh snow to the routes and set their factors."""
+        m, first, self._held = self._held, self._first, 0
+        depth, cap, speed = self._depth[:, :m], self._cap[:, :m], self._speed[:, :m]
         if self.shared:
-            self._interpolate(depth_cm, self._at)
-            np.take(self._at, self.route_of, axis=1, out=depth, mode="clip")  # valid indices: clip never clips
+            self._interpolate(self._band_depth[:, :m], self._at[:, :m])
+            np.take(self._at[:, :m], self.route_of, axis=2, out=depth, mode="clip")  # valid indices: never clips
         else:
-            self._interpolate(depth_cm, depth)
-        if snowfall_cm.any():
-            self._interpolate(snowfall_cm, self._fresh)
-            _dry_days(self._dry, self._fresh)
-        else:  # no fresh snow on any band: none on any route either (a mean of zeros), a dry day everywhere
-            np.add(self._dry, 1, out=self._dry)
+            self._interpolate(self._band_depth[:, :m], depth)
+        fresh, dry = self._fresh[:, :m], self._dry_at[:, :m]
+        self._interpolate(self._band_fresh[:, :m], fresh)
+        for k in range(m):
+            _dry_days(self._dry, fresh[:, k])
+            dry[:, k] = self._dry
+        dry_routes = self._dry_routes[:, :m]
         if self.shared:
-            np.take(self._dry, self.route_of, axis=1, out=self._dry_routes, mode="clip")
-        self.rules.factors(depth, self._dry_routes, cap, speed)
-        self.capacity_factor[rows, d] = cap
+            np.take(dry, self.route_of, axis=2, out=dry_routes, mode="clip")
+        self.rules.factors(depth, dry_routes, cap, None if self.speed_factor is None else speed)
+        days = slice(first, first + m)
+        self.capacity_factor[rows, days] = cap
         if self.depth_cm is not None:
-            self.depth_cm[rows, d] = depth
+            self.depth_cm[rows, days] = depth
         if self.speed_factor is not None:
-            self.speed_factor[rows, d] = speed
+            self.speed_factor[rows, days] = speed
 
     def _interpolate(self, bands: np.ndarray, out: np.ndarray) -> None:
-        """``bands[:, lo] (1 - w) + bands[:, hi] w`` into ``out``."""
-        np.take(bands, self.ends, axis=1, out=self._ends)
-        np.multiply(self._ends, self.weights, out=self._ends)
-        np.add(self._ends[:, :self.n_at], self._ends[:, self.n_at:], out=out)
+        """``bands[..., lo] (1 - w) + bands[..., hi] w`` into ``out`` (bands on the last axis)."""
+        ends = self._ends[:, :bands.shape[1]]
+        np.take(bands, self.ends, axis=-1, out=ends, mode="clip")
+        np.multiply(ends, self.weights, out=ends)
+        np.add(ends[..., :self.n_at], ends[..., self.n_at:], out=out)
