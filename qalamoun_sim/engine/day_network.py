@@ -9,6 +9,7 @@ each closed day's budget left is recorded for the flow table (:meth:`DayNetwork.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -152,7 +153,9 @@ class DayNetwork:
 
     def flow(self) -> np.ndarray:
         """(D, N) tonnes of each route's capacity used each day, once every day is closed."""
-        left = np.array(self._budget_left, dtype=float).reshape(self.budget_dn.shape)
+        rows = self._budget_left
+        left = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=sum(map(len, rows)))
+        left = left.reshape(self.budget_dn.shape)
         return self.budget_dn - left
 
     def usable(self, r: int) -> bool:

@@ -13,6 +13,7 @@ holds exactly as floats computed, and a stock never goes negative.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -215,5 +216,7 @@ class TownLedger:
     def tables(self) -> dict[str, np.ndarray]:
         """The (D, T) arrays ``delivered``, ``stock``, ``consumed`` and ``shortfall``."""
         n_towns = len(self.ids)
-        return {name: np.array(getattr(self, name), dtype=float).reshape(self.n_days, n_towns)
+        size = self.n_days * n_towns
+        return {name: np.fromiter(itertools.chain.from_iterable(getattr(self, name)), dtype=float,
+                                  count=size).reshape(self.n_days, n_towns)
                 for name in ("delivered", "stock", "consumed", "shortfall")}
