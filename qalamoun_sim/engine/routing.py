@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RouteGraph", "Forest", "Clearance", "BLOCKED", "settled_forest"]
+__all__ = ["RouteGraph", "Forest", "SettledForest", "Clearance", "BLOCKED", "settled_forest"]
 
 _INF = math.inf
 
@@ -207,6 +207,10 @@ class Forest:
             self.settle(target)
         if self.dist[target] == _INF:
             return None
+        return self._walk(target)
+
+    def _walk(self, target: int) -> tuple[list[int], list[int]]:
+        """``(routes, nodes)`` of the settled path to ``target``, a node a root reaches."""
         prev, via = self.prev, self.via
         routes: list[int] = []
         nodes = [target]
@@ -221,13 +225,17 @@ class Forest:
         nodes.reverse()
         return routes, nodes
 
-    def clear_path(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str | None:  # noqa: C901 - hot: one walk that checks
+    def clear_path(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str | None:
         """Like :meth:`path`, but :data:`BLOCKED` when the path crosses a route or starts at a root
         that ``clearance`` has removed since this forest was computed."""
         if not self.settled[target]:
             self.settle(target)
         if self.dist[target] == _INF:
             return None
+        return self._clear_walk(target, clearance)
+
+    def _clear_walk(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str:  # noqa: C901 - hot: one walk that checks
+        """:meth:`clear_path` to ``target``, a node a root reaches."""
         bad, ok, version = clearance.bad, clearance.ok, clearance.version
         usable, active = clearance.usable, clearance.active
         if bad[target] or not active[self.root[target]]:  # known blocked, or its source ran out
@@ -305,6 +313,89 @@ class Clearance:
         self.version = 1
 
 
+class SettledForest(Forest):
+    """A :class:`Forest` settled whole at once (made by :func:`settled_forest`), held as arrays.
+
+    ``prev`` and ``via`` are lists (paths are walked in Python); ``dist`` and ``root`` are made from the
+    arrays when first asked for (the cut-off test asks only which nodes are reached, :attr:`reached`).
+
+    Parameters
+    ----------
+    graph : RouteGraph
+    usable : bytes or bytearray
+    dist : (n,) ndarray of float
+    prev, via : (n,) ndarray of int
+        Previous node and route of each node's path (-1 at roots and unreached nodes).
+    """
+
+    def __init__(self, graph: RouteGraph, usable: bytes | bytearray, dist: np.ndarray, prev: np.ndarray,
+                 via: np.ndarray) -> None:  # noqa: D107 - not Forest's own: nothing is left to settle
+        n = graph.n_nodes
+        self.graph = graph
+        self.usable = usable
+        self._dist_a, self._prev_a, self._via_a = dist, prev, via
+        self.prev = prev.tolist()
+        self.via = via.tolist()
+        reached = dist != _INF
+        self.reached = reached.view(np.uint8).tobytes()
+        self.settled = bytearray(b"\x01") * n
+        self.settled_count = int(np.count_nonzero(reached))
+        self._reach_lists = {}
+        self._heap = []
+        self._dist: list[float] | None = None
+        self._root: list[int] | None = None
+
+    @property
+    def dist(self) -> list[float]:
+        """Hours from the node's root (``inf`` where no root reaches it)."""
+        if self._dist is None:
+            self._dist = self._dist_a.tolist()
+        return self._dist
+
+    @dist.setter
+    def dist(self, value: list[float]) -> None:
+        self._dist = value
+
+    @property
+    def root(self) -> list[int]:
+        """The root of each node's path (the node itself at roots, -1 where unreached)."""
+        if self._root is None:
+            prev = self._prev_a
+            root = np.where(prev >= 0, prev, np.arange(len(prev)))  # its ancestors by pointer doubling
+            while True:
+                up = root[root]
+                if np.array_equal(up, root):
+                    break
+                root = up
+            root[self._dist_a == _INF] = -1
+            self._root = root.tolist()
+        return self._root
+
+    @root.setter
+    def root(self, value: list[int]) -> None:
+        self._root = value
+
+    def reaches(self, target: int) -> bool:
+        """Whether a root reaches ``target``."""
+        return self.reached[target] != 0
+
+    def reach_list(self, targets: tuple[int, ...]) -> list[bool]:
+        """Whether a root reaches each of ``targets``."""
+        known = self._reach_lists.get(targets)
+        if known is None:
+            reached = self.reached
+            known = self._reach_lists[targets] = [reached[k] != 0 for k in targets]
+        return known
+
+    def path(self, target: int) -> tuple[list[int], list[int]] | None:
+        """``(routes, nodes)`` of the fastest path to ``target``, or None when no root reaches it."""
+        return self._walk(target) if self.reached[target] else None
+
+    def clear_path(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str | None:
+        """As :meth:`Forest.clear_path`."""
+        return self._clear_walk(target, clearance) if self.reached[target] else None
+
+
 def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence[int]) -> Forest:
     """A :class:`Forest` settled whole at once, with the same distances and paths as ``Forest(graph,
     usable, roots, settle_all=True)`` (node for node, ties included), by SciPy's compiled Dijkstra.
@@ -342,21 +433,7 @@ def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence
     via = np.full(n, -1, dtype=np.int64)
     prev[heads] = tail[arcs]
     via[heads] = route[arcs]
-    root = np.where(prev >= 0, prev, np.arange(n))  # each node's root: its ancestors by pointer doubling
-    while True:
-        up = root[root]
-        if np.array_equal(up, root):
-            break
-        root = up
-    root[dist == math.inf] = -1
-    forest = Forest(graph, usable, ())
-    forest.dist = dist.tolist()
-    forest.prev = prev.tolist()
-    forest.via = via.tolist()
-    forest.root = root.tolist()
-    forest.settled = bytearray(b"\x01") * n
-    forest.settled_count = int(np.count_nonzero(dist != math.inf))
-    return forest
+    return SettledForest(graph, usable, dist, prev, via)
 
 
 _csgraph: tuple[Any, Any] | None = None  # SciPy's csr_matrix and dijkstra, imported on first use
