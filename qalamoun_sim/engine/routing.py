@@ -326,14 +326,16 @@ class SettledForest(Forest):
     dist : (n,) ndarray of float
     prev, via : (n,) ndarray of int
         Previous node and route of each node's path (-1 at roots and unreached nodes).
+    root : (n,) ndarray of int, optional
+        Each reached node's root (anything at unreached nodes); found from ``prev`` when not given.
     """
 
     def __init__(self, graph: RouteGraph, usable: bytes | bytearray, dist: np.ndarray, prev: np.ndarray,
-                 via: np.ndarray) -> None:  # noqa: D107 - not Forest's own: nothing is left to settle
+                 via: np.ndarray, root: np.ndarray | None = None) -> None:
         n = graph.n_nodes
         self.graph = graph
         self.usable = usable
-        self._dist_a, self._prev_a, self._via_a = dist, prev, via
+        self._dist_a, self._prev_a, self._root_a = dist, prev, root
         self.prev = prev.tolist()
         self.via = via.tolist()
         reached = dist != _INF
@@ -360,14 +362,16 @@ class SettledForest(Forest):
     def root(self) -> list[int]:
         """The root of each node's path (the node itself at roots, -1 where unreached)."""
         if self._root is None:
-            prev = self._prev_a
-            root = np.where(prev >= 0, prev, np.arange(len(prev)))  # its ancestors by pointer doubling
-            while True:
-                up = root[root]
-                if np.array_equal(up, root):
-                    break
-                root = up
-            root[self._dist_a == _INF] = -1
+            root = self._root_a
+            if root is None:
+                prev = self._prev_a
+                root = np.where(prev >= 0, prev, np.arange(len(prev)))  # its ancestors by pointer doubling
+                while True:
+                    up = root[root]
+                    if np.array_equal(up, root):
+                        break
+                    root = up
+            root = np.where(self._dist_a == _INF, -1, root)
             self._root = root.tolist()
         return self._root
 
@@ -423,27 +427,32 @@ def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence
     indptr = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(t_sel, minlength=n), out=indptr[1:])
     matrix: Any = csr_matrix((w_sel, h_sel, indptr), shape=(n, n))
-    dist = np.asarray(dijkstra(matrix, directed=True, indices=roots, min_only=True), dtype=float)
-    best = _ways_in(dist, t_sel, h_sel, w_sel, n)
-    if best is None:  # pragma: no cover - a route too short to count
+    found = dijkstra(matrix, directed=True, indices=roots, min_only=True, return_predecessors=True)
+    dist = np.asarray(found[0], dtype=float)
+    ways = _ways_in(dist, t_sel, h_sel, w_sel, n)
+    if ways is None:  # pragma: no cover - a route too short to count
         return Forest(graph, usable, roots, settle_all=True)
+    best, tied = ways
     heads = np.flatnonzero(best >= 0)
     arcs = sel[best[heads]]
     prev = np.full(n, -1, dtype=np.int64)
     via = np.full(n, -1, dtype=np.int64)
     prev[heads] = tail[arcs]
     via[heads] = route[arcs]
-    return SettledForest(graph, usable, dist, prev, via)
+    # without ties each node has one way in at its distance, SciPy's too: its roots are the search's
+    return SettledForest(graph, usable, dist, prev, via, None if tied else np.asarray(found[2]))
 
 
 _csgraph: tuple[Any, Any] | None = None  # SciPy's csr_matrix and dijkstra, imported on first use
 
 
-def _ways_in(dist: np.ndarray, tail: np.ndarray, head: np.ndarray, hours: np.ndarray, n: int) -> np.ndarray | None:
+def _ways_in(dist: np.ndarray, tail: np.ndarray, head: np.ndarray, hours: np.ndarray,
+             n: int) -> tuple[np.ndarray, bool] | None:
     """For each node, the position (in ``tail`` / ``head`` / ``hours``: arcs in the order of the graph's
     lists) of the way in the heap-based search gives it: among the arcs that give the head its distance,
-    the one with the least ``(tail distance, position)``; -1 where none (roots, unreached nodes). None
-    when some such arc adds nothing to its tail's distance (the order of the search is then not certain)."""
+    the one with the least ``(tail distance, position)``; -1 where none (roots, unreached nodes); and whether
+    some head had several. None when some such arc adds nothing to its tail's distance (the order of the
+    search is then not certain)."""
     d_tail = dist[tail]
     d_head = dist[head]
     cand = np.flatnonzero((d_tail + hours == d_head) & (d_head != math.inf))
@@ -454,7 +463,8 @@ def _ways_in(dist: np.ndarray, tail: np.ndarray, head: np.ndarray, hours: np.nda
     tied = np.bincount(h_c, minlength=n)[h_c] > 1
     alone = ~tied
     best[h_c[alone]] = cand[alone]
-    if tied.any():  # heads with several ways in at their distance: the least (tail distance, position)
+    any_tied = bool(tied.any())
+    if any_tied:  # heads with several ways in at their distance: the least (tail distance, position)
         t_idx = cand[tied]
         h_t = h_c[tied]
         order = np.lexsort((d_tail[t_idx], h_t))  # stable: equal keys stay in position order
@@ -463,4 +473,4 @@ def _ways_in(dist: np.ndarray, tail: np.ndarray, head: np.ndarray, hours: np.nda
         first[0] = True
         np.not_equal(h_sorted[1:], h_sorted[:-1], out=first[1:])
         best[h_sorted[first]] = t_idx[order[first]]
-    return best
+    return best, any_tied
