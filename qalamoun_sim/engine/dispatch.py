@@ -161,7 +161,7 @@ class Dispatcher:
         heappop, heappush = heapq.heappop, heapq.heappush
         # each round's forest is memoized on its state
         forest = self._paths.forest(bytes(usable), bytes(active))
-        clear = Clearance(usable, active)
+        clear = Clearance(usable, active, forest)
         heap = [(days_of_stock(d, t), t) for t, wanted in enumerate(towns.wanted) if wanted]
         heapq.heapify(heap)
         waiting: list[tuple[float, int]] = []
@@ -201,7 +201,7 @@ class Dispatcher:
         if not n_active:
             return 0, None
         forest = self._paths.forest(bytes(usable), bytes(active), first=False)
-        clear.renew()
+        clear.renew(forest)
         self.rounds += 1
         return n_active, forest
 

@@ -232,13 +232,14 @@ class Forest:
             self.settle(target)
         if self.dist[target] == _INF:
             return None
-        return self._clear_walk(target, clearance)
+        return self._clear_walk(target, clearance, self.root)
 
-    def _clear_walk(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str:  # noqa: C901 - hot: one walk that checks
-        """:meth:`clear_path` to ``target``, a node a root reaches."""
+    def _clear_walk(self, target: int, clearance: Clearance,  # noqa: C901 - hot: one walk that checks
+                    root: list[int]) -> tuple[list[int], list[int]] | str:
+        """:meth:`clear_path` to ``target``, a node a root reaches; ``root`` is :attr:`root`."""
         bad, ok, version = clearance.bad, clearance.ok, clearance.version
         usable, active = clearance.usable, clearance.active
-        if bad[target] or not active[self.root[target]]:  # known blocked, or its source ran out
+        if bad[target] or not active[root[target]]:  # known blocked, or its source ran out
             return BLOCKED
         prev, via = self.prev, self.via
         routes: list[int] = []
@@ -280,37 +281,60 @@ class Clearance:
         One byte per route; :meth:`remove_route` clears entries.
     active : bytearray
         One byte per node, non-zero at the roots still in use; :meth:`remove_root` clears entries.
+    forest : Forest, optional
+        The forest asked about, computed from ``usable`` and ``active`` as they are now. A
+        :class:`SettledForest` used before (a memoized one) is told of each removal and marks the
+        subtree it cuts off, so that a path is known blocked without walking it.
 
     Attributes
     ----------
     version : int
         Bumped by every removal: a path found clear stays known clear until the next removal.
+    forest : SettledForest or None
+        The forest that marks removals in :attr:`cut` (one byte per node in its preorder), if any.
     """
 
-    def __init__(self, usable: bytearray, active: bytearray) -> None:
+    def __init__(self, usable: bytearray, active: bytearray, forest: Forest | None = None) -> None:
         self.usable = usable
         self.active = active
         self.bad = bytearray(len(active))
         self.ok = [0] * len(active)
         self.version = 1
+        self.forest: SettledForest | None = None
+        self.cut = bytearray()
+        self._bind(forest)
+
+    def _bind(self, forest: Forest | None) -> None:
+        """Mark removals through ``forest`` when it is a settled forest used before (its preorder pays)."""
+        self.forest = None
+        if isinstance(forest, SettledForest):
+            forest.uses += 1
+            if forest.uses > 1:
+                self.forest = forest
+                self.cut = bytearray(len(forest.preorder()))
 
     def remove_route(self, route: int) -> None:
         """Route ``route`` is full."""
         if self.usable[route]:
             self.usable[route] = 0
             self.version += 1
+            if self.forest is not None:
+                self.forest.cut_route(self.cut, route)
 
     def remove_root(self, node: int) -> None:
         """The source at ``node`` has nothing more to send."""
         if self.active[node]:
             self.active[node] = 0
             self.version += 1
+            if self.forest is not None:
+                self.forest.cut_below(self.cut, node)
 
-    def renew(self) -> None:
-        """Forget what is known of paths: for a forest computed from the current state."""
+    def renew(self, forest: Forest | None = None) -> None:
+        """Forget what is known of paths: for ``forest``, computed from the current state."""
         self.bad = bytearray(len(self.active))
         self.ok = [0] * len(self.active)
         self.version = 1
+        self._bind(forest)
 
 
 class SettledForest(Forest):
@@ -335,7 +359,12 @@ class SettledForest(Forest):
         n = graph.n_nodes
         self.graph = graph
         self.usable = usable
-        self._dist_a, self._prev_a, self._root_a = dist, prev, root
+        self._dist_a, self._prev_a, self._via_a, self._root_a = dist, prev, via, root
+        self.uses = 0  # dispatch rounds it served (see Clearance)
+        self._tin: list[int] = []  # preorder positions, made on first use
+        self._ptin = np.empty(0, dtype=np.int64)  # the preorder position of the parent at each position
+        self._ptin_list: list[int] = []
+        self._child = np.empty(0, dtype=np.int64)  # per route, the node it leads to in the forest, else -1
         self.prev = prev.tolist()
         self.via = via.tolist()
         reached = dist != _INF
@@ -396,8 +425,72 @@ class SettledForest(Forest):
         return self._walk(target) if self.reached[target] else None
 
     def clear_path(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str | None:
-        """As :meth:`Forest.clear_path`."""
-        return self._clear_walk(target, clearance) if self.reached[target] else None
+        """As :meth:`Forest.clear_path`; without walking the path when ``clearance`` marks removals here."""
+        if not self.reached[target]:
+            return None
+        if clearance.forest is self:
+            return BLOCKED if clearance.cut[self._tin[target]] else self._walk(target)
+        return self._clear_walk(target, clearance, self._root or self.root)
+
+    def preorder(self) -> list[int]:
+        """Each node's position in a depth-first order of the forest (-1 at unreached nodes), in which
+        every subtree is a run of positions; made on first use.
+
+        The trees hang from a chain of virtual nodes, one per root, so that no node has many children
+        (SciPy's depth-first search looks through a node's children again each time it comes back to it).
+        """
+        if not self._tin:
+            n = self.graph.n_nodes
+            prev = self._prev_a
+            kids = np.flatnonzero(prev >= 0)
+            roots = np.flatnonzero((prev < 0) & (self._dist_a == 0.0))
+            virtual = np.arange(n, n + len(roots))
+            tails = np.concatenate((prev[kids], virtual, virtual[:-1]))
+            heads = np.concatenate((kids, roots, virtual[1:]))
+            size = n + len(roots)
+            indptr = np.zeros(size + 1, dtype=np.int32)
+            np.cumsum(np.bincount(tails, minlength=size), out=indptr[1:])
+            by_tail = np.argsort(tails, kind="stable")
+            tree: Any = _scipy()[0]((np.ones(len(heads)), heads[by_tail].astype(np.int32), indptr), shape=(size, size))
+            order = _scipy()[2](tree, n, directed=True, return_predecessors=False)
+            order = order[order < n]
+            tin = np.full(n, -1, dtype=np.int64)
+            tin[order] = np.arange(len(order))
+            up = prev[order]
+            self._ptin = np.where(up >= 0, tin[up], -1)
+            self._ptin_list = self._ptin.tolist()
+            self._child = np.full(len(self.usable), -1, dtype=np.int64)
+            self._child[self._via_a[kids]] = kids
+            self._tin = tin.tolist()
+        return self._tin
+
+    def cut_route(self, cut: bytearray, route: int) -> None:
+        """Mark in ``cut`` (by preorder position) the nodes whose path crosses ``route``."""
+        node = int(self._child[route])
+        if node >= 0:
+            self.cut_below(cut, node)
+
+    def cut_below(self, cut: bytearray, node: int) -> None:
+        """Mark in ``cut`` (by preorder position) ``node`` and the nodes whose path passes it."""
+        p = self._tin[node]
+        if cut[p]:
+            return  # its subtree is cut already
+        ptin = self._ptin_list
+        n = len(ptin)
+        q, stop = p + 1, min(n, p + 24)
+        while q < stop and ptin[q] >= p:  # the subtree ends at the first position whose parent lies before p
+            q += 1
+        if q == stop < n:
+            w = 64
+            while q < n:
+                hits = np.flatnonzero(self._ptin[q:q + w] < p)
+                if len(hits):
+                    q += int(hits[0])
+                    break
+                q += w
+                w *= 4
+            q = min(q, n)
+        cut[p:q] = b"\x01" * (q - p)
 
 
 def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence[int]) -> Forest:
@@ -411,12 +504,7 @@ def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence
     Where a sum rounds to its tail's own distance (a route too short to add anything) that order is not
     certain, and the plain search is used instead.
     """
-    global _csgraph
-    if _csgraph is None:
-        from scipy.sparse import csr_matrix
-        from scipy.sparse.csgraph import dijkstra
-        _csgraph = (csr_matrix, dijkstra)
-    csr_matrix, dijkstra = _csgraph
+    csr_matrix, dijkstra, _ = _scipy()
     roots = sorted(set(roots))
     if not roots:
         return Forest(graph, usable, roots, settle_all=True)
@@ -443,7 +531,17 @@ def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence
     return SettledForest(graph, usable, dist, prev, via, None if tied else np.asarray(found[2]))
 
 
-_csgraph: tuple[Any, Any] | None = None  # SciPy's csr_matrix and dijkstra, imported on first use
+_csgraph: tuple[Any, Any, Any] | None = None  # SciPy's csr_matrix, dijkstra and depth_first_order
+
+
+def _scipy() -> tuple[Any, Any, Any]:
+    """SciPy's csr_matrix, dijkstra and depth_first_order, imported on first use."""
+    global _csgraph
+    if _csgraph is None:
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import depth_first_order, dijkstra
+        _csgraph = (csr_matrix, dijkstra, depth_first_order)
+    return _csgraph
 
 
 def _ways_in(dist: np.ndarray, tail: np.ndarray, head: np.ndarray, hours: np.ndarray,
