@@ -63,6 +63,7 @@ class RouteGraph:
         self.n_nodes = n_nodes
         self.out = out
         self._arcs: tuple[np.ndarray, ...] | None = None
+        self._indptr: np.ndarray | None = None
 
     def arcs(self) -> tuple[np.ndarray, ...]:
         """``(tail, head, hours, route)`` of every way out of every node, in the order of :attr:`out`
@@ -75,6 +76,14 @@ class RouteGraph:
             route = np.array([a[2] for a in flat], dtype=np.int64)
             self._arcs = (tail, head, hours, route)
         return self._arcs
+
+    def indptr(self) -> np.ndarray:
+        """Where each node's ways out start among :meth:`arcs` (CSR row pointers, int32): built on first use."""
+        if self._indptr is None:
+            tail = self.arcs()[0]
+            self._indptr = np.zeros(self.n_nodes + 1, dtype=np.int32)
+            np.cumsum(np.bincount(tail, minlength=self.n_nodes), out=self._indptr[1:])
+        return self._indptr
 
 
 class Forest:
@@ -510,19 +519,17 @@ def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence
         return Forest(graph, usable, roots, settle_all=True)
     n = graph.n_nodes
     tail, head, hours, route = graph.arcs()
-    sel = np.flatnonzero(np.frombuffer(usable, dtype=np.uint8)[route])
-    t_sel, h_sel, w_sel = tail[sel], head[sel], hours[sel]
-    indptr = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(t_sel, minlength=n), out=indptr[1:])
-    matrix: Any = csr_matrix((w_sel, h_sel, indptr), shape=(n, n))
+    # every way out, those not usable at an infinite weight (never a way in: inf is no distance)
+    weight = np.where(np.frombuffer(usable, dtype=np.uint8)[route] != 0, hours, math.inf)
+    matrix: Any = csr_matrix((weight, head, graph.indptr()), shape=(n, n))
     found = dijkstra(matrix, directed=True, indices=roots, min_only=True, return_predecessors=True)
     dist = np.asarray(found[0], dtype=float)
-    ways = _ways_in(dist, t_sel, h_sel, w_sel, n)
+    ways = _ways_in(dist, tail, head, weight, n)
     if ways is None:  # pragma: no cover - a route too short to count
         return Forest(graph, usable, roots, settle_all=True)
     best, tied = ways
     heads = np.flatnonzero(best >= 0)
-    arcs = sel[best[heads]]
+    arcs = best[heads]
     prev = np.full(n, -1, dtype=np.int64)
     via = np.full(n, -1, dtype=np.int64)
     prev[heads] = tail[arcs]
@@ -558,7 +565,11 @@ def _ways_in(dist: np.ndarray, tail: np.ndarray, head: np.ndarray, hours: np.nda
         return None
     h_c = head[cand]
     best = np.full(n, -1, dtype=np.int64)
-    tied = np.bincount(h_c, minlength=n)[h_c] > 1
+    ways = np.bincount(h_c, minlength=n)
+    if len(h_c) == 0 or ways.max() == 1:  # one way in at each head's distance (the usual case)
+        best[h_c] = cand
+        return best, False
+    tied = ways[h_c] > 1
     alone = ~tied
     best[h_c[alone]] = cand[alone]
     any_tied = bool(tied.any())
