@@ -13,12 +13,13 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Timing", "interleaved", "child_process", "loadavg", "log"]
+__all__ = ["Timing", "interleaved", "bytecode_env", "child_process", "loadavg", "log"]
 
 
 def log(msg: str) -> None:
@@ -77,17 +78,32 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
+def bytecode_env() -> dict[str, str]:
+    """This environment with Python's bytecode cache on, in a folder of its own.
+
+    An installed package runs from compiled bytecode (pip compiles it on install); a shell that sets
+    ``PYTHONDONTWRITEBYTECODE`` (as this workplace's does) would make every fresh process compile
+    the project's and its dependencies' sources again. Children write and read their ``.pyc`` under
+    ``PYTHONPYCACHEPREFIX`` instead (nothing is written into the source tree); every side of a ratio
+    gets the same environment, and the first pass of each fills the cache.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), f"qsbench-pycache-{os.getuid()}")
+    return env
+
+
 def child_process(argv: Sequence[str], env: dict[str, str] | None = None, timeout: float = 900) -> ChildFigures:
     """Run ``argv`` as a fresh process and return its own CPU time, wall time and peak RSS.
 
     The command runs under a small launcher (:data:`LAUNCHER`) that reports the command's own
     ``os.wait4`` resource usage, so every figure is this one process's, and its peak is not the
-    benchmark's. Output is discarded; a failure raises with its last stderr line.
+    benchmark's. ``env`` defaults to :func:`bytecode_env`. Output is discarded; a failure raises
+    with its last stderr line.
     """
     base = f"/tmp/qsbench-{os.getpid()}"
     with open(f"{base}.err", "wb") as err:
         p = subprocess.Popen([sys.executable, "-c", LAUNCHER, f"{base}.json", *argv],
-                             stdout=subprocess.DEVNULL, stderr=err, env=env)
+                             stdout=subprocess.DEVNULL, stderr=err, env=bytecode_env() if env is None else env)
         try:
             rc = p.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -104,13 +120,17 @@ def child_process(argv: Sequence[str], env: dict[str, str] | None = None, timeou
     return ChildFigures(fig["cpu"], fig["wall"], fig["maxrss_kib"] / 1024)
 
 
-def interleaved(sides: dict[str, Callable[[], Any]], repeat: int) -> dict[str, Timing]:
+def interleaved(sides: dict[str, Callable[[], Any]], repeat: int, warmup: bool = False) -> dict[str, Timing]:
     """Time every side once per pass, in turn, for ``repeat`` passes; the best CPU and wall of each.
+
+    ``warmup`` runs every side once, untimed, first (e.g. to fill the children's bytecode cache).
 
     A side that returns a :class:`ChildFigures` is timed by it (a child process); any other side is
     timed in this process, and its last result is kept.
     """
     out = {name: Timing() for name in sides}
+    for fn in sides.values() if warmup else ():
+        fn()
     for _ in range(repeat):
         for name, fn in sides.items():
             c0, w0 = time.process_time(), time.perf_counter()

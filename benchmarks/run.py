@@ -164,7 +164,8 @@ def bench_process(quick: bool) -> dict[str, Any]:
         days = str(case.scenario.scenario.days)
         t = interleaved({"ours": lambda: child_process([sys.executable, "-c", OURS_PROCESS, str(scn_json)]),
                          "supplynetpy": lambda: child_process([sys.executable, str(HERE / "supplynetpy_model.py"),
-                                                               str(net_json), days])}, passes(quick))
+                                                               str(net_json), days])},
+                        passes(quick), warmup=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     o, s = t["ours"], t["supplynetpy"]
@@ -241,7 +242,7 @@ def bench_claim(quick: bool) -> dict[str, Any]:
     """The whole ``qalamoun-sim claim`` (200 replications) against a process importing numpy and networkx."""
     t = interleaved({"claim": lambda: child_process(cli() + ["claim", "--replications", "200"]),
                      "floor": lambda: child_process([sys.executable, "-c", "import numpy, networkx"])},
-                    passes(quick))
+                    passes(quick), warmup=True)
     c, f = t["claim"], t["floor"]
     log(f"  claim CLI: {c.cpu:.2f} s CPU, import floor {f.cpu:.2f} s -> {c.cpu / f.cpu:.2f}x")
     return {"claim": c.as_dict(), "floor": f.as_dict(), "ratio": c.cpu / f.cpu, "ratio_wall": c.wall / f.wall}
