@@ -156,7 +156,7 @@ class DayNetwork:
         rows = self._budget_left
         left = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=sum(map(len, rows)))
         left = left.reshape(self.budget_dn.shape)
-        return self.budget_dn - left
+        return np.subtract(self.budget_dn, left, out=left)
 
     def usable(self, r: int) -> bool:
         """Whether a militant convoy may take route ``r`` today (either way it runs).

@@ -30,10 +30,11 @@ def routes_table(state: ExogenousState, network: RouteNetwork, flow: np.ndarray,
     return _frame({
         "day": np.repeat(days, n_routes),
         "date": np.repeat(dates, n_routes),
-        "route": _from_codes(np.tile(np.arange(n_routes), len(days)), tuple(network.route_ids)),
-        "snow_depth_cm": np.array(state.route_depth_cm[0]).ravel(),  # copies: not views of the state
-        "capacity_factor": np.array(state.capacity_factor[0]).ravel(),
-        "state": _from_codes(state.state_code[0].ravel().astype(np.int64), tuple(ROUTE_STATES)),
+        "route": _from_codes(np.tile(np.arange(n_routes, dtype=np.int32), len(days)),
+                             tuple(network.route_ids)),
+        "snow_depth_cm": _unshared(state.route_depth_cm[0], state),
+        "capacity_factor": _unshared(state.capacity_factor[0], state),
+        "state": _from_codes(_unshared(state.state_code[0], state), tuple(ROUTE_STATES)),
         "flow_t": flow.ravel(),
     })
 
@@ -103,6 +104,16 @@ def events_table(events: Sequence[tuple[int, int, str, str]], dates: Sequence[dt
         "event": _from_codes(np.asarray([kinds[e[2]] for e in ev], dtype=np.int64), TOWN_EVENTS),
         "cause": pd.array([e[3] for e in ev], dtype=str),
     })
+
+
+def _unshared(values: np.ndarray, state: ExogenousState) -> np.ndarray:
+    """``values`` flat, copied if it may be a view of one of the state's own arrays (a frame takes its
+    columns as they are: it must not share the state's memory)."""
+    flat = values.ravel()
+    held = (getattr(state, name) for name in state.__dataclass_fields__)
+    if any(isinstance(a, np.ndarray) and np.may_share_memory(flat, a) for a in held):
+        return flat.copy()
+    return flat
 
 
 def _frame(columns: dict[str, object]) -> pd.DataFrame:
