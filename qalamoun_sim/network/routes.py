@@ -35,7 +35,8 @@ class RouteNetwork:
     """Places and routes over a :class:`networkx.MultiDiGraph`.
 
     Each route is one edge keyed by its id (a bidirectional route adds the reverse edge
-    with the same key). Route attributes are also kept as numpy arrays in route order.
+    with the same key); the graph is built when first asked for (:attr:`graph`). Route attributes are
+    also kept as numpy arrays in route order.
 
     Parameters
     ----------
@@ -71,7 +72,7 @@ class RouteNetwork:
         self.ploughed = np.array([r.is_ploughed for r in routes], dtype=bool)
         self.route_side = np.array([r.side for r in routes], dtype=object)
         self.corridor = np.array([r.corridor or "" for r in routes], dtype=object)
-        self.graph = self._build_graph()
+        self._graph: nx.MultiDiGraph | None = None  # built on first use (a replication never asks for it)
         self._flow_cache: dict[tuple[Any, ...], float] = {}
         self._solvers: dict[tuple[str, str, frozenset[str]], FlowSolver] = {}
         self._cuts: dict[tuple[str, str, frozenset[str]], CorridorCuts | None] = {}
@@ -86,6 +87,13 @@ class RouteNetwork:
     def from_scenario(cls, scn: Scenario) -> RouteNetwork:
         """The network of a validated scenario."""
         return cls(scn.nodes, scn.routes, dict(scn.engine.speeds_kph.items()))
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The :class:`networkx.MultiDiGraph` of the places and routes, built on first use."""
+        if self._graph is None:
+            self._graph = self._build_graph()
+        return self._graph
 
     def _build_graph(self) -> nx.MultiDiGraph:
         g = nx.MultiDiGraph(crs="epsg:4326")  # what osmnx.graph_to_gdfs needs
