@@ -162,6 +162,7 @@ class Dispatcher:
         # each round's forest is memoized on its state
         forest = self._paths.forest(bytes(usable), bytes(active))
         clear = Clearance(usable, active, forest)
+        marks = self._marks(forest, clear)
         heap = [(days_of_stock(d, t), t) for t, wanted in enumerate(towns.wanted) if wanted]
         heapq.heapify(heap)
         waiting: list[tuple[float, int]] = []
@@ -173,11 +174,15 @@ class Dispatcher:
                 if fresh is None:
                     break
                 forest = fresh
+                marks = self._marks(forest, clear)
                 heap = waiting  # no convoy went to them since they were put aside: their keys hold
                 heapq.heapify(heap)
                 waiting = []
                 continue
             days_left, t = heappop(heap)
+            if marks is not None and marks[1][marks[0][town_node[t]]]:  # known blocked (as clear_path says)
+                waiting.append((days_left, t))
+                continue
             found = forest.clear_path(town_node[t], clear)
             if found is None:  # no source reaches it: nor will any later this day
                 continue
@@ -191,6 +196,15 @@ class Dispatcher:
                 continue
             n_active -= stopped
             heappush(heap, (days_of_stock(d, t), t))
+
+    @staticmethod
+    def _marks(forest: Forest, clear: Clearance) -> tuple[list[int], bytearray] | None:
+        """Where ``clear`` marks the paths of ``forest`` it knows blocked: each node's position and the marks;
+        None when it does not mark them. An unreached node's position, -1, reads the last mark, never set
+        when some node is unreached (the marks are one per node, the positions one per reached node)."""
+        if clear.forest is not forest or clear.forest is None:
+            return None
+        return clear.forest.preorder(), clear.cut
 
     def _next_round(self, usable: bytearray, active: bytearray, n_active: int,
                     clear: Clearance) -> tuple[int, Forest | None]:
