@@ -91,7 +91,8 @@ class DayNetwork:
         self._budget_left: list[list[float]] = []  # each closed day's budget left, for the flow table
         # ---- today's state (set by start_day)
         self.day = -1
-        self.speed_today: list[float] = []
+        self.speed_today: list[float] = []  # read only: kept while the speeds stay the same
+        self._speed_row: np.ndarray | None = None
         self.budget: list[float] = []
         self.usable_bytes = b""
         self.filled: list[int] = []
@@ -139,7 +140,10 @@ class DayNetwork:
         then :attr:`new_day` succeeds (and is replaced by the next day's)."""
         self.day = d
         self.usable_bytes = (self._open_u8[d] & self._route_ok).tobytes()
-        self.speed_today = self.speed_dn[d].tolist()
+        speed = self.speed_dn[d]
+        if self._speed_row is None or not np.array_equal(speed, self._speed_row):  # else yesterday's list
+            self.speed_today = speed.tolist()
+            self._speed_row = speed
         self.budget = self.budget_dn[d].tolist()
         self.filled = list(self._empty_dn.get(d, ()))
         for r in list(self.queues):
