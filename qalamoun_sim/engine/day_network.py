@@ -93,6 +93,8 @@ class DayNetwork:
         self.day = -1
         self.speed_today: list[float] = []  # read only: kept while the speeds stay the same
         self._speed_row: np.ndarray | None = None
+        self._budget_row: np.ndarray | None = None  # the last day's budgets as they began, and as a list
+        self._budget_start: list[float] = []
         self.budget: list[float] = []
         self.usable_bytes = b""
         self.filled: list[int] = []
@@ -144,7 +146,11 @@ class DayNetwork:
         if self._speed_row is None or not np.array_equal(speed, self._speed_row):  # else yesterday's list
             self.speed_today = speed.tolist()
             self._speed_row = speed
-        self.budget = self.budget_dn[d].tolist()
+        budget = self.budget_dn[d]
+        if self._budget_row is None or not np.array_equal(budget, self._budget_row):
+            self._budget_start = budget.tolist()
+            self._budget_row = budget
+        self.budget = self._budget_start.copy()  # a list of the same floats: quicker than tolist
         self.filled = list(self._empty_dn.get(d, ()))
         for r in list(self.queues):
             self._admit(r)
