@@ -94,7 +94,7 @@ class DayNetwork:
         self.speed_today: list[float] = []  # read only: kept while the speeds stay the same
         self._speed_row: np.ndarray | None = None
         self._budget_row: np.ndarray | None = None  # the last day's budgets as they began, and as a list
-        self._budget_start: list[float] = []
+        self._budget_start: list[float] | None = None
         self.budget: list[float] = []
         self.usable_bytes = b""
         self.filled: list[int] = []
@@ -147,10 +147,13 @@ class DayNetwork:
             self.speed_today = speed.tolist()
             self._speed_row = speed
         budget = self.budget_dn[d]
-        if self._budget_row is None or not np.array_equal(budget, self._budget_row):
-            self._budget_start = budget.tolist()
-            self._budget_row = budget
-        self.budget = self._budget_start.copy()  # a list of the same floats: quicker than tolist
+        if self._budget_row is not None and np.array_equal(budget, self._budget_row):
+            if self._budget_start is None:
+                self._budget_start = budget.tolist()
+            self.budget = self._budget_start.copy()  # a list of the same floats: quicker than tolist
+        else:
+            self._budget_row, self._budget_start = budget, None
+            self.budget = budget.tolist()
         self.filled = list(self._empty_dn.get(d, ()))
         for r in list(self.queues):
             self._admit(r)
