@@ -28,6 +28,10 @@ EPS = 1e-9
 #: Value a queued convoy is woken with when its route closed overnight.
 CLOSED = "closed"
 
+#: Routes from which a day's speed and budget lists are reused when they equal yesterday's (below, the
+#: comparison costs more than the lists).
+REUSE_MIN_ROUTES = 256
+
 _ADMITTED = "admitted"  # value a queued convoy is woken with when it may go
 
 
@@ -92,6 +96,7 @@ class DayNetwork:
         # ---- today's state (set by start_day)
         self.day = -1
         self.speed_today: list[float] = []  # read only: kept while the speeds stay the same
+        self._reuse = network.n_routes >= REUSE_MIN_ROUTES
         self._speed_row: np.ndarray | None = None
         self._budget_row: np.ndarray | None = None  # the last day's budgets as they began, and as a list
         self._budget_start: list[float] | None = None
@@ -142,11 +147,23 @@ class DayNetwork:
         then :attr:`new_day` succeeds (and is replaced by the next day's)."""
         self.day = d
         self.usable_bytes = (self._open_u8[d] & self._route_ok).tobytes()
-        speed = self.speed_dn[d]
+        self._day_lists(d)
+        self.filled = list(self._empty_dn.get(d, ()))
+        for r in list(self.queues):
+            self._admit(r)
+        old, self.new_day = self.new_day, self.env.event()
+        old.succeed()
+
+    def _day_lists(self, d: int) -> None:
+        """Day ``d``'s speed and budget lists; on a large network, yesterday's speeds and a copy of
+        yesterday's first budgets when they are the same (a comparison costs less than a list made anew)."""
+        speed, budget = self.speed_dn[d], self.budget_dn[d]
+        if not self._reuse:
+            self.speed_today, self.budget = speed.tolist(), budget.tolist()
+            return
         if self._speed_row is None or not np.array_equal(speed, self._speed_row):  # else yesterday's list
             self.speed_today = speed.tolist()
             self._speed_row = speed
-        budget = self.budget_dn[d]
         if self._budget_row is not None and np.array_equal(budget, self._budget_row):
             if self._budget_start is None:
                 self._budget_start = budget.tolist()
@@ -154,11 +171,6 @@ class DayNetwork:
         else:
             self._budget_row, self._budget_start = budget, None
             self.budget = budget.tolist()
-        self.filled = list(self._empty_dn.get(d, ()))
-        for r in list(self.queues):
-            self._admit(r)
-        old, self.new_day = self.new_day, self.env.event()
-        old.succeed()
 
     def close_day(self) -> None:
         """The day in progress ends: record its budget left (no longer changed: tomorrow has a list of its own)."""

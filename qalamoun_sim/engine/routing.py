@@ -234,18 +234,14 @@ class Forest:
         nodes.reverse()
         return routes, nodes
 
-    def clear_path(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str | None:
+    def clear_path(self, target: int, clearance: Clearance) -> tuple[list[int], list[int]] | str | None:  # noqa: C901 - hot: one walk that checks
         """Like :meth:`path`, but :data:`BLOCKED` when the path crosses a route or starts at a root
         that ``clearance`` has removed since this forest was computed."""
         if not self.settled[target]:
             self.settle(target)
-        if self.dist[target] == _INF:
+        root = self.root
+        if root[target] < 0:  # a settled node no root reaches
             return None
-        return self._clear_walk(target, clearance, self.root)
-
-    def _clear_walk(self, target: int, clearance: Clearance,  # noqa: C901 - hot: one walk that checks
-                    root: list[int]) -> tuple[list[int], list[int]] | str:
-        """:meth:`clear_path` to ``target``, a node a root reaches; ``root`` is :attr:`root`."""
         bad, ok, version = clearance.bad, clearance.ok, clearance.version
         usable, active = clearance.usable, clearance.active
         if bad[target] or not active[root[target]]:  # known blocked, or its source ran out
@@ -438,7 +434,7 @@ class SettledForest(Forest):
             return None
         if clearance.forest is self:
             return BLOCKED if clearance.cut[self._tin[target]] else self._walk(target)
-        return self._clear_walk(target, clearance, self._root or self.root)
+        return Forest.clear_path(self, target, clearance)
 
     def preorder(self) -> list[int]:
         """Each node's position in a depth-first order of the forest (-1 at unreached nodes), in which
