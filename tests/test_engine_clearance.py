@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from qalamoun_sim.engine.routing import Clearance, Forest, RouteGraph, SettledForest, settled_forest
+from qalamoun_sim.engine.compiled import SettledForest, settled_forest
+from qalamoun_sim.engine.routing import Clearance, Forest, RouteGraph
 
 
 @hs.composite

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from qalamoun_sim.engine.routing import BLOCKED, Clearance, Forest, RouteGraph, settled_forest
+from qalamoun_sim.engine.compiled import settled_forest
+from qalamoun_sim.engine.routing import BLOCKED, Clearance, Forest, RouteGraph
 
 Routes = list[tuple[int, int, bool, float]]
 

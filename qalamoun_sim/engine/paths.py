@@ -5,7 +5,7 @@ A :class:`PathSearch` hands out :class:`~qalamoun_sim.engine.routing.Forest` obj
 on the network state it was computed for, so it is computed only when a route opens or closes or a town
 falls; the memos are bounded (:data:`MAX_CACHED_NODES`). On networks of :data:`COMPILED_MIN_NODES`
 nodes or more, a forest from the sources is computed whole by SciPy's compiled Dijkstra
-(:func:`~qalamoun_sim.engine.routing.settled_forest`: the same paths), since nearly all of it is asked
+(:func:`~qalamoun_sim.engine.compiled.settled_forest`: the same paths), since nearly all of it is asked
 for; a convoy's tree, asked for one town, stays on demand.
 """
 
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 
-from .routing import Forest, RouteGraph, settled_forest
+from .compiled import settled_forest
+from .routing import Forest, RouteGraph
 
 __all__ = ["PathSearch", "MAX_CACHED_NODES", "COMPILED_MIN_NODES"]
 
