@@ -14,8 +14,10 @@ samples of parameters this way, a chunk being a run of sample indices).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -94,6 +96,25 @@ def _worker_init(parent: int) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="qalamoun-parent-watch").start()
 
 
+@contextlib.contextmanager
+def _children_ignore_sigint() -> Generator[None, None, None]:
+    """Processes started in this block ignore Ctrl-C from birth; the parent's own handler comes back after.
+
+    A spawned worker sets ``SIG_IGN`` in its initializer, but one still importing when Ctrl-C reaches
+    the process group would print a ``KeyboardInterrupt`` traceback; a disposition of ``SIG_IGN`` is
+    inherited across ``exec`` and Python keeps it. Outside the main thread (no signal handlers there)
+    this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in a worker process
     """Poll the parent's pid; once the worker is re-parented (the parent died, even by SIGKILL), exit."""
     while os.getppid() == parent:
@@ -112,18 +133,28 @@ class ProcessBackend(Backend):
     def results(self, scenario: Scenario, seed: int, chunks: list[Chunk],
                 task: Task = simulate_chunk) -> ChunkResults:
         pending = list(chunks)
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                   initializer=_worker_init, initargs=(os.getpid(),))
         running: dict[Any, Chunk] = {}
+
+        def fill() -> None:
+            while pending and len(running) < 2 * self.workers:  # bounded in flight: flat memory
+                c = pending.pop(0)
+                running[pool.submit(task, scenario, seed, c.start, c.stop)] = c
+
+        with _children_ignore_sigint():  # the pool's helpers and the first submissions start the workers
+            pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+                                       initializer=_worker_init, initargs=(os.getpid(),))
+            try:
+                fill()
+            except BaseException:
+                _stop(pool)
+                raise
         try:
-            while pending or running:
-                while pending and len(running) < 2 * self.workers:  # bounded in flight: flat memory
-                    c = pending.pop(0)
-                    running[pool.submit(task, scenario, seed, c.start, c.stop)] = c
+            while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
                     chunk = running.pop(fut)
                     yield chunk, _result(fut)
+                fill()
         except BaseException:
             _stop(pool)
             raise
