@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from qalamoun_sim.errors import ScenarioError
@@ -55,6 +55,8 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.di
                       max_leaves=8)
 
 
+@example({"0\n": {}})  # a key ending in a newline is quoted (a bare-key pattern ending in "$" let it through)
+@example({"a": 1, "a\n": [{}]})
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(keys, values | st.lists(st.dictionaries(keys, values, max_size=3), min_size=1, max_size=3),
                        max_size=5))
