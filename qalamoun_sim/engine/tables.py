@@ -8,6 +8,7 @@ time there), categorical dtypes are made once per set of names, and codes the en
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Sequence
@@ -110,7 +111,7 @@ def _unshared(values: np.ndarray, state: ExogenousState) -> np.ndarray:
     """``values`` flat, copied if it may be a view of one of the state's own arrays (a frame takes its
     columns as they are: it must not share the state's memory)."""
     flat = values.ravel()
-    held = (getattr(state, name) for name in state.__dataclass_fields__)
+    held = (getattr(state, f.name) for f in dataclasses.fields(state))
     if any(isinstance(a, np.ndarray) and np.may_share_memory(flat, a) for a in held):
         return flat.copy()
     return flat

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..network.routes import RouteNetwork
 from ..scenario import SnowConfig, SurfaceLimits
-from .snowpack import band_weights
+from .snowpack import band_weights, days_per_block
 
 __all__ = ["limits_of_routes", "factors_from_depth", "snow_factors", "recent_snowfall", "break_rules",
            "broken_open", "RouteSnow", "FRESH_SNOW_CM"]
@@ -199,10 +199,10 @@ def _dry_days(dry: np.ndarray, snowfall_cm: np.ndarray) -> None:
     dry[snowfall_cm >= FRESH_SNOW_CM] = 0
 
 
-#: Route cells (replications x days x routes) :class:`RouteSnow` sets at once, at most :data:`BLOCK_DAYS` days:
-#: a block of days of a small chunk makes fewer numpy calls; of a large one it would leave the cache.
+#: Route cells (replications x days x routes) :class:`RouteSnow` sets at once, at most
+#: :data:`.snowpack.BLOCK_DAYS` days: a block of days of a small chunk makes fewer numpy calls; of a large
+#: one it would leave the cache.
 BLOCK_CELLS = 2**16
-BLOCK_DAYS = 16
 
 
 class RouteSnow:
@@ -240,7 +240,7 @@ class RouteSnow:
     def start(self, rows: slice) -> None:
         """A chunk of replications: no fresh snow yet, no day held."""
         n, n_route = len(range(*rows.indices(self._n_rep))), self.capacity_factor.shape[-1]
-        k = min(BLOCK_DAYS, max(1, BLOCK_CELLS // max(1, n * n_route)), max(1, self._n_day))
+        k = days_per_block(n * n_route, self._n_day, BLOCK_CELLS)
         self._held, self._first = 0, 0
         self._band_depth, self._band_fresh = np.empty((n, k, self._n_band)), np.empty((n, k, self._n_band))
         self._dry = np.full((n, self.n_at), _NEVER, dtype=np.int64)  # days since fresh snow, the last day set

@@ -113,6 +113,16 @@ BLOCK_CELLS = 2**15
 BLOCK_DAYS = 16
 
 
+def days_per_block(cells_per_day: int, n_days: int, block_cells: int) -> int:
+    """How many days a block of at most ``block_cells`` cells holds (at least one, at most
+    :data:`BLOCK_DAYS` and ``n_days``).
+
+    >>> days_per_block(1000, 181, 2**15), days_per_block(10**6, 181, 2**15), days_per_block(10, 5, 2**15)
+    (16, 1, 5)
+    """
+    return min(BLOCK_DAYS, max(1, block_cells // max(1, cells_per_day)), max(1, n_days))
+
+
 class _Day:
     """One day's inputs for a chunk of replications and every band, ``(r, B)`` views of buffers that hold
     a few days (:data:`BLOCK_CELLS`), filled a block at a time as :func:`.weather.temperature_at`,
@@ -123,8 +133,7 @@ class _Day:
         # by day, so that each day's column is contiguous
         self.temperature = np.ascontiguousarray(weather.temperature_c[rows].T)
         self.precipitation = np.ascontiguousarray(weather.precipitation_mm[rows].T)
-        cells = max(1, self.temperature.shape[1] * len(bands_m))
-        days = min(BLOCK_DAYS, max(1, BLOCK_CELLS // cells), max(1, len(self.temperature)))
+        days = days_per_block(self.temperature.shape[1] * len(bands_m), len(self.temperature), BLOCK_CELLS)
         shape = (days, self.temperature.shape[1], len(bands_m))
         self.cooling = weather.lapse_rate_c_per_km * ((np.asarray(bands_m, dtype=float) - weather.reference_elevation_m)
                                                       / 1000.0)

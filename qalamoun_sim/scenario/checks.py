@@ -49,7 +49,7 @@ def unreachable_towns(nodes: Iterable[Node], routes: Iterable[Route]) -> list[st
     reach = {n.id for n in nodes if n.kind == "source"}
     stack = list(reach)
     while stack:
-        for v in ways[stack.pop()]:
+        for v in ways.get(stack.pop(), ()):
             if v not in reach:
                 reach.add(v)
                 stack.append(v)
