@@ -97,22 +97,29 @@ def _worker_init(parent: int) -> None:
 
 
 @contextlib.contextmanager
-def _children_ignore_sigint() -> Generator[None, None, None]:
-    """Processes started in this block ignore Ctrl-C from birth; the parent's own handler comes back after.
+def _sigint_deferred() -> Generator[None, None, None]:
+    """Hold Ctrl-C while the pool starts workers or takes chunks; deliver it once the block is done.
 
-    A spawned worker sets ``SIG_IGN`` in its initializer, but one still importing when Ctrl-C reaches
-    the process group would print a ``KeyboardInterrupt`` traceback; a disposition of ``SIG_IGN`` is
-    inherited across ``exec`` and Python keeps it. Outside the main thread (no signal handlers there)
-    this does nothing.
+    ``ProcessPoolExecutor.submit`` holds the executor's lock, so a ``KeyboardInterrupt`` raised inside
+    it would deadlock the shutdown that follows (the run hung after Ctrl-C). Here SIGINT is blocked in
+    this thread and caught by a handler that only notes it; after the block the previous handler comes
+    back and a noted Ctrl-C is raised again for it. Workers spawned in the block inherit SIGINT blocked
+    (their initializer then ignores it), so one still starting up prints no traceback. Outside the
+    main thread (no signal handlers there) this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    noted: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # one pending now reaches the note
         signal.signal(signal.SIGINT, previous)
+    if noted:
+        signal.raise_signal(signal.SIGINT)  # for the handler that was there: KeyboardInterrupt by default
 
 
 def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in a worker process
@@ -136,19 +143,16 @@ class ProcessBackend(Backend):
         running: dict[Any, Chunk] = {}
 
         def fill() -> None:
-            while pending and len(running) < 2 * self.workers:  # bounded in flight: flat memory
-                c = pending.pop(0)
-                running[pool.submit(task, scenario, seed, c.start, c.stop)] = c
+            with _sigint_deferred():  # submissions start the workers, and hold the executor's lock
+                while pending and len(running) < 2 * self.workers:  # bounded in flight: flat memory
+                    c = pending.pop(0)
+                    running[pool.submit(task, scenario, seed, c.start, c.stop)] = c
 
-        with _children_ignore_sigint():  # the pool's helpers and the first submissions start the workers
+        with _sigint_deferred():  # the pool's helper processes start here
             pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
                                        initializer=_worker_init, initargs=(os.getpid(),))
-            try:
-                fill()
-            except BaseException:
-                _stop(pool)
-                raise
         try:
+            fill()
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
