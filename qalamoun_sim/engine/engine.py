@@ -75,10 +75,11 @@ dispatch) and builds the ``Run`` tables with :mod:`qalamoun_sim.engine.tables`.
 
 from __future__ import annotations
 
+import functools
 import gc
 import itertools
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,6 @@ from simpy.core import BoundClass
 from ..environment.state import STREAM_ENGINE, ExogenousState, compute_state, replication_rng
 from ..network.routes import RouteNetwork
 from ..scenario import Scenario
-from . import tables
 from .convoys import ConvoyContext, ConvoyLog, ConvoyRules
 from .day_network import DayNetwork
 from .dispatch import Dispatcher
@@ -159,7 +159,8 @@ class Engine:
     rules : ConvoyRules
     dispatcher : Dispatcher
     timings : dict of str to float
-        Wall-clock seconds of the simulation and of the tables, once :meth:`run` returned.
+        Wall-clock seconds of the simulation (``simulate_s``) and of handing its records to the
+        :class:`Run` (``records_s``; the tables are made when first read), once :meth:`run` returned.
     """
 
     def __init__(self, scenario: Scenario, network: RouteNetwork, state: ExogenousState,
@@ -265,12 +266,13 @@ class Engine:
     def run(self) -> Run:
         """Run the replication to the end of its horizon and return its :class:`Run`.
 
-        Wall-clock seconds of the simulation and of building the tables are left in :attr:`timings`.
+        Wall-clock seconds of the simulation and of its records are left in :attr:`timings`; the
+        run's tables are made when first read.
 
         Python's cyclic garbage collector is paused while the days run: the simulation leaves next to
         no reference cycles (a few dozen objects a replication, measured), everything else is freed as
         it goes, and the collector's passes over the engine's long lists cost 10-25 % of a large
-        network's run. It is switched back on (if it was on) before the tables are built.
+        network's run. It is switched back on (if it was on) before the records are handed over.
         """
         t0 = time.perf_counter()
         collecting = gc.isenabled()
@@ -284,21 +286,22 @@ class Engine:
                 gc.enable()
         t1 = time.perf_counter()
         run = self._result()
-        self.timings = {"simulate_s": t1 - t0, "tables_s": time.perf_counter() - t1}
+        self.timings = {"simulate_s": t1 - t0, "records_s": time.perf_counter() - t1}
         return run
 
     # ------------------------------------------------------------------ tables
     def _result(self) -> Run:
-        """The :class:`Run` of the finished replication: its tables and meta."""
+        """The :class:`Run` of the finished replication: its records (each table made on first access) and meta."""
         st, towns, disp, paths = self.state, self.towns, self.dispatcher, self.paths
         days = np.arange(self.n_days)
         dates = np.array(st.dates, dtype="datetime64[ms]")  # Parquet's own unit: reads back unchanged
         src_ids = [self.node_ids[s] for s, _ in self.sources]
-        routes = tables.routes_table(st, self.network, self.net.flow(), days, dates)
-        town_table = tables.towns_table(towns.tables(), towns.ids, days, dates)
-        convoys = tables.convoys_table(self.log, towns.ids, src_ids, dates)
-        weather = tables.weather_table(st, days, dates)
-        events = tables.events_table(towns.events, st.dates, towns.ids)
+        # each table is made on first access (pandas imported then): see qalamoun_sim.engine.results
+        routes = _deferred("routes_table", st, self.network, self.net.flow(), days, dates)
+        town_table = _deferred("towns_table", towns.tables(), towns.ids, days, dates)
+        convoys = _deferred("convoys_table", self.log, towns.ids, src_ids, dates)
+        weather = _deferred("weather_table", st, days, dates)
+        events = _deferred("events_table", towns.events, st.dates, towns.ids)
         meta = {
             "scenario": self.scenario.scenario.name,
             "start": st.dates[0].isoformat(),
@@ -315,6 +318,18 @@ class Engine:
         return Run(routes=routes, towns=town_table, convoys=convoys, weather=weather, events=events,
                    replication=self.replication, seed=self.seed, event_count=self.env.events_processed,
                    meta=meta)
+
+
+def _deferred(builder: str, *args: Any) -> Callable[[], Any]:
+    """What makes the table ``builder(*args)`` of :mod:`qalamoun_sim.engine.tables` when called (picklable)."""
+    return functools.partial(_make_table, builder, *args)
+
+
+def _make_table(builder: str, *args: Any) -> Any:
+    """The table ``builder(*args)`` of :mod:`qalamoun_sim.engine.tables` (which imports pandas)."""
+    from . import tables
+
+    return getattr(tables, builder)(*args)
 
 
 def simulate_replication(scenario: Scenario, replication: int = 0, seed: int | None = None, *,
