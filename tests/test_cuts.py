@@ -117,3 +117,70 @@ def test_a_corridor_without_sources_has_no_flow() -> None:
     cuts = RouteNetwork.from_scenario(scn).corridor_cuts("c")
     assert isinstance(cuts, CorridorCuts)
     assert cuts.max_flow(np.array([[1.0], [0.5]])).tolist() == [0.0, 0.0]
+
+
+def _both_ways(arcs: list[tuple[str, str, int, float]], routes: np.ndarray,
+               sources: list[str], sinks: list[str]) -> tuple[CorridorCuts, CorridorCuts]:
+    """The cuts by listing every cut, then by one max flow per assignment (listing turned off)."""
+    listed = CorridorCuts(arcs, routes, sources, sinks)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cuts_module, "MAX_LISTED_CELLS", -1)
+        flows = CorridorCuts(arcs, routes, sources, sinks)
+    return listed, flows
+
+
+def test_listing_every_cut_gives_the_max_flows_cuts_bit_for_bit(default_net: RouteNetwork) -> None:
+    scn = load_scenario()
+    towns = default_net.militant_towns()
+    for held in ([], towns[:1], towns[:3], towns[:-1]):  # the claim's phases: towns taken one by one
+        sinks = [t for t in towns if t not in held]
+        listed, flows = _both_ways(default_net.side_arcs(held=frozenset(held)),
+                                   np.flatnonzero(default_net.corridor_mask(scn.claim.corridor)),
+                                   default_net.corridor_sources(scn.claim.corridor), sinks)
+        assert listed.a.tobytes() == flows.a.tobytes() and listed.b.tobytes() == flows.b.tobytes()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 60), st.booleans()),
+                min_size=1, max_size=25))
+def test_listing_matches_max_flows_on_any_small_whole_number_network(edges: list[tuple[int, int, int, bool]]) -> None:
+    arcs = [(f"n{u}", f"n{v}", i, float(c)) for i, (u, v, c, _) in enumerate(edges)]
+    routes = np.array([i for i, e in enumerate(edges) if e[3]], dtype=np.int64)
+    listed, flows = _both_ways(arcs, routes, ["n0"], ["n5", "n6"])
+    assert listed.a.tobytes() == flows.a.tobytes() and listed.b.tobytes() == flows.b.tobytes()
+
+
+def test_fractional_capacities_take_the_max_flows(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = CorridorCuts._enumerate_flows
+
+    def counted(self: CorridorCuts, *args: object) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(1)
+        return original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CorridorCuts, "_enumerate_flows", counted)
+    arcs = [("s", "m", 0, 20.0), ("m", "t", 1, 10.0), ("s", "t", 2, 40.0)]
+    assert CorridorCuts(arcs, np.array([0, 1]), ["s"], ["t"]).nominal_flow() == 50.0 and not calls
+    cuts = CorridorCuts([("s", "m", 0, 20.5), *arcs[1:]], np.array([0, 1]), ["s"], ["t"])
+    assert calls and cuts.nominal_flow() == 50.0
+
+
+def test_undominated_keeps_the_first_of_equal_cuts_and_drops_the_beaten() -> None:
+    a = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    b = np.array([1.0, 1.0, 1.0, 0.5, 1.0])
+    ka, kb = cuts_module._undominated(a, b, rows_per_block=2)
+    assert ka.tolist() == [[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]] and kb.tolist() == [0.5, 1.0, 1.0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(float, st.tuples(st.integers(1, 40), st.integers(1, 4)), elements=st.sampled_from([0.0, 0.5, 1.0, 2.0])),
+       st.integers(1, 9))
+def test_undominated_keeps_what_comparing_with_each_kept_cut_keeps(a: np.ndarray, block: int) -> None:
+    b = a[:, 0] * 3.0 % 2.0
+    order = np.lexsort((a.sum(axis=1), b))
+    keep: list[int] = []
+    for i in order:  # one cut at a time against those kept before it
+        if not any((a[j] <= a[i]).all() and b[j] <= b[i] for j in keep):
+            keep.append(int(i))
+    ka, kb = cuts_module._undominated(a, b, rows_per_block=block)
+    assert ka.tobytes() == a[keep].tobytes() and kb.tobytes() == b[keep].tobytes()

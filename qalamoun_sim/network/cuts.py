@@ -17,6 +17,11 @@ always on the source side and the militant towns on the town side (any other cut
 so only the ``k`` other end nodes are assigned: ``2**k`` max flows, once per corridor (``k`` = 6
 in the default scenario: the passes and the junction of Jurd Arsal). Cuts that another beats for
 every ``f >= 0`` are dropped.
+
+On whole-number capacities with few other nodes (the default corridor: 3 to 0 of them), the ``2**k``
+pinned min cuts come from listing every cut instead: a cut's capacity is a sum of whole numbers,
+exact in any order, so the smallest one over the other nodes' sides is the max flow to the last bit
+(max-flow min-cut), with no solver. Otherwise each is one Edmonds-Karp max flow.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ __all__ = ["CorridorCuts", "MAX_FREE_NODES"]
 
 #: Most end nodes to assign (2**12 = 4,096 max flows); beyond, callers solve each pattern instead.
 MAX_FREE_NODES = 12
+
+#: Most (cut, arc) cells that listing every cut may take (:meth:`CorridorCuts._enumerate_cuts`); beyond, max flows.
+MAX_LISTED_CELLS = 2**21
 
 _SOURCE = "__cuts_source__"
 _SINK = "__cuts_sink__"
@@ -110,7 +118,24 @@ class CorridorCuts:
 
     def _enumerate(self, fixed: nx.DiGraph, variable: dict[tuple[str, str], np.ndarray],
                    sources: set[str], sinks: set[str], m: int) -> tuple[np.ndarray, np.ndarray]:
-        """``a`` (C, m) and ``b`` (C,) for every assignment of the free nodes."""
+        """``a`` (C, m) and ``b`` (C,) for every assignment of the free nodes (bit ``j`` of row ``i``:
+        free node ``j`` on the source side)."""
+        n_free = len(self.free_nodes)
+        inner = [x for x in fixed if x not in sources and x not in sinks and x not in self.free_nodes]
+        listed = 2 ** (n_free + len(inner)) * max(fixed.number_of_edges(), 1)
+        if not (self.integral and sources.isdisjoint(sinks) and listed <= MAX_LISTED_CELLS
+                and all(c >= 0 for *_, c in fixed.edges(data="capacity"))):
+            return self._enumerate_flows(fixed, variable, sources, sinks, m)
+        side = _sides(fixed, self.free_nodes + inner, sources)
+        b = _smallest_cuts(fixed, side, 2 ** n_free)
+        a = np.zeros((2 ** n_free, m))
+        for (u, v), caps in variable.items():  # in the order of the max-flow enumeration: the same sums
+            a[side[u][:2 ** n_free] & ~side[v][:2 ** n_free]] += caps
+        return a, b
+
+    def _enumerate_flows(self, fixed: nx.DiGraph, variable: dict[tuple[str, str], np.ndarray],
+                         sources: set[str], sinks: set[str], m: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_enumerate` by one Edmonds-Karp max flow per assignment (any capacities)."""
         from networkx.algorithms.flow import build_residual_network, edmonds_karp
 
         # pins are finite but larger than any cut of the fixed network, so a min cut never takes one
@@ -175,11 +200,42 @@ class CorridorCuts:
         return values[np.cumsum(new) - 1].reshape(f.shape[:-1])
 
 
-def _undominated(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The cuts no other cut beats (or ties) for every nonnegative pattern: ``a2 <= a`` and ``b2 <= b``."""
+def _sides(nodes: Iterable[str], listed: Sequence[str], sources: set[str]) -> dict[str, np.ndarray]:
+    """Per node, over the ``2**len(listed)`` assignments (bit ``j`` of row ``i``: ``listed[j]`` on the source
+    side): on the source side or not. A node not listed is a source (always) or a town (never)."""
+    rows = np.arange(2 ** len(listed))
+    ones, zeros = np.ones(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
+    side = {x: ones if x in sources else zeros for x in nodes}
+    side.update({x: (rows >> j & 1).astype(bool) for j, x in enumerate(listed)})
+    return side
+
+
+def _smallest_cuts(fixed: nx.DiGraph, side: dict[str, np.ndarray], n_pinned: int) -> np.ndarray:
+    """For each of the ``n_pinned`` assignments of the free nodes (the low bits of ``side``'s rows), the
+    smallest capacity over the other nodes' sides of the cut: every arc from the source side to the town
+    side. Whole-number capacities (summing well within a float's integers): every sum is exact."""
+    edges = list(fixed.edges(data="capacity"))
+    crossing = np.zeros((len(next(iter(side.values()))), len(edges)))  # a source is always in side
+    for k, (u, v, _) in enumerate(edges):
+        crossing[:, k] = side[u] & ~side[v]
+    cut = crossing @ np.array([c for *_, c in edges], dtype=float)
+    return cut.reshape(-1, n_pinned).min(axis=0)
+
+
+def _undominated(a: np.ndarray, b: np.ndarray, rows_per_block: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """The cuts no other cut beats (or ties) for every nonnegative pattern: ``a2 <= a`` and ``b2 <= b``.
+
+    In the order of ``b`` then ``a``'s sums, a cut is kept when no cut before it is as low everywhere
+    (the one kept first of equal cuts): since being as low is transitive, the same cuts as keeping
+    each one that no cut kept before it beats. ``rows_per_block`` cuts are compared with all at a time.
+    """
     order = np.lexsort((a.sum(axis=1), b))  # a cut can only be dominated by one sorted before it
-    keep: list[int] = []
-    for i in order:
-        if not any((a[j] <= a[i]).all() and b[j] <= b[i] for j in keep):
-            keep.append(int(i))
+    sa, sb = a[order], b[order]
+    beaten = np.zeros(len(order), dtype=bool)
+    for lo in range(0, len(order), rows_per_block):
+        hi = min(lo + rows_per_block, len(order))
+        below = (sa[None, :hi] <= sa[lo:hi, None]).all(axis=2) & (sb[None, :hi] <= sb[lo:hi, None])
+        below &= np.arange(hi)[None, :] < np.arange(lo, hi)[:, None]  # only the cuts before each
+        beaten[lo:hi] = below.any(axis=1)
+    keep = order[~beaten]
     return a[keep], b[keep]
