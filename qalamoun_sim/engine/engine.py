@@ -75,11 +75,12 @@ dispatch) and builds the ``Run`` tables with :mod:`qalamoun_sim.engine.tables`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import itertools
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import numpy as np
@@ -173,6 +174,12 @@ class Engine:
         self.rng = replication_rng(seed, replication, STREAM_ENGINE)
         self.env = CountingEnvironment()
         self.n_days = state.n_days
+        self.timings: dict[str, float] = {}
+        with _cyclic_gc_paused():  # the parts hold long lists of small objects: see :meth:`run`
+            self._build_parts(scenario, network, state)
+
+    def _build_parts(self, scenario: Scenario, network: RouteNetwork, state: ExogenousState) -> None:
+        """The towns, the day's network, the path search, the convoy log and rules, the dispatcher."""
         itd = scenario.interdiction
         self._index_nodes(network)
         self.towns = TownLedger([n for n in network.nodes.values() if n.kind == "town"], state.dates, itd)
@@ -193,7 +200,6 @@ class Engine:
         self._town_nodes = tuple(self.town_node)
         self._cut: list[bool] | None = None  # towns cut off from every source today
         self._pending: tuple[list[int], list[int]] = ([], [])  # captures and settlements for tomorrow
-        self.timings: dict[str, float] = {}
 
     def _index_nodes(self, network: RouteNetwork) -> None:
         """Node ids and indices; the towns' nodes and each node's town; the sources' nodes and supply."""
@@ -275,15 +281,10 @@ class Engine:
         network's run. It is switched back on (if it was on) before the records are handed over.
         """
         t0 = time.perf_counter()
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with _cyclic_gc_paused():
             self.env.process(self._days())
             self.env.run(until=self.n_days)
             self._close_day(self.n_days - 1)
-        finally:
-            if collecting:
-                gc.enable()
         t1 = time.perf_counter()
         run = self._result()
         self.timings = {"simulate_s": t1 - t0, "records_s": time.perf_counter() - t1}
@@ -318,6 +319,18 @@ class Engine:
         return Run(routes=routes, towns=town_table, convoys=convoys, weather=weather, events=events,
                    replication=self.replication, seed=self.seed, event_count=self.env.events_processed,
                    meta=meta)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused inside, and switched back on after if it was on."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _deferred(builder: str, *args: Any) -> Callable[[], Any]:
@@ -367,9 +380,10 @@ def simulate_replication(scenario: Scenario, replication: int = 0, seed: int | N
     True
     """
     seed = scenario.scenario.seed if seed is None else int(seed)
-    net = network or RouteNetwork.from_scenario(scenario)
-    if state is None:
-        state = compute_state(scenario, [replication], seed, net)
+    with _cyclic_gc_paused():  # as the engine itself (see Engine.run): long lists, next to no cycles
+        net = network or RouteNetwork.from_scenario(scenario)
+        if state is None:
+            state = compute_state(scenario, [replication], seed, net)
     if state.n_replications != 1 or int(state.replications[0]) != int(replication):
         raise ValueError(f"state must hold exactly replication {replication}, "
                          f"not {list(map(int, state.replications))}; use state.replication(k)")
