@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from qalamoun_sim.analysis import claim as claim_mod
-from qalamoun_sim.analysis.claim import replications_for_halfwidth, wilson_interval
+from qalamoun_sim.analysis.claim import linear_quantiles, replications_for_halfwidth, wilson_interval
 
 
 def test_the_kept_normal_quantile_is_scipys() -> None:
@@ -72,3 +76,20 @@ def test_the_summary_reduced_block_by_block_is_that_of_the_daily_shares() -> Non
                 np.testing.assert_array_equal(a.holds[kind][metric][rule], b.holds[kind][metric][rule])
     assert a.days_at.tobytes() == b.days_at.tobytes() and (a.first_day == b.first_day).all()
     assert claim_verdict(whole) == claim_verdict(streamed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(float, st.integers(1, 60), elements=st.one_of(
+           st.sampled_from([0.0, -0.0, 1.0, 0.5, 0.7, np.nan, np.inf, -np.inf]), st.floats(-1e6, 1e6))),
+       st.lists(st.floats(0.0, 1.0), min_size=1, max_size=5))
+def test_linear_quantiles_are_numpys_bit_for_bit(values: np.ndarray, q: list[float]) -> None:
+    with np.errstate(invalid="ignore"):  # inf - inf in numpy's interpolation, as in ours
+        want = np.quantile(values, q)
+        got = linear_quantiles(values, np.array(q))
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+def test_the_claims_quantiles_leave_values_as_they_were() -> None:
+    values = np.array([0.3, 0.1, 0.2])
+    linear_quantiles(values, np.array([0.5]))
+    assert values.tolist() == [0.3, 0.1, 0.2]

@@ -28,7 +28,7 @@ from .metrics import METRICS, factor_shares, held_by_day
 __all__ = ["ClaimShares", "ClaimSummary", "claim_shares", "claim_summary", "claim_verdict", "evaluate_claim",
            "window_mask", "claim_holds",
            "days_at_threshold", "rule_holds", "wilson_interval", "replications_for_halfwidth", "readings",
-           "QUANTILES", "RULES"]
+           "linear_quantiles", "QUANTILES", "RULES"]
 
 #: When the claim holds in one winter, for a daily share over the window (docs/background.md s.9: the first is primary).
 RULES: dict[str, str] = {
@@ -288,8 +288,37 @@ def _join(parts: list[dict[str, Any]], *path: str) -> np.ndarray:
 
 def _quantiles(values: np.ndarray) -> dict[str, float]:
     """:data:`QUANTILES` of ``values``, rounded to 6 places (one call for all three: the same numbers)."""
-    qs = np.quantile(values, list(QUANTILES.values()))
+    qs = linear_quantiles(values, np.array(list(QUANTILES.values())))
     return {k: round(float(q), 6) for k, q in zip(QUANTILES, qs, strict=True)}
+
+
+def linear_quantiles(values: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(values, q)`` (method "linear") of a 1-D float array, to the bit: numpy's own steps.
+
+    numpy (2.3 and later) finds the order statistics to select with ``np.unique``, which imports
+    :mod:`numpy.ma` (11 ms, a sixth of what the ``claim`` command spends beyond its imports); here
+    they are a sorted set, the same ``kth`` for the same partition, and the same interpolation.
+
+    >>> v = np.array([3.0, 1.0, 2.0, 10.0])
+    >>> linear_quantiles(v, np.array([0.05, 0.5, 0.95])).tolist() == np.quantile(v, [0.05, 0.5, 0.95]).tolist()
+    True
+    """
+    arr = np.array(values, dtype=float).ravel()
+    n = len(arr)
+    virtual = (n - 1) * np.asarray(q, dtype=float)
+    prev, nxt = np.floor(virtual), np.floor(virtual) + 1
+    for where, index in ((virtual >= n - 1, -1), (virtual < 0, 0), (np.isnan(virtual), -1)):
+        prev[where], nxt[where] = index, index
+    lo, hi = prev.astype(np.intp), nxt.astype(np.intp)
+    arr.partition(np.array(sorted({0, -1, *lo.tolist(), *hi.tolist()}), dtype=np.intp))
+    a, b = arr[lo], arr[hi]
+    gamma = np.asarray(virtual - lo, dtype=virtual.dtype)
+    diff = b - a
+    out = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe", dtype=type(out.dtype))
+    if np.isnan(arr[-1]):
+        out[...] = arr[-1]
+    return out
 
 
 def claim_verdict(shares: ClaimShares | ClaimSummary) -> dict[str, Any]:
