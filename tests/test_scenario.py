@@ -584,3 +584,17 @@ def test_fuzz_mutated_valid_document(data: st.DataObject) -> None:
             if isinstance(target, dict):
                 target[data.draw(keys, label="key")] = data.draw(values, label="value")
     _check(doc)
+
+
+def test_no_field_default_is_a_builtin_factory() -> None:
+    """pydantic reads every default factory's signature when it builds a model, and a builtin's (``list``,
+    ``dict``: parsed from its text signature) costs more than a function's: the sections use
+    :func:`~qalamoun_sim.scenario.base.empty_list` and ``empty_dict``, which give a new empty one each time."""
+    from qalamoun_sim.scenario import schema, schema_network
+    from qalamoun_sim.scenario.base import StrictModel, empty_dict, empty_list
+
+    models = [m for mod in (schema, schema_network) for m in vars(mod).values()
+              if isinstance(m, type) and issubclass(m, StrictModel)]
+    factories = [f.default_factory for m in models for f in m.model_fields.values() if f.default_factory is not None]
+    assert factories and not any(f in (list, dict, set) for f in factories)
+    assert empty_list() == [] and empty_list() is not empty_list() and empty_dict() == {}

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from ..errors import ScenarioError
-from .base import MAX_TONNES, SURFACES, NodeKind, Side, StrictModel, Surface
+from .base import MAX_TONNES, SURFACES, NodeKind, Side, StrictModel, Surface, empty_list
 from .checks import check_references, path_exists, warn_unreachable
 from .messages import ShortRepr, first_error
 from .normals import MONTHLY_MEAN_C, MONTHLY_PRECIP_MM, OROGRAPHIC_GRADIENT_BELOW_PER_KM, STORMS_PER_MONTH
@@ -297,14 +297,14 @@ class SettlementPolicy(StrictModel):
 class InterdictionConfig(StrictModel):
     """``[interdiction]``: strike assets, checkpoints, captures and siege lines."""
 
-    assets: list[Asset] = Field(default_factory=list)
+    assets: list[Asset] = Field(default_factory=empty_list)
     convoy_hit_probability: float = Field(default=0.5, ge=0, le=1,
                                           description="Chance a convoy on an interdicted route is hit.")
-    checkpoints: list[Checkpoint] = Field(default_factory=list)
-    captures: list[Capture] = Field(default_factory=list)
+    checkpoints: list[Checkpoint] = Field(default_factory=empty_list)
+    captures: list[Capture] = Field(default_factory=empty_list)
     capture_after_cut_days: int | None = Field(default=None, ge=1, le=3650,
                                                description="Capture a town cut off this long (None: never).")
-    siege_lines: list[str] = Field(default_factory=list, description="Route ids closed by siege lines.")
+    siege_lines: list[str] = Field(default_factory=empty_list, description="Route ids closed by siege lines.")
     settlement: SettlementPolicy = Field(default_factory=SettlementPolicy)
 
 
@@ -347,8 +347,8 @@ class Scenario(ShortRepr, StrictModel):
     """A validated scenario. Build it with :func:`load_scenario` or :func:`scenario_from_dict`."""
 
     scenario: ScenarioMeta
-    nodes: list[Node] = Field(default_factory=list)
-    routes: list[Route] = Field(default_factory=list)
+    nodes: list[Node] = Field(default_factory=empty_list)
+    routes: list[Route] = Field(default_factory=empty_list)
     network: NetworkSource | None = Field(default=None, exclude=True, description="Where the nodes and routes were read from (they are in the dump, the section is not).")
     weather: WeatherConfig = Field(default_factory=WeatherConfig)
     snow: SnowConfig = Field(default_factory=SnowConfig)

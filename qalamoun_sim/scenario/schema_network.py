@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import MAX_TONNES, SURFACES, NodeKind, Side, StrictModel, Surface
+from .base import MAX_TONNES, SURFACES, NodeKind, Side, StrictModel, Surface, empty_dict, empty_list
 from .highways import SURFACE_OF_HIGHWAY
 
 __all__ = ["NetworkRole", "NetworkSource", "CorridorRule"]
@@ -52,16 +52,16 @@ class NetworkSource(StrictModel):
     """``[network]``: read nodes and routes from a GraphML file (OSMnx attribute names), give nodes roles."""
 
     graphml: str = Field(min_length=1, description="Path of a GraphML file, relative to the scenario file.")
-    roles: list[NetworkRole] = Field(default_factory=list, description="Roles of nodes, by id.")
+    roles: list[NetworkRole] = Field(default_factory=empty_list, description="Roles of nodes, by id.")
     capacity_tpd: dict[str, Capacity] = Field(
-        default_factory=dict, description="Capacity of edges that give none, by highway tag or surface "
+        default_factory=empty_dict, description="Capacity of edges that give none, by highway tag or surface "
                                           "(default: road 200, track 40, trail 5 t/day).")
-    surfaces: dict[str, Surface] = Field(default_factory=dict,
+    surfaces: dict[str, Surface] = Field(default_factory=empty_dict,
                                          description="Surface of highway tags beyond (or instead of) the table.")
     default_surface: Surface | None = Field(default=None, description="Surface of a tag nothing maps "
                                             "(default: such an edge is an error).")
     corridors: dict[str, CorridorRule] = Field(
-        default_factory=dict, description="Routes of each corridor: 'reachable' or route ids. Default: a "
+        default_factory=empty_dict, description="Routes of each corridor: 'reachable' or route ids. Default: a "
                                           "corridor of a source that no route carries is 'reachable'.")
 
     @model_validator(mode="after")
