@@ -172,24 +172,3 @@ def test_the_table_search_is_searchsorted(seed: int, n: int, zeros: float) -> No
     cdf = np.cumsum(w) / w.sum()
     u = np.concatenate([rng.random(5000), cdf, np.nextafter(cdf, 0), [0.0, np.nextafter(1.0, 0), 1.0, 1.5, -0.1]])
     np.testing.assert_array_equal(searchsorted_right(cdf, u), np.searchsorted(cdf, u, side="right"))
-
-
-@pytest.mark.parametrize("cells", [1, 7602 * 3, 2**18])
-def test_strikes_are_the_same_whatever_the_block_of_draws(monkeypatch: pytest.MonkeyPatch, cells: int) -> None:
-    """The strikes' uniforms go a few replications at a time (DRAW_CELLS): one at a time, three, or all
-    of them at once close the same routes on the same days."""
-    import qalamoun_sim.environment.interdiction as itd
-    from qalamoun_sim.environment.state import STREAM_STRIKES, replication_rng
-    from qalamoun_sim.environment.weather import simulate_weather
-
-    scn = load_scenario()
-    net = RouteNetwork.from_scenario(scn)
-    wx = simulate_weather(scn.weather, scn.dates, [replication_rng(5, r, 0) for r in range(8)])
-
-    def strikes() -> np.ndarray:
-        return itd.simulate_strikes(scn, net, wx, [replication_rng(5, r, STREAM_STRIKES) for r in range(8)])
-
-    monkeypatch.setattr(itd, "DRAW_CELLS", 10**9)
-    whole = strikes()
-    monkeypatch.setattr(itd, "DRAW_CELLS", cells)
-    assert whole.any() and np.array_equal(strikes(), whole)

@@ -79,77 +79,46 @@ def simulate_strikes(scenario: Scenario, network: RouteNetwork, weather: Weather
             closed[:, :, col] = True
 
     # draws: for each replication, for each asset in order, target and hit uniforms (days, strikes)
-    plans: list[_Plan | None] = []
+    plans: list[tuple[Asset, np.ndarray, np.ndarray, np.ndarray] | None] = []
     for asset in cfg.assets:
         w = target_weights(network, asset)
         if asset.strikes_per_day == 0 or w.sum() <= 0 or asset.targeting == "optimal":
             plans.append(None)
             continue
-        plans.append(_Plan(asset, np.cumsum(w) / w.sum(), asset_active_days(asset, scenario),
-                           grounded_days(asset, weather)))
-    hit_draws = _random_strikes(cfg.assets, plans, rngs, closed, column_of)
+        plans.append((asset, np.cumsum(w) / w.sum(), asset_active_days(asset, scenario),
+                      grounded_days(asset, weather)))
+    # one call per replication draws them all in that order (the same numbers as one call per array):
+    # per asset, its (days, strikes) target uniforms, then its (days, strikes) hit uniforms
+    per_array = [n_day * a.strikes_per_day for a in cfg.assets]
+    row = 2 * sum(per_array)
+    draws = np.empty((n_rep, row))
+    for k, rng in enumerate(rngs):
+        rng.random(out=draws[k])
+    flat_draws = draws.ravel()
+    flat_closed = closed.reshape(-1)
+    at = 0
+    hit_draws: list[np.ndarray] = []
+    for asset, plan, size in zip(cfg.assets, plans, per_array, strict=True):
+        hit_draws.append(draws[:, at + size:at + 2 * size].reshape(n_rep, n_day, asset.strikes_per_day))
+        if plan is not None:
+            asset, cdf, active, grounded = plan
+            k = asset.strikes_per_day
+            u_hit = draws[:, at + size:at + 2 * size].reshape(n_rep, n_day, k)
+            # a uniform below the day's threshold hits: the hit probability on days the asset strikes, else -1
+            threshold = np.where(active[None, :] & ~grounded, asset.hit_probability, -1.0)
+            cell = np.flatnonzero(u_hit < threshold[:, :, None])  # rep * size + day * k + strike
+            rep, col = np.divmod(cell, size)
+            u_target = flat_draws[rep * row + at + col]
+            route = column_of[np.minimum(searchsorted_right(cdf, u_target), n_route - 1)]
+            kept = route >= 0
+            rep, day, route = rep[kept], col[kept] // k, route[kept]
+            # a hit on day d closes its route on days d .. d + repair_days - 1
+            for offset in range(asset.repair_days):
+                on = day + offset < n_day
+                flat_closed[((rep[on] * n_day) + day[on] + offset) * n_col + route[on]] = True
+        at += 2 * size
     _strike_optimally(scenario, network, weather, hit_draws, snow_factor, closed, column_of)
     return closed
-
-
-def _random_strikes(assets: Sequence[Asset], plans: Sequence[_Plan | None], rngs: Sequence[np.random.Generator],
-                    closed: np.ndarray, column_of: np.ndarray) -> list[np.ndarray]:
-    """Draw every replication's uniforms, close the routes the random assets hit in ``closed`` (R, D, columns),
-    and return each asset's hit uniforms (R, D, strikes) where it targets optimally (else an empty array).
-
-    One call per replication draws them all in order (the same numbers as one call per array): per asset,
-    its (days, strikes) target uniforms, then its (days, strikes) hit uniforms. Replications go a few at a
-    time (:data:`DRAW_CELLS`), so that their uniforms stay in the cache.
-    """
-    n_rep, n_day, _ = closed.shape
-    per_array = [n_day * a.strikes_per_day for a in assets]
-    row = 2 * sum(per_array)
-    optimal = [a.targeting == "optimal" and a.strikes_per_day > 0 for a in assets]
-    hit_draws = [np.empty((n_rep if opt else 0, n_day, a.strikes_per_day)) for a, opt in zip(assets, optimal, strict=True)]
-    step = max(1, min(n_rep, DRAW_CELLS // max(1, row)))
-    draws = np.empty((step, row))
-    for lo in range(0, n_rep, step):
-        block = draws[:min(step, n_rep - lo)]
-        for k, rng in enumerate(rngs[lo:lo + len(block)]):
-            rng.random(out=block[k])
-        at = 0
-        for i, (plan, size) in enumerate(zip(plans, per_array, strict=True)):
-            if plan is not None:
-                plan.strike(block, lo, at, size, closed[lo:lo + len(block)], column_of)
-            if optimal[i]:
-                hit_draws[i][lo:lo + len(block)] = block[:, at + size:at + 2 * size].reshape(len(block), n_day, -1)
-            at += 2 * size
-    return hit_draws
-
-
-#: Uniforms (replications x draws per replication) :func:`simulate_strikes` holds at once: 2 MiB.
-DRAW_CELLS = 2**18
-
-
-class _Plan:
-    """A randomly targeting asset: its targets' cumulative weights and, per replication and day, the
-    threshold below which a hit uniform hits (its hit probability on days it strikes, else -1)."""
-
-    def __init__(self, asset: Asset, cdf: np.ndarray, active: np.ndarray, grounded: np.ndarray) -> None:
-        self.asset, self.cdf = asset, cdf
-        self.threshold = np.where(active[None, :] & ~grounded, asset.hit_probability, -1.0)
-
-    def strike(self, draws: np.ndarray, lo: int, at: int, size: int, closed: np.ndarray, column_of: np.ndarray) -> None:
-        """Close the routes the asset hits in ``closed`` (r, D, columns) of replications ``lo .. lo + r - 1`` of
-        the block, from their uniforms ``draws`` (r, all): its target uniforms from ``at``, its hit ones after."""
-        asset, k = self.asset, self.asset.strikes_per_day
-        n_rep, n_day, _ = closed.shape
-        u_hit = draws[:, at + size:at + 2 * size].reshape(n_rep, n_day, k)
-        cell = np.flatnonzero(u_hit < self.threshold[lo:lo + n_rep, :, None])  # rep * size + day * k + strike
-        rep, col = np.divmod(cell, size)
-        u_target = draws.reshape(-1)[rep * draws.shape[1] + at + col]
-        route = column_of[np.minimum(searchsorted_right(self.cdf, u_target), len(column_of) - 1)]
-        kept = route >= 0
-        rep, day, route = rep[kept], col[kept] // k, route[kept]
-        # a hit on day d closes its route on days d .. d + repair_days - 1
-        for offset in range(asset.repair_days):
-            on = day + offset < n_day
-            closed[rep[on], day[on] + offset, route[on]] = True
 
 
 def searchsorted_right(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
