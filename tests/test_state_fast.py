@@ -172,3 +172,29 @@ def test_the_table_search_is_searchsorted(seed: int, n: int, zeros: float) -> No
     cdf = np.cumsum(w) / w.sum()
     u = np.concatenate([rng.random(5000), cdf, np.nextafter(cdf, 0), [0.0, np.nextafter(1.0, 0), 1.0, 1.5, -0.1]])
     np.testing.assert_array_equal(searchsorted_right(cdf, u), np.searchsorted(cdf, u, side="right"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.integers(0, 2**32 - 1), st.integers(2**32, 2**200)),
+       st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=6), st.integers(0, 3))
+def test_spawned_generators_are_replication_rngs(seed: int, keys: list[int], stream: int) -> None:
+    """The generators built all at once have the state and the draws of replication_rng's, one by one."""
+    from qalamoun_sim.environment.seeding import spawned_generators
+    from qalamoun_sim.environment.state import replication_rng
+
+    fast = spawned_generators(seed, keys, stream)
+    slow = [replication_rng(seed, k, stream) for k in keys]
+    assert [g.bit_generator.state for g in fast] == [g.bit_generator.state for g in slow]
+    assert all(np.array_equal(f.standard_normal(7), s.standard_normal(7)) for f, s in zip(fast, slow, strict=True))
+
+
+def test_spawned_generators_build_the_slow_way_when_the_hash_differs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should numpy's hash ever differ from the copy (another numpy), the first generator shows it and every
+    generator is numpy's own."""
+    import qalamoun_sim.environment.seeding as seeding
+
+    monkeypatch.setattr(seeding, "_INIT_B", seeding._INIT_B ^ 1)
+    fast = seeding.spawned_generators(3, [0, 1, 2], 1)
+    want = [np.random.default_rng(np.random.SeedSequence(3, spawn_key=(k, 1))) for k in (0, 1, 2)]
+    assert [g.bit_generator.state for g in fast] == [g.bit_generator.state for g in want]
+    assert isinstance(fast[0].bit_generator.seed_seq, np.random.SeedSequence)

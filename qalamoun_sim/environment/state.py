@@ -19,6 +19,7 @@ from ..network.routes import RouteNetwork
 from ..scenario import Scenario
 from .closures import RouteSnow
 from .interdiction import simulate_strikes
+from .seeding import spawned_generators
 from .snowpack import band_elevations, band_weights, pack_series
 from .weather import Weather, simulate_weather
 
@@ -211,8 +212,8 @@ def _compute(scenario: Scenario, replications: int | Sequence[int], seed: int | 
         raise ValueError("replications must be a positive count or a non-empty sequence of indices")
     wanted = _route_columns(net, routes)
     columns = _with_targeted_routes(scenario, net, wanted)
-    weather_rngs = [replication_rng(seed, int(r), STREAM_WEATHER) for r in reps]
-    strike_rngs = [replication_rng(seed, int(r), STREAM_STRIKES) for r in reps]
+    weather_rngs = spawned_generators(seed, reps, STREAM_WEATHER)  # replication_rng's, built all at once
+    strike_rngs = spawned_generators(seed, reps, STREAM_STRIKES)
     dates = scenario.dates
     wx = simulate_weather(scenario.weather, dates, weather_rngs)
     if scenario.weather.observed is not None and scenario.weather.replay_csv is None:
