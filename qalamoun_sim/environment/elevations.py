@@ -15,8 +15,9 @@ import numpy as np
 
 from ..scenario import Scenario, SurfaceLimits
 from .closures import broken_open, factors_from_depth
+from .seeding import spawned_generators
 from .snowpack import band_elevations, simulate_snowpack
-from .state import STREAM_WEATHER, bands_needed, replication_rng, route_depth_from_bands
+from .state import STREAM_WEATHER, bands_needed, route_depth_from_bands
 from .weather import Weather, simulate_weather
 
 __all__ = ["SnowAtElevations", "compute_snow", "surface_open"]
@@ -54,7 +55,7 @@ def compute_snow(scenario: Scenario, replications: int | Sequence[int], seed: in
     if z.ndim != 1 or len(z) == 0:
         raise ValueError("give at least one elevation")
     dates = scenario.dates
-    wx = simulate_weather(scenario.weather, dates, [replication_rng(seed, int(r), STREAM_WEATHER) for r in reps])
+    wx = simulate_weather(scenario.weather, dates, spawned_generators(seed, reps, STREAM_WEATHER))
     bands = band_elevations(scenario.weather)
     bands = bands[bands_needed(bands, z)]
     pack = simulate_snowpack(wx, scenario.weather, scenario.snow, bands, dates)
