@@ -5,8 +5,8 @@ about 12-30 us each, most of it building the ``SeedSequence`` and hashing its po
 time. The hash is 32-bit integer arithmetic whose constants do not depend on the data, so here it runs
 on arrays of every replication's words at once (numpy's ``SeedSequence.mix_entropy`` and
 ``generate_state``, step by step), and each ``PCG64`` is seeded from its precomputed words (2-5 us each).
-The generators are the same: the same state, the same draws. The first one is checked against numpy's
-own; on any difference (another numpy) every generator is built the slow way.
+The generators are the same: the same state, the same draws. The first and the last are checked against
+numpy's own; on any difference (another numpy) every generator is built the slow way.
 """
 
 from __future__ import annotations
@@ -106,5 +106,9 @@ def spawned_generators(seed: int, keys: Sequence[int] | np.ndarray, stream: int)
         words = _pcg64_words(_pools(int(seed), k, int(stream)))
     # numpy takes any ISeedSequence for a seed (its stubs name SeedSequence alone)
     out = [np.random.Generator(np.random.PCG64(_Seeded(w))) for w in words]  # type: ignore[arg-type]
-    first = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(k[0]), stream)))
-    return out if out[0].bit_generator.state == first.bit_generator.state else slow()
+    # the first and the last checked against numpy's own: on any difference, numpy's way for all
+    for i in {0, len(k) - 1}:
+        own = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(k[i]), stream)))
+        if out[i].bit_generator.state != own.bit_generator.state:
+            return slow()
+    return out
