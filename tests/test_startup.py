@@ -48,3 +48,41 @@ def test_claim_loads_no_other_family_nor_heavy_library() -> None:
             "print(sorted(m for m in (*heavy, *families, 'qalamoun_sim.scenario.synthetic') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _blas_probe(env_extra: dict[str, str]) -> list[str]:
+    import os
+
+    code = ("import io, os, contextlib\n"
+            "from qalamoun_sim.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['claim', '--replications', '2', '--json'])\n"
+            "import numpy\n"
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'), len(os.listdir('/proc/self/task')))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                             "MKL_NUM_THREADS", "GOTO_NUM_THREADS")}
+    env.update(env_extra)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env=env).stdout.split()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
+def test_the_commands_run_one_blas_thread_unless_the_user_says() -> None:
+    assert _blas_probe({}) == ["1", "1"]  # numpy imported after main set it: OpenBLAS started no threads
+    assert _blas_probe({"OMP_NUM_THREADS": "2"})[0] == "None"  # the user's own setting left alone
+
+
+def test_main_leaves_the_environment_alone_once_numpy_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import os
+    from contextlib import redirect_stdout
+
+    import numpy  # noqa: F401 - already imported by the suite; the point is that it is
+
+    from qalamoun_sim.cli.main import BLAS_THREAD_VARIABLES, main
+
+    for var in BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    with redirect_stdout(io.StringIO()):
+        main(["claim", "--replications", "2", "--json"])
+    assert not any(v in os.environ for v in BLAS_THREAD_VARIABLES)
