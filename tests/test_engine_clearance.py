@@ -30,19 +30,20 @@ def _graph(n: int, routes: list) -> RouteGraph:
 
 
 @settings(max_examples=300, deadline=None)
-@given(worlds())
-def test_marked_removals_find_what_walks_find(world) -> None:
+@given(worlds(), hs.booleans())
+def test_marked_removals_find_what_walks_find(world, memoized) -> None:
     n, routes, roots, steps = world
     graph = _graph(n, routes)
     usable = bytes([1] * len(routes))
     compiled = settled_forest(graph, usable, roots)
     assert isinstance(compiled, SettledForest)
-    compiled.uses = 1  # as if memoized: the next clearance marks removals through it
+    if memoized:
+        compiled.uses = 1  # as if memoized: the next clearance marks removals through it
     plain = Forest(graph, usable, roots, settle_all=True)
     active = bytearray(n)
     for s in roots:
         active[s] = 1
-    marked = Clearance(bytearray(usable), bytearray(active), compiled)
+    marked = Clearance(bytearray(usable), bytearray(active), compiled, mark=not memoized)
     walked = Clearance(bytearray(usable), bytearray(active), plain)
     assert marked.forest is compiled and walked.forest is None
     for kind, k in steps + [("ask", v) for v in range(n)]:
@@ -54,3 +55,17 @@ def test_marked_removals_find_what_walks_find(world) -> None:
             walked.remove_root(k)
         else:
             assert compiled.clear_path(k, marked) == plain.clear_path(k, walked)
+
+
+def test_a_fresh_compiled_forest_marks_removals_only_when_asked() -> None:
+    graph = _graph(3, [(0, 1, True, 1.0), (1, 2, True, 1.0)])
+    usable, active = bytearray([1, 1]), bytearray([1, 0, 0])
+    assert Clearance(usable, active, settled_forest(graph, bytes(usable), [0])).forest is None
+    fresh = settled_forest(graph, bytes(usable), [0])
+    clear = Clearance(usable, active, fresh, mark=True)
+    assert clear.forest is fresh
+    clear.remove_route(1)
+    assert fresh.clear_path(2, clear) == "blocked" and fresh.clear_path(1, clear) == ([0], [0, 1])
+    plain = Forest(graph, bytes(usable), [0])
+    clear.renew(plain, mark=True)  # a heap-based forest is walked, whatever ``mark`` says
+    assert clear.forest is None

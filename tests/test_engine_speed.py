@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
+from qalamoun_sim.engine import dispatch as dispatch_mod
 from qalamoun_sim.engine import paths as paths_mod
 from qalamoun_sim.engine import simulate_replication
 from qalamoun_sim.engine.dispatch import Dispatcher
@@ -43,6 +44,20 @@ def test_compiled_forests_give_the_same_replication(monkeypatch, policy) -> None
     monkeypatch.setattr(paths_mod, "COMPILED_MIN_NODES", 1)
     compiled = simulate_replication(scn, 0)
     _same_runs(plain, compiled)
+
+
+@pytest.mark.parametrize("policy", ["reroute", "turn_back"])
+def test_rounds_marking_removals_give_the_same_replication(monkeypatch, policy) -> None:
+    """Compiled forests of every round marking removals through their preorder, or none of them."""
+    scn = _policy(synthetic_scenario(112, seed=3, days=40, sources=3), policy)
+    monkeypatch.setattr(paths_mod, "COMPILED_MIN_NODES", 1)
+    monkeypatch.setattr(dispatch_mod, "MARK_MIN_TOWNS", 10**9)
+    walked = simulate_replication(scn, 0)
+    monkeypatch.setattr(dispatch_mod, "MARK_MIN_TOWNS", 0)
+    marked = simulate_replication(scn, 0)
+    assert marked.meta["rounds"] > 0  # later rounds were marked
+    _same_runs(walked, marked)
+    assert walked.meta == marked.meta
 
 
 @hs.composite

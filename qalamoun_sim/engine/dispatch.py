@@ -18,7 +18,14 @@ from .paths import PathSearch
 from .routing import BLOCKED, Clearance, Forest
 from .towns import TownLedger
 
-__all__ = ["Dispatcher", "StartConvoy"]
+__all__ = ["Dispatcher", "StartConvoy", "MARK_MIN_TOWNS"]
+
+#: Towns in line for a round from which a compiled forest used for the first time marks the removals of
+#: the round through its preorder (see :class:`~qalamoun_sim.engine.routing.Clearance`) rather than each
+#: town's path being walked: making the preorder costs about as much as a few hundred walks (measured).
+MARK_MIN_TOWNS = 64
+
+_NO_MARK = bytearray(1)  # the one mark every node reads when nothing is marked: never set
 
 _Path = tuple[list[int], list[int]]  # routes, nodes
 
@@ -54,6 +61,8 @@ class Dispatcher:
         Tonnes each source sent, and had but could not send, so far.
     rounds : int
         Rounds after the first of a day, so far.
+    mark_min_towns : int
+        :data:`MARK_MIN_TOWNS`, for this dispatcher.
     """
 
     def __init__(self, net: DayNetwork, paths: PathSearch, towns: TownLedger, log: ConvoyLog,
@@ -75,6 +84,8 @@ class Dispatcher:
         self.dispatched_t = [0.0] * len(self._sources)
         self.undispatched_t = [0.0] * len(self._sources)
         self.rounds = 0
+        self.mark_min_towns = MARK_MIN_TOWNS
+        self._no_positions = [0] * len(town_of_node)  # every node at the one mark of _NO_MARK
 
     def _has_way_out(self, node: int, usable: bytearray) -> bool:
         """Whether some route out of ``node`` is ``usable``."""
@@ -151,71 +162,83 @@ class Dispatcher:
                 stopped += 1
         return stopped
 
-    def _rounds(self, d: int, left: list[float], active: bytearray, n_active: int, usable: bytearray) -> None:
+    def _rounds(self, d: int, left: list[float], active: bytearray, n_active: int, usable: bytearray) -> None:  # noqa: C901 - hot: one loop
         """The dispatch rounds of day ``d``: convoys to the neediest towns until no supply is left, no
-        town waits, or no source can reach one. ``left``, ``active`` and ``usable`` are updated."""
+        town waits, or no source can reach one. ``left``, ``active`` and ``usable`` are updated.
+
+        The towns of a round are taken in order of need from two lines: ``line``, sorted (the towns that
+        waited for the round: nothing changes their days of stock while they wait), and ``back``, a heap
+        (the towns sent a convoy this round, back with their new days of stock) -- what one heap of them
+        all would give, without a heap operation per town that waits. A town put aside is known blocked
+        without walking its path when the clearance marks removals (see :data:`MARK_MIN_TOWNS`).
+        """
         towns = self._towns
         days_of_stock = towns.days_of_stock
         town_node = self._town_node
         send = self._send
         heappop, heappush = heapq.heappop, heapq.heappush
-        # each round's forest is memoized on its state
+        line = sorted([(days_of_stock(d, t), t) for t, wanted in enumerate(towns.wanted) if wanted])
+        # the first round's forest is memoized on its state
         forest = self._paths.forest(bytes(usable), bytes(active))
-        clear = Clearance(usable, active, forest)
-        marks = self._marks(forest, clear)
-        heap = [(days_of_stock(d, t), t) for t, wanted in enumerate(towns.wanted) if wanted]
-        heapq.heapify(heap)
-        waiting: list[tuple[float, int]] = []
+        clear = Clearance(usable, active, forest, mark=len(line) >= self.mark_min_towns)
+        tin, cut = self._marks(forest, clear)
+        back: list[tuple[float, int]] = []
+        waiting: list[tuple[float, int]] = []  # put aside for the next round, in order of need
+        i, n = 0, len(line)
         while n_active:
-            if not heap:
+            if i < n and (not back or line[i] < back[0]):
+                item = line[i]
+                i += 1
+            elif back:
+                item = heappop(back)
+            else:  # the round is over
                 if not waiting:
                     break
-                n_active, fresh = self._next_round(usable, active, n_active, clear)
+                n_active, fresh = self._next_round(usable, active, n_active, clear, len(waiting))
                 if fresh is None:
                     break
                 forest = fresh
-                marks = self._marks(forest, clear)
-                heap = waiting  # no convoy went to them since they were put aside: their keys hold
-                heapq.heapify(heap)
-                waiting = []
+                tin, cut = self._marks(forest, clear)
+                waiting.sort()  # in order already: a town's days of stock only grow as it is sent convoys
+                line, waiting, i, n = waiting, [], 0, len(waiting)
                 continue
-            days_left, t = heappop(heap)
-            if marks is not None and marks[1][marks[0][town_node[t]]]:  # known blocked (as clear_path says)
-                waiting.append((days_left, t))
+            t = item[1]
+            if cut[tin[town_node[t]]]:  # known blocked (as clear_path says)
+                waiting.append(item)
                 continue
             found = forest.clear_path(town_node[t], clear)
             if found is None:  # no source reaches it: nor will any later this day
                 continue
             if found is BLOCKED:  # its path runs into a route that filled up or a source that ran out
-                waiting.append((days_left, t))
+                waiting.append(item)
                 continue
             routes, nodes = cast(_Path, found)  # neither None nor BLOCKED: a path
             stopped = send(d, t, routes, nodes, left, usable, clear)
             if stopped < 0:  # pragma: no cover - float dust: the routes are full, try again
-                heappush(heap, (days_left, t))
+                heappush(back, item)
                 continue
             n_active -= stopped
-            heappush(heap, (days_of_stock(d, t), t))
+            heappush(back, (days_of_stock(d, t), t))
 
-    @staticmethod
-    def _marks(forest: Forest, clear: Clearance) -> tuple[list[int], bytearray] | None:
-        """Where ``clear`` marks the paths of ``forest`` it knows blocked: each node's position and the marks;
-        None when it does not mark them. An unreached node's position, -1, reads the last mark, never set
-        when some node is unreached (the marks are one per node, the positions one per reached node)."""
+    def _marks(self, forest: Forest, clear: Clearance) -> tuple[list[int], bytearray]:
+        """Where ``clear`` marks the paths of ``forest`` it knows blocked: each node's position and the marks.
+        An unreached node's position, -1, reads the last mark, never set when some node is unreached (the
+        marks are one per node, the positions one per reached node). When ``clear`` does not mark them,
+        every node reads the one mark there is, never set."""
         if clear.forest is not forest or clear.forest is None:
-            return None
+            return self._no_positions, _NO_MARK
         return clear.forest.preorder(), clear.cut
 
     def _next_round(self, usable: bytearray, active: bytearray, n_active: int,
-                    clear: Clearance) -> tuple[int, Forest | None]:
+                    clear: Clearance, n_waiting: int) -> tuple[int, Forest | None]:
         """A new round: fresh paths around the routes that filled up and the sources that ran out (and
-        without the sources that can no longer reach any town: they send nothing more). Returns the
-        sources still active and the round's forest (None when no source is left)."""
+        without the sources that can no longer reach any town: they send nothing more), for ``n_waiting``
+        towns. Returns the sources still active and the round's forest (None when no source is left)."""
         n_active -= self._drop_stuck_sources(usable, active, check_way_out=False)
         if not n_active:
             return 0, None
         forest = self._paths.forest(bytes(usable), bytes(active), first=False)
-        clear.renew(forest)
+        clear.renew(forest, mark=n_waiting >= self.mark_min_towns)
         self.rounds += 1
         return n_active, forest
 

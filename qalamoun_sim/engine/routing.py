@@ -295,6 +295,9 @@ class Clearance:
         The forest asked about, computed from ``usable`` and ``active`` as they are now. A
         :class:`SettledForest` used before (a memoized one) is told of each removal and marks the
         subtree it cuts off, so that a path is known blocked without walking it.
+    mark : bool
+        Mark removals so through a :class:`SettledForest` used for the first time too (its preorder is
+        then made for this clearance: worth it when many paths will be asked about).
 
     Attributes
     ----------
@@ -304,7 +307,8 @@ class Clearance:
         The forest that marks removals in :attr:`cut` (one byte per node in its preorder), if any.
     """
 
-    def __init__(self, usable: bytearray, active: bytearray, forest: Forest | None = None) -> None:
+    def __init__(self, usable: bytearray, active: bytearray, forest: Forest | None = None,
+                 mark: bool = False) -> None:
         self.usable = usable
         self.active = active
         self.bad = bytearray(len(active))
@@ -312,15 +316,16 @@ class Clearance:
         self.version = 1
         self.forest: SettledForest | None = None  # the forest removals are marked through
         self.cut = bytearray()
-        self._bind(forest)
+        self._bind(forest, mark)
 
-    def _bind(self, forest: Forest | None) -> None:
-        """Mark removals through ``forest`` when it is a settled forest used before (its preorder pays)."""
+    def _bind(self, forest: Forest | None, mark: bool) -> None:
+        """Mark removals through ``forest`` when it is a settled forest used before, or ``mark`` says so
+        (its preorder pays when many paths will be asked about)."""
         self.forest = None
         if forest is not None and forest.marks_removals:
             forest = cast("SettledForest", forest)
             forest.uses += 1
-            if forest.uses > 1:
+            if mark or forest.uses > 1:
                 self.forest = forest
                 self.cut = bytearray(len(forest.preorder()))
 
@@ -340,9 +345,10 @@ class Clearance:
             if self.forest is not None:
                 self.forest.cut_below(self.cut, node)
 
-    def renew(self, forest: Forest | None = None) -> None:
-        """Forget what is known of paths: for ``forest``, computed from the current state."""
+    def renew(self, forest: Forest | None = None, mark: bool = False) -> None:
+        """Forget what is known of paths: for ``forest``, computed from the current state (``mark``: as
+        for the constructor)."""
         self.bad = bytearray(len(self.active))
         self.ok = [0] * len(self.active)
         self.version = 1
-        self._bind(forest)
+        self._bind(forest, mark)
