@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -25,35 +25,42 @@ _INF = math.inf
 class SettledForest(Forest):
     """A :class:`Forest` settled whole at once (made by :func:`settled_forest`), held as arrays.
 
-    ``prev`` and ``via`` are lists (paths are walked in Python); ``dist`` and ``root`` are made from the
-    arrays when first asked for (the cut-off test asks only which nodes are reached, :attr:`reached`).
+    ``prev`` and ``via`` are read-only views of the arrays (paths are walked in Python: a view costs
+    nothing to make, a list of every node far more than the few paths walked); ``dist`` and ``root`` are
+    lists made from the arrays when first asked for (the cut-off test asks only which nodes are reached,
+    :attr:`reached`).
 
     Parameters
     ----------
     graph : RouteGraph
     usable : bytes or bytearray
     dist : (n,) ndarray of float
-    prev, via : (n,) ndarray of int
+    prev, via : (n,) ndarray of int64
         Previous node and route of each node's path (-1 at roots and unreached nodes).
     root : (n,) ndarray of int, optional
         Each reached node's root (anything at unreached nodes); found from ``prev`` when not given.
+    ways_in : (n,) ndarray of int, optional
+        Each node's way in (its position among the graph's :meth:`~RouteGraph.arcs`, -1 where none):
+        lets :meth:`preorder` list the forest's arcs by tail without sorting them.
     """
 
     marks_removals = True
 
     def __init__(self, graph: RouteGraph, usable: bytes | bytearray, dist: np.ndarray, prev: np.ndarray,
-                 via: np.ndarray, root: np.ndarray | None = None) -> None:
+                 via: np.ndarray, root: np.ndarray | None = None, ways_in: np.ndarray | None = None) -> None:
         n = graph.n_nodes
         self.graph = graph
         self.usable = usable
         self._dist_a, self._prev_a, self._via_a, self._root_a = dist, prev, via, root
+        self._ways_in = ways_in
         self.uses = 0  # dispatch rounds it served (see Clearance)
-        self._tin: list[int] = []  # preorder positions, made on first use
+        self._tin_a: np.ndarray | None = None  # preorder positions, made on first use
+        self._tin: Sequence[int] = ()
         self._ptin = np.empty(0, dtype=np.int64)  # the preorder position of the parent at each position
-        self._ptin_list: list[int] = []
+        self._ptin_view: Sequence[int] = ()
         self._child = np.empty(0, dtype=np.int64)  # per route, the node it leads to in the forest, else -1
-        self.prev = prev.tolist()
-        self.via = via.tolist()
+        self.prev = _view(prev)  # read only: indexed, never set
+        self.via = _view(via)
         reached = dist != _INF
         self.reached = reached.view(np.uint8).tobytes()
         self.settled = bytearray(b"\x01") * n
@@ -118,37 +125,62 @@ class SettledForest(Forest):
             return BLOCKED if clearance.cut[self._tin[target]] else self._walk(target)
         return Forest.clear_path(self, target, clearance)
 
-    def preorder(self) -> list[int]:
+    def preorder(self) -> Sequence[int]:
         """Each node's position in a depth-first order of the forest (-1 at unreached nodes), in which
         every subtree is a run of positions; made on first use.
 
         The trees hang from a chain of virtual nodes, one per root, so that no node has many children
         (SciPy's depth-first search looks through a node's children again each time it comes back to it).
+        Which child comes first does not matter: any such order keeps each subtree a run.
         """
-        if not self._tin:
+        if self._tin_a is None:
             n = self.graph.n_nodes
             prev = self._prev_a
-            kids = np.flatnonzero(prev >= 0)
+            tails, heads = self._tree_arcs()
             roots = np.flatnonzero((prev < 0) & (self._dist_a == 0.0))
-            virtual = np.arange(n, n + len(roots))
-            tails = np.concatenate((prev[kids], virtual, virtual[:-1]))
-            heads = np.concatenate((kids, roots, virtual[1:]))
-            size = n + len(roots)
+            k = len(roots)
+            chain = np.empty(2 * k - 1, dtype=np.int64)  # virtual node n + i: root i, then virtual node n + i + 1
+            chain[0::2] = roots
+            chain[1::2] = np.arange(n + 1, n + k)
+            size = n + k
+            counts = np.bincount(tails, minlength=size)
+            counts[n:] = 2
+            counts[-1] = 1
             indptr = np.zeros(size + 1, dtype=np.int32)
-            np.cumsum(np.bincount(tails, minlength=size), out=indptr[1:])
-            by_tail = np.argsort(tails, kind="stable")
-            tree: Any = _scipy()[0]((np.ones(len(heads)), heads[by_tail].astype(np.int32), indptr), shape=(size, size))
+            np.cumsum(counts, out=indptr[1:])
+            indices = np.concatenate((heads, chain)).astype(np.int32)
+            tree: Any = _scipy()[0]((np.ones(len(indices)), indices, indptr), shape=(size, size))
             order = _scipy()[2](tree, n, directed=True, return_predecessors=False)
             order = order[order < n]
             tin = np.full(n, -1, dtype=np.int64)
             tin[order] = np.arange(len(order))
             up = prev[order]
             self._ptin = np.where(up >= 0, tin[up], -1)
-            self._ptin_list = self._ptin.tolist()
+            self._ptin_view = _view(self._ptin)
             self._child = np.full(len(self.usable), -1, dtype=np.int64)
-            self._child[self._via_a[kids]] = kids
-            self._tin = tin.tolist()
+            self._child[self._via_a[heads]] = heads
+            self._tin_a = tin
+            self._tin = _view(tin)
         return self._tin
+
+    def positions(self, nodes: np.ndarray) -> list[int]:
+        """The :meth:`preorder` positions of ``nodes`` (an int array), as a list."""
+        self.preorder()
+        assert self._tin_a is not None
+        return np.take(self._tin_a, nodes).tolist()
+
+    def _tree_arcs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Tail and head of each arc of the forest (a node's previous node and the node), by tail."""
+        if self._ways_in is not None:  # the graph's arcs are by tail already
+            tail, head = self.graph.arcs()[:2]
+            on = np.zeros(len(tail), dtype=bool)
+            on[self._ways_in[self._ways_in >= 0]] = True
+            arcs = np.flatnonzero(on)
+            return np.take(tail, arcs).astype(np.int64), np.take(head, arcs).astype(np.int64)
+        kids = np.flatnonzero(self._prev_a >= 0)
+        up = self._prev_a[kids]
+        by_tail = np.argsort(up, kind="stable")
+        return up[by_tail], kids[by_tail]
 
     def cut_route(self, cut: bytearray, route: int) -> None:
         """Mark in ``cut`` (by preorder position) the nodes whose path crosses ``route``."""
@@ -161,7 +193,7 @@ class SettledForest(Forest):
         p = self._tin[node]
         if cut[p]:
             return  # its subtree is cut already
-        ptin = self._ptin_list
+        ptin = self._ptin_view
         n = len(ptin)
         q, stop = p + 1, min(n, p + 24)
         while q < stop and ptin[q] >= p:  # the subtree ends at the first position whose parent lies before p
@@ -212,7 +244,12 @@ def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence
     prev[heads] = np.take(tail, arcs)
     via[heads] = np.take(route, arcs)
     # without ties each node has one way in at its distance, SciPy's too: its roots are the search's
-    return SettledForest(graph, usable, dist, prev, via, None if tied else np.asarray(found[2]))
+    return SettledForest(graph, usable, dist, prev, via, None if tied else np.asarray(found[2]), best)
+
+
+def _view(a: np.ndarray) -> Sequence[int]:
+    """A read-only sequence of the ints of ``a`` (a memoryview: made at once, indexed about half as fast as a list)."""
+    return cast(Sequence[int], memoryview(cast(Any, a)).toreadonly())
 
 
 _csgraph: tuple[Any, Any, Any] | None = None  # SciPy's csr_matrix, dijkstra and depth_first_order

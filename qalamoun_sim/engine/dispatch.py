@@ -12,6 +12,8 @@ import heapq
 from collections.abc import Callable, Sequence
 from typing import cast
 
+import numpy as np
+
 from .convoys import ConvoyLog
 from .day_network import EPS, DayNetwork
 from .paths import PathSearch
@@ -85,7 +87,8 @@ class Dispatcher:
         self.undispatched_t = [0.0] * len(self._sources)
         self.rounds = 0
         self.mark_min_towns = MARK_MIN_TOWNS
-        self._no_positions = [0] * len(town_of_node)  # every node at the one mark of _NO_MARK
+        self._town_nodes = np.asarray(town_node, dtype=np.int64)
+        self._no_positions = [0] * len(town_node)  # every town at the one mark of _NO_MARK
 
     def _has_way_out(self, node: int, usable: bytearray) -> bool:
         """Whether some route out of ``node`` is ``usable``."""
@@ -181,7 +184,7 @@ class Dispatcher:
         # the first round's forest is memoized on its state
         forest = self._paths.forest(bytes(usable), bytes(active))
         clear = Clearance(usable, active, forest, mark=len(line) >= self.mark_min_towns)
-        tin, cut = self._marks(forest, clear)
+        pos, cut = self._marks(forest, clear)
         back: list[tuple[float, int]] = []
         waiting: list[tuple[float, int]] = []  # put aside for the next round, in order of need
         i, n = 0, len(line)
@@ -198,12 +201,12 @@ class Dispatcher:
                 if fresh is None:
                     break
                 forest = fresh
-                tin, cut = self._marks(forest, clear)
+                pos, cut = self._marks(forest, clear)
                 waiting.sort()  # in order already: a town's days of stock only grow as it is sent convoys
                 line, waiting, i, n = waiting, [], 0, len(waiting)
                 continue
             t = item[1]
-            if cut[tin[town_node[t]]]:  # known blocked (as clear_path says)
+            if cut[pos[t]]:  # known blocked (as clear_path says)
                 waiting.append(item)
                 continue
             found = forest.clear_path(town_node[t], clear)
@@ -221,13 +224,13 @@ class Dispatcher:
             heappush(back, (days_of_stock(d, t), t))
 
     def _marks(self, forest: Forest, clear: Clearance) -> tuple[list[int], bytearray]:
-        """Where ``clear`` marks the paths of ``forest`` it knows blocked: each node's position and the marks.
-        An unreached node's position, -1, reads the last mark, never set when some node is unreached (the
+        """Where ``clear`` marks the paths of ``forest`` it knows blocked: each town's position and the marks.
+        An unreached town's position, -1, reads the last mark, never set when some node is unreached (the
         marks are one per node, the positions one per reached node). When ``clear`` does not mark them,
-        every node reads the one mark there is, never set."""
+        every town reads the one mark there is, never set."""
         if clear.forest is not forest or clear.forest is None:
             return self._no_positions, _NO_MARK
-        return clear.forest.preorder(), clear.cut
+        return clear.forest.positions(self._town_nodes), clear.cut
 
     def _next_round(self, usable: bytearray, active: bytearray, n_active: int,
                     clear: Clearance, n_waiting: int) -> tuple[int, Forest | None]:

@@ -105,7 +105,7 @@ class Forest:
     ----------
     dist : list of float
         Hours from the node's root for settled nodes (``inf`` where no root reaches it).
-    prev, via : list of int
+    prev, via : sequence of int
         Previous node and route of each settled node's path (-1 at roots and unreached nodes).
     root : list of int
         The root each settled node's path starts from (the node itself at roots, -1 where unreached).
@@ -132,8 +132,8 @@ class Forest:
         self.graph = graph
         self.usable = usable
         self.dist: list[float] = [_INF] * n
-        self.prev: list[int] = [-1] * n
-        self.via: list[int] = [-1] * n
+        self.prev: Sequence[int] = [-1] * n  # lists here; read-only views in a SettledForest
+        self.via: Sequence[int] = [-1] * n
         self.root: list[int] = [-1] * n
         self.settled = bytearray(n)
         self.settled_count = 0
@@ -159,7 +159,8 @@ class Forest:
         heap = self._heap
         if not heap:
             return
-        dist, prev, via, root, settled = self.dist, self.prev, self.via, self.root, self.settled
+        dist, root, settled = self.dist, self.root, self.settled
+        prev, via = cast(list[int], self.prev), cast(list[int], self.via)  # a heap-based forest's: lists
         out, usable = self.graph.out, self.usable
         pop, push = heapq.heappop, heapq.heappush
         count = 0
