@@ -37,17 +37,17 @@ class SettledForest(Forest):
     dist : (n,) ndarray of float
     prev, via : (n,) ndarray of int64
         Previous node and route of each node's path (-1 at roots and unreached nodes).
-    root : (n,) ndarray of int, optional
-        Each reached node's root (anything at unreached nodes); found from ``prev`` when not given.
-    ways_in : (n,) ndarray of int, optional
+    ways_in : (n,) ndarray of int
         Each node's way in (its position among the graph's :meth:`~RouteGraph.arcs`, -1 where none):
         lets :meth:`preorder` list the forest's arcs by tail without sorting them.
+    root : (n,) ndarray of int, optional
+        Each reached node's root (anything at unreached nodes); found from ``prev`` when not given.
     """
 
     marks_removals = True
 
     def __init__(self, graph: RouteGraph, usable: bytes | bytearray, dist: np.ndarray, prev: np.ndarray,
-                 via: np.ndarray, root: np.ndarray | None = None, ways_in: np.ndarray | None = None) -> None:
+                 via: np.ndarray, ways_in: np.ndarray, root: np.ndarray | None = None) -> None:
         n = graph.n_nodes
         self.graph = graph
         self.usable = usable
@@ -170,17 +170,13 @@ class SettledForest(Forest):
         return np.take(self._tin_a, nodes).tolist()
 
     def _tree_arcs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Tail and head of each arc of the forest (a node's previous node and the node), by tail."""
-        if self._ways_in is not None:  # the graph's arcs are by tail already
-            tail, head = self.graph.arcs()[:2]
-            on = np.zeros(len(tail), dtype=bool)
-            on[self._ways_in[self._ways_in >= 0]] = True
-            arcs = np.flatnonzero(on)
-            return np.take(tail, arcs).astype(np.int64), np.take(head, arcs).astype(np.int64)
-        kids = np.flatnonzero(self._prev_a >= 0)
-        up = self._prev_a[kids]
-        by_tail = np.argsort(up, kind="stable")
-        return up[by_tail], kids[by_tail]
+        """Tail and head of each arc of the forest (a node's previous node and the node), by tail: the
+        graph's arcs are by tail already."""
+        tail, head = self.graph.arcs()[:2]
+        on = np.zeros(len(tail), dtype=bool)
+        on[self._ways_in[self._ways_in >= 0]] = True
+        arcs = np.flatnonzero(on)
+        return np.take(tail, arcs).astype(np.int64), np.take(head, arcs).astype(np.int64)
 
     def cut_route(self, cut: bytearray, route: int) -> None:
         """Mark in ``cut`` (by preorder position) the nodes whose path crosses ``route``."""
@@ -244,7 +240,7 @@ def settled_forest(graph: RouteGraph, usable: bytes | bytearray, roots: Sequence
     prev[heads] = np.take(tail, arcs)
     via[heads] = np.take(route, arcs)
     # without ties each node has one way in at its distance, SciPy's too: its roots are the search's
-    return SettledForest(graph, usable, dist, prev, via, None if tied else np.asarray(found[2]), best)
+    return SettledForest(graph, usable, dist, prev, via, best, None if tied else np.asarray(found[2]))
 
 
 def _view(a: np.ndarray) -> Sequence[int]:

@@ -100,30 +100,39 @@ class Dispatcher:
     def _reaches_a_town(self, node: int, usable: bytearray, known: bytearray) -> bool:
         """Whether some town that takes supply can be reached from ``node`` over the ``usable`` routes.
 
-        A search that stops at the first such town, or at a node ``known`` to reach one (1) or none
-        (2): what it learns is marked there, so that the searches from every source of one call
-        together look at each node about once. (Every node a search saw that finds no town reaches
-        none; every node on the way to the town it found reaches one.) Within a dispatch routes only
-        fill up, so a source that reaches none can send nothing more that day.
+        A search that stops at the first such town it sees (a node is looked at as it is found, before
+        it is searched from), or at a node ``known`` to reach one (1) or none (2): what it learns is
+        marked there, so that the searches from every source of one call together look at each node about
+        once. (Every node a search saw that finds no town reaches none; every node on the way to the town
+        it found reaches one.) Within a dispatch routes only fill up, so a source that reaches none can
+        send nothing more that day.
         """
         k = known[node]
         if k:
             return k == 1
         wanted, town_of_node, out = self._towns.wanted, self._town_of_node, self._graph_out
+        t = town_of_node[node]
+        if t >= 0 and wanted[t]:
+            known[node] = 1
+            return True
         parent = {node: -1}
         stack = [node]
         while stack:
             u = stack.pop()
-            t = town_of_node[u]
-            if known[u] == 1 or (t >= 0 and wanted[t]):
-                while u >= 0:  # the way back to ``node``: each of them reaches that town
-                    known[u] = 1
-                    u = parent[u]
-                return True
             for v, _, r in out[u]:
-                if usable[r] and v not in parent and known[v] != 2:
-                    parent[v] = u
-                    stack.append(v)
+                if not usable[r] or v in parent:
+                    continue
+                k = known[v]
+                if k == 2:
+                    continue
+                if k == 1 or ((t := town_of_node[v]) >= 0 and wanted[t]):
+                    known[v] = 1
+                    while u >= 0:  # the way back to ``node``: each of them reaches that town
+                        known[u] = 1
+                        u = parent[u]
+                    return True
+                parent[v] = u
+                stack.append(v)
         for v in parent:
             known[v] = 2
         return False
