@@ -1,5 +1,5 @@
-"""A run's tables are made on first access: a replication alone imports no pandas, and reading or
-pickling a run gives the same frames as ever."""
+"""A run's tables are made on first access: a replication alone imports no pandas (nor networkx), and
+reading or pickling a run gives the same frames as ever."""
 
 from __future__ import annotations
 
@@ -19,16 +19,21 @@ def scenario():
     return load_scenario()
 
 
-def test_a_replication_alone_imports_no_pandas_until_a_table_is_read() -> None:
+def test_a_replication_alone_imports_neither_pandas_nor_networkx_until_asked() -> None:
     code = ("import sys\n"
             "from qalamoun_sim.scenario.loader import load_scenario\n"
             "from qalamoun_sim.engine import simulate_replication\n"
-            "run = simulate_replication(load_scenario(), 0)\n"
-            "before = 'pandas' in sys.modules\n"
+            "from qalamoun_sim.network import RouteNetwork\n"
+            "scn = load_scenario()\n"
+            "net = RouteNetwork.from_scenario(scn)\n"
+            "run = simulate_replication(scn, 0, network=net)\n"
+            "before = [m for m in ('pandas', 'networkx') if m in sys.modules]\n"
             "n = len(run.convoys)\n"
-            "print(before, 'pandas' in sys.modules, n > 0)\n")
+            "tables = 'pandas' in sys.modules\n"
+            "net.graph\n"
+            "print(before, tables, 'networkx' in sys.modules, n > 0)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "True", "True"]
+    assert out.split() == ["[]", "True", "True", "True"]
 
 
 def test_each_table_is_made_once_and_kept(scenario) -> None:

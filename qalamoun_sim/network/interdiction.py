@@ -36,13 +36,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
-from .cuts import CorridorCuts
 from .milp import WoodModel
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .cuts import CorridorCuts  # with networkx: imported where cuts are made (strikes never ask)
     from .routes import RouteNetwork
 
 __all__ = ["FlowInterdiction", "Interdiction", "StrikeGroup", "METHODS", "denied_routes"]
@@ -178,6 +177,8 @@ class FlowInterdiction:
         """The corridor's cuts with the other routes at factors ``outside`` (over the routes not in
         ``cut_routes``, in order), built once per pattern; None without ``cut_routes`` or past
         :data:`~qalamoun_sim.network.cuts.MAX_FREE_NODES`."""
+        from .cuts import CorridorCuts
+
         if self.cut_routes is None:
             return None
         key = np.asarray(outside, dtype=float).tobytes()
@@ -311,6 +312,8 @@ class FlowInterdiction:
         return Interdiction(tuple(sorted(chosen)), flow, objective)
 
     def _networkx_flow(self, f: np.ndarray) -> float:
+        import networkx as nx
+
         caps = self.capacity * f[self.route]
         g = nx.DiGraph()
         for u, v, c in zip(self.tail.tolist(), self.head.tolist(), caps.tolist(), strict=True):

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from ..io import atomic_write
@@ -21,12 +20,14 @@ from ..scenario.graphml import FORMAT as GRAPHML_FORMAT
 from ..scenario.graphml import read_graphml_network, wkt_linestring
 from ..scenario.highways import HIGHWAY_OF_SURFACE
 from ..scenario.schema_network import NetworkSource
-from .cuts import CorridorCuts
 from .flow import FlowSolver
 from .geometry import _haversine_km
 from .sides import enemy_of, side_arcs
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only: gis.py imports this module for its own
+    import networkx as nx  # imported where a graph is built: a replication never builds one
+
+    from .cuts import CorridorCuts
     from .gis import Columns
 
 __all__ = ["RouteNetwork"]
@@ -96,6 +97,8 @@ class RouteNetwork:
         return self._graph
 
     def _build_graph(self) -> nx.MultiDiGraph:
+        import networkx as nx
+
         g = nx.MultiDiGraph(crs="epsg:4326")  # what osmnx.graph_to_gdfs needs
         for n in self.nodes.values():
             g.add_node(n.id, kind=n.kind, side=n.side, elevation=n.elevation_m, x=n.lon, y=n.lat)
@@ -156,6 +159,8 @@ class RouteNetwork:
 
     def open_subgraph(self, factors: Sequence[float] | np.ndarray | None = None) -> nx.MultiDiGraph:
         """The routes open under per-route capacity factors (0 = closed), capacities scaled."""
+        import networkx as nx
+
         f = self._factors(factors)
         g = nx.MultiDiGraph()
         g.add_nodes_from(self.graph.nodes(data=True))
@@ -173,6 +178,8 @@ class RouteNetwork:
         networkx flow functions need a simple graph, so parallel routes are summed. ``held``: places the
         other side holds beyond their own ``side`` (towns it has taken).
         """
+        import networkx as nx
+
         f = self._factors(factors)
         g = nx.DiGraph()
         for u, v, i, capacity in self.side_arcs(side, held):
@@ -251,6 +258,8 @@ class RouteNetwork:
 
         None when the corridor has too many end nodes to enumerate its cuts.
         """
+        from .cuts import CorridorCuts  # with networkx: a replication never asks
+
         key = (corridor, side, held)
         if key not in self._cuts:
             sinks = [t for t in self.militant_towns() if t not in held]
@@ -299,6 +308,8 @@ class RouteNetwork:
         ``capacity_tpd`` and the other route fields; ``tags`` (attributes read from OSMnx) go back as they came.
         Written atomically: a whole file or none.
         """
+        import networkx as nx
+
         from .._version import __version__  # importlib.metadata: only when a file is written
 
         gid = _graphml_ids(list(self.nodes))

@@ -27,9 +27,8 @@ import re
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from pydantic import ValidationError
 
 from ..errors import ScenarioError
@@ -38,6 +37,9 @@ from .highways import HIGHWAY_OF_SURFACE, UnknownHighway, surface_and_capacity
 from .messages import first_error
 from .schema import Node, Route
 from .schema_network import NetworkSource
+
+if TYPE_CHECKING:  # pragma: no cover - networkx is imported where a file is read
+    import networkx as nx
 
 __all__ = ["graphml_to_document", "read_graphml_network", "GraphMLError", "LoopEdgeWarning", "HIGHWAY_OF_SURFACE", "truthy", "parse_wkt_linestring",
            "wkt_linestring", "FORMAT", "NODE_FIELDS", "EDGE_FIELDS"]
@@ -85,6 +87,8 @@ def graphml_to_document(path: str | Path, network: NetworkSource | None = None,
     """
     network = network or NetworkSource(graphml=str(path))
     name = name or Path(path).name
+    import networkx as nx
+
     g = nx.read_graphml(str(path), force_multigraph=True)
     nodes, ids = _read_nodes(g)
     _apply_roles(nodes, network, name)
