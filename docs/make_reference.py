@@ -245,7 +245,10 @@ def commands_reference() -> str:
     lines = ["## Commands", "",
              "`qalamoun-sim COMMAND ...`. Bad input of any kind prints one line on stderr (`file: field: message`) "
              "and exits with status 2; `--json` prints exactly one JSON object on stdout; progress bars go to "
-             "stderr and only when it is a terminal.", ""]
+             "stderr and only when it is a terminal. Every command runs numpy's BLAS on one thread "
+             "(`OPENBLAS_NUM_THREADS=1`, inherited by worker processes): its matrix products are small, where "
+             "BLAS threads cost more CPU than they save; set `OPENBLAS_NUM_THREADS` or `OMP_NUM_THREADS` "
+             "yourself to choose otherwise.", ""]
     for name, help_text, sub in _subparsers(parser):
         usage = " ".join(sub.format_usage().split())
         usage = usage[len("usage: "):] if usage.startswith("usage: ") else usage
@@ -308,7 +311,9 @@ def results_reference() -> str:
              "duckdb (`SELECT * FROM 'DIR/towns/*.parquet'`) read as one table. Each field carries its `units` "
              "and `description` as Parquet field metadata. Units as in UDUNITS: `1` dimensionless, `d` a day "
              "number, `t d-1` tonnes per day; ids and states are dictionary-encoded (pandas reads them as "
-             "categories). A run in memory (`Run`) holds the same tables without the `replication` column.", ""]
+             "categories). A run in memory (`Run`) holds the same tables without the `replication` column; "
+             "it makes each one the first time it is read (a replication whose tables nobody reads never "
+             "imports pandas).", ""]
     for table, cols in COLUMNS.items():
         lines += [f"### `{table}`", "", "| column | type | units | meaning |", "|---|---|---|---|"]
         for name, typ, units, text in cols:
