@@ -9,9 +9,10 @@ each closed day's budget left is recorded for the flow table (:meth:`DayNetwork.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -178,10 +179,11 @@ class DayNetwork:
 
     def flow(self) -> np.ndarray:
         """(D, N) tonnes of each route's capacity used each day, once every day is closed."""
-        rows = self._budget_left
-        left = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=sum(map(len, rows)))
-        left = left.reshape(self.budget_dn.shape)
-        return np.subtract(self.budget_dn, left, out=left)
+        return self.flow_later()()
+
+    def flow_later(self) -> Callable[[], np.ndarray]:
+        """What makes :meth:`flow` when called, holding only the days' budgets (not this network)."""
+        return functools.partial(_used, self.budget_dn, self._budget_left)
 
     def usable(self, r: int) -> bool:
         """Whether a militant convoy may take route ``r`` today (either way it runs).
@@ -253,3 +255,10 @@ class DayNetwork:
             self.budget[r] += tonnes
             if r in self.queues:
                 self._admit(r)
+
+
+def _used(budget_dn: np.ndarray, budget_left: list[list[float]]) -> np.ndarray:
+    """(D, N) capacity used: each day's budget as it began (``budget_dn``) less what was left of it."""
+    left = np.fromiter(itertools.chain.from_iterable(budget_left), dtype=float,
+                       count=sum(map(len, budget_left))).reshape(budget_dn.shape)
+    return np.subtract(budget_dn, left, out=left)

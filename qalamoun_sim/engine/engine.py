@@ -298,7 +298,7 @@ class Engine:
         dates = np.array(st.dates, dtype="datetime64[ms]")  # Parquet's own unit: reads back unchanged
         src_ids = [self.node_ids[s] for s, _ in self.sources]
         # each table is made on first access (pandas imported then): see qalamoun_sim.engine.results
-        routes = _deferred("routes_table", st, self.network, self.net.flow(), days, dates)
+        routes = _deferred("routes_table", st, self.network, self.net.flow_later(), days, dates)
         town_table = _deferred("towns_table", towns.tables(), towns.ids, days, dates)
         convoys = _deferred("convoys_table", self.log, towns.ids, src_ids, dates)
         weather = _deferred("weather_table", st, days, dates)

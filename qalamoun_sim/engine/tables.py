@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,10 +24,13 @@ from .results import FATES, TOWN_EVENTS
 __all__ = ["routes_table", "towns_table", "convoys_table", "weather_table", "events_table"]
 
 
-def routes_table(state: ExogenousState, network: RouteNetwork, flow: np.ndarray, days: np.ndarray,
-                 dates: np.ndarray) -> pd.DataFrame:
-    """One row per day and route: snow depth, capacity factor, state and the tonnes carried (``flow`` (D, N))."""
+def routes_table(state: ExogenousState, network: RouteNetwork, flow: np.ndarray | Callable[[], np.ndarray],
+                 days: np.ndarray, dates: np.ndarray) -> pd.DataFrame:
+    """One row per day and route: snow depth, capacity factor, state and the tonnes carried (``flow`` (D, N), or
+    what makes it)."""
     n_routes = network.n_routes
+    if callable(flow):
+        flow = flow()
     return _frame({
         "day": np.repeat(days, n_routes),
         "date": np.repeat(dates, n_routes),
