@@ -85,10 +85,10 @@ def graphml_to_document(path: str | Path, network: NetworkSource | None = None,
     GraphMLError
         An unknown highway tag, a role naming no node, a bad geometry, a corridor without sources.
     """
+    import networkx as nx  # here, not at import: a replication never reads a file
+
     network = network or NetworkSource(graphml=str(path))
     name = name or Path(path).name
-    import networkx as nx
-
     g = nx.read_graphml(str(path), force_multigraph=True)
     nodes, ids = _read_nodes(g)
     _apply_roles(nodes, network, name)
