@@ -10,6 +10,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qalamoun_sim.network import RouteNetwork, graphml_to_document
 from qalamoun_sim.scenario import (
@@ -197,6 +199,41 @@ def test_open_subgraph_drops_closed_routes_and_scales_capacity() -> None:
     assert net.graph["s"]["j"]["sj"]["capacity"] == pytest.approx(10.0)  # the nominal graph is untouched
     full = net.open_subgraph()
     assert full.number_of_edges() == net.graph.number_of_edges() == 5
+
+
+def _arcs_of_the_graph(net: RouteNetwork, side: str, held: frozenset[str]) -> list[tuple[str, str, int, float]]:
+    """``side_arcs`` as it was read from the networkx graph itself."""
+    from qalamoun_sim.network import enemy_of, side_arcs
+
+    node_side = {nid: (enemy_of(side) if nid in held else n.side) for nid, n in net.nodes.items()}
+    return list(side_arcs(net.graph.edges(data=True), node_side, net.route_side, side))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.booleans(), st.sampled_from(["militant", "army", "neutral"])),
+                min_size=1, max_size=14),
+       st.sets(st.integers(0, 5), max_size=2))
+def test_side_arcs_list_the_graphs_edges_in_its_order(edges: list[tuple[int, int, bool, str]], taken: set[int]) -> None:
+    # parallel, reverse and two-way routes in any order: the arcs made without networkx are the graph's
+    nodes = [node(f"n{k}", side=("army" if k == 4 else "militant")) for k in (3, 1, 0, 5, 2, 4)]
+    routes = [route(f"r{i}", f"n{u}", f"n{v}", 5.0 + i, bidirectional=both, side=side)
+              for i, (u, v, both, side) in enumerate(edges) if u != v]
+    if not routes:
+        return
+    net = RouteNetwork(nodes, routes)
+    for side in ("militant", "army"):
+        held = frozenset(f"n{k}" for k in taken)
+        assert net.side_arcs(side, held) == _arcs_of_the_graph(net, side, held)
+
+
+def test_side_arcs_of_the_bundled_and_synthetic_networks_are_the_graphs() -> None:
+    from qalamoun_sim.scenario.synthetic import synthetic_scenario
+
+    for scn in (load_scenario(), synthetic_scenario(300, seed=3)):
+        net = RouteNetwork.from_scenario(scn)
+        towns = frozenset(net.militant_towns()[:2])
+        for held in (frozenset(), towns):
+            assert net.side_arcs("militant", held) == _arcs_of_the_graph(net, "militant", held)
 
 
 def test_route_arrays_follow_scenario_order() -> None:

@@ -42,7 +42,7 @@ def test_claim_loads_no_other_family_nor_heavy_library() -> None:
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    try:\n        runpy.run_module('qalamoun_sim', run_name='__main__')\n"
             "    except SystemExit:\n        pass\n"
-            "heavy = ('pandas', 'scipy', 'matplotlib', 'simpy', 'tqdm', 'xarray', 'numpy.ma')\n"
+            "heavy = ('pandas', 'scipy', 'networkx', 'matplotlib', 'simpy', 'tqdm', 'xarray', 'numpy.ma')\n"
             "families = [f'qalamoun_sim.cli.{f}' for f in ('run', 'basic', 'analysis', 'interdict', 'explore', "
             "'climate', 'geo')]\n"
             "print(sorted(m for m in (*heavy, *families, 'qalamoun_sim.scenario.synthetic') if m in sys.modules))\n")

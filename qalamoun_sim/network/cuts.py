@@ -26,10 +26,13 @@ exact in any order, so the smallest one over the other nodes' sides is the max f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only: networkx is imported where a max flow is solved
+    import networkx as nx
 
 __all__ = ["CorridorCuts", "MAX_FREE_NODES"]
 
@@ -38,6 +41,9 @@ MAX_FREE_NODES = 12
 
 #: Most (cut, arc) cells that listing every cut may take (:meth:`CorridorCuts._enumerate_cuts`); beyond, max flows.
 MAX_LISTED_CELLS = 2**21
+
+#: Arcs by tail and head with their capacity; nodes (keys) in the order they were met.
+_Arcs = dict[str, dict[str, float]]
 
 _SOURCE = "__cuts_source__"
 _SINK = "__cuts_sink__"
@@ -80,16 +86,17 @@ class CorridorCuts:
         self.route_positions = np.asarray(corridor_routes, dtype=np.int64)
         m = len(self.route_positions)
         position = {int(i): j for j, i in enumerate(self.route_positions)}
-        fixed = nx.DiGraph()
+        fixed: _Arcs = {}  # the other routes, summed per (tail, head): what a networkx DiGraph would hold
         variable: dict[tuple[str, str], np.ndarray] = {}
         for u, v, i, capacity in arcs:
-            fixed.add_nodes_from((u, v))
+            fixed.setdefault(u, {})
+            fixed.setdefault(v, {})
             if i in position:
                 variable.setdefault((u, v), np.zeros(m))[position[i]] += capacity
-            elif fixed.has_edge(u, v):
-                fixed[u][v]["capacity"] += capacity
+            elif v in fixed[u]:
+                fixed[u][v] += capacity
             else:
-                fixed.add_edge(u, v, capacity=capacity)
+                fixed[u][v] = capacity
         #: Every capacity a whole number (and their sum well within a float's integers): every cut and
         #: every augmenting flow is then exact, so :meth:`nominal_flow` equals any max-flow solver's value.
         self.integral = all(float(c).is_integer() for *_, c in arcs) and sum(abs(c) for *_, c in arcs) < 2.0**52
@@ -116,15 +123,15 @@ class CorridorCuts:
         """Number of cuts kept."""
         return len(self.b)
 
-    def _enumerate(self, fixed: nx.DiGraph, variable: dict[tuple[str, str], np.ndarray],
+    def _enumerate(self, fixed: _Arcs, variable: dict[tuple[str, str], np.ndarray],
                    sources: set[str], sinks: set[str], m: int) -> tuple[np.ndarray, np.ndarray]:
         """``a`` (C, m) and ``b`` (C,) for every assignment of the free nodes (bit ``j`` of row ``i``:
         free node ``j`` on the source side)."""
         n_free = len(self.free_nodes)
         inner = [x for x in fixed if x not in sources and x not in sinks and x not in self.free_nodes]
-        listed = 2 ** (n_free + len(inner)) * max(fixed.number_of_edges(), 1)
+        listed = 2 ** (n_free + len(inner)) * max(sum(len(heads) for heads in fixed.values()), 1)
         if not (self.integral and sources.isdisjoint(sinks) and listed <= MAX_LISTED_CELLS
-                and all(c >= 0 for *_, c in fixed.edges(data="capacity"))):
+                and all(c >= 0 for *_, c in _edges(fixed))):
             return self._enumerate_flows(fixed, variable, sources, sinks, m)
         side = _sides(fixed, self.free_nodes + inner, sources)
         b = _smallest_cuts(fixed, side, 2 ** n_free)
@@ -133,14 +140,14 @@ class CorridorCuts:
             a[side[u][:2 ** n_free] & ~side[v][:2 ** n_free]] += caps
         return a, b
 
-    def _enumerate_flows(self, fixed: nx.DiGraph, variable: dict[tuple[str, str], np.ndarray],
+    def _enumerate_flows(self, fixed: _Arcs, variable: dict[tuple[str, str], np.ndarray],
                          sources: set[str], sinks: set[str], m: int) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_enumerate` by one Edmonds-Karp max flow per assignment (any capacities)."""
         from networkx.algorithms.flow import build_residual_network, edmonds_karp
 
         # pins are finite but larger than any cut of the fixed network, so a min cut never takes one
-        big = 2.0 * sum(c for _, _, c in fixed.edges(data="capacity")) + 1.0
-        g = fixed.copy()
+        big = 2.0 * sum(c for _, _, c in _edges(fixed)) + 1.0
+        g = _digraph(fixed)
         for s in sources:
             g.add_edge(_SOURCE, s, capacity=big)
         for t in sinks:
@@ -200,6 +207,23 @@ class CorridorCuts:
         return values[np.cumsum(new) - 1].reshape(f.shape[:-1])
 
 
+def _edges(arcs: _Arcs) -> Iterator[tuple[str, str, float]]:
+    """``(tail, head, capacity)`` of every arc: by tail, then head, as a networkx DiGraph of them lists its edges."""
+    for u, heads in arcs.items():
+        for v, capacity in heads.items():
+            yield u, v, capacity
+
+
+def _digraph(arcs: _Arcs) -> nx.DiGraph:
+    """The :class:`networkx.DiGraph` of ``arcs`` (attribute ``capacity``), with its nodes and edges in their order."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(arcs)
+    g.add_weighted_edges_from(_edges(arcs), weight="capacity")
+    return g
+
+
 def _sides(nodes: Iterable[str], listed: Sequence[str], sources: set[str]) -> dict[str, np.ndarray]:
     """Per node, over the ``2**len(listed)`` assignments (bit ``j`` of row ``i``: ``listed[j]`` on the source
     side): on the source side or not. A node not listed is a source (always) or a town (never)."""
@@ -210,11 +234,11 @@ def _sides(nodes: Iterable[str], listed: Sequence[str], sources: set[str]) -> di
     return side
 
 
-def _smallest_cuts(fixed: nx.DiGraph, side: dict[str, np.ndarray], n_pinned: int) -> np.ndarray:
+def _smallest_cuts(fixed: _Arcs, side: dict[str, np.ndarray], n_pinned: int) -> np.ndarray:
     """For each of the ``n_pinned`` assignments of the free nodes (the low bits of ``side``'s rows), the
     smallest capacity over the other nodes' sides of the cut: every arc from the source side to the town
     side. Whole-number capacities (summing well within a float's integers): every sum is exact."""
-    edges = list(fixed.edges(data="capacity"))
+    edges = list(_edges(fixed))
     crossing = np.zeros((len(next(iter(side.values()))), len(edges)))  # a source is always in side
     for k, (u, v, _) in enumerate(edges):
         crossing[:, k] = side[u] & ~side[v]

@@ -74,6 +74,7 @@ class RouteNetwork:
         self.route_side = np.array([r.side for r in routes], dtype=object)
         self.corridor = np.array([r.corridor or "" for r in routes], dtype=object)
         self._graph: nx.MultiDiGraph | None = None  # built on first use (a replication never asks for it)
+        self._arc_list: list[tuple[str, str, dict[str, Any]]] | None = None  # the graph's arcs, made on first use
         self._flow_cache: dict[tuple[Any, ...], float] = {}
         self._solvers: dict[tuple[str, str, frozenset[str]], FlowSolver] = {}
         self._cuts: dict[tuple[str, str, frozenset[str]], CorridorCuts | None] = {}
@@ -197,7 +198,28 @@ class RouteNetwork:
         ``(u, v, route index, nominal capacity)``. ``held``: places taken by the other side since the start."""
         enemy = enemy_of(side)
         node_side = {nid: (enemy if nid in held else n.side) for nid, n in self.nodes.items()}
-        return list(side_arcs(self.graph.edges(data=True), node_side, self.route_side, side))
+        return list(side_arcs(self._arcs(), node_side, self.route_side, side))
+
+    def _arcs(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """``(u, v, {"index", "capacity"})`` of every arc of :attr:`graph`, in its edge order, made from the
+        routes without building the graph (nor importing networkx: the claim's shares need only these).
+
+        A :class:`networkx.MultiDiGraph` lists its edges by tail (nodes in the order they were added), then
+        head (in the order of the tail's first edge to it), then key; :meth:`_build_graph` adds every node,
+        then each route's edge and, for a bidirectional route, the reverse one. The same dicts, in order,
+        give the same list (tests/test_network.py checks it against the graph).
+        """
+        if self._arc_list is None:
+            succ: dict[str, dict[str, dict[str, dict[str, Any]]]] = {nid: {} for nid in self.nodes}
+            for i, r in enumerate(self.routes):
+                data = {"index": i, "capacity": r.capacity_tpd}
+                for u, v in ((r.from_, r.to), (r.to, r.from_)) if r.bidirectional else ((r.from_, r.to),):
+                    succ.setdefault(u, {})
+                    succ.setdefault(v, {})
+                    succ[u].setdefault(v, {})[r.id] = data
+            self._arc_list = [(u, v, data) for u, heads in succ.items() for v, keyed in heads.items()
+                              for data in keyed.values()]
+        return self._arc_list
 
     def enemy_route_mask(self, side: str = "militant") -> np.ndarray:
         """Boolean mask over routes: held by the side that denies them to ``side``."""
