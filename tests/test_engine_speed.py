@@ -7,6 +7,8 @@ what separate searches find.
 
 from __future__ import annotations
 
+import faulthandler
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import networkx as nx
@@ -46,8 +48,17 @@ def test_compiled_forests_give_the_same_replication(monkeypatch, policy) -> None
     _same_runs(plain, compiled)
 
 
+@pytest.fixture
+def hang_fails() -> Iterator[None]:
+    """A test that runs past two minutes (a loop that never ends, e.g. a broken cut-off walk) ends the test
+    process with every thread's traceback, rather than hanging the suite."""
+    faulthandler.dump_traceback_later(120, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
 @pytest.mark.parametrize("policy", ["reroute", "turn_back"])
-def test_rounds_marking_removals_give_the_same_replication(monkeypatch, policy) -> None:
+def test_rounds_marking_removals_give_the_same_replication(monkeypatch, policy, hang_fails) -> None:
     """Compiled forests of every round marking removals through their preorder, or none of them."""
     scn = _policy(synthetic_scenario(112, seed=3, days=40, sources=3), policy)
     monkeypatch.setattr(paths_mod, "COMPILED_MIN_NODES", 1)
